@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The main job: set up, build, then run the demo scenario.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+node scripts/build.mjs
+exec node dist/cni/trunkline-lab "$@"
