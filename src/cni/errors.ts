@@ -40,12 +40,15 @@ export class CniError extends Error {
 }
 
 export const invalidEnv = (msg: string, details?: string) => new CniError(Code.InvalidEnv, msg, details);
-export const invalidConfig = (msg: string, details?: string) => new CniError(Code.InvalidConfig, msg, details);
-export const decodeFailure = (msg: string, details?: string) => new CniError(Code.DecodeFailure, msg, details);
+export const invalidConfig = (msg: string, details?: string) =>
+  new CniError(Code.InvalidConfig, msg, details);
+export const decodeFailure = (msg: string, details?: string) =>
+  new CniError(Code.DecodeFailure, msg, details);
 export const ioFailure = (msg: string, details?: string) => new CniError(Code.IoFailure, msg, details);
 export const incompatibleVersion = (msg: string, details?: string) =>
   new CniError(Code.IncompatibleVersion, msg, details);
-export const tryAgainLater = (msg: string, details?: string) => new CniError(Code.TryAgainLater, msg, details);
+export const tryAgainLater = (msg: string, details?: string) =>
+  new CniError(Code.TryAgainLater, msg, details);
 
 /** Wrap anything thrown into a CniError (unknown failures become code 999 with the original message). */
 export function toCniError(err: unknown): CniError {

@@ -15,8 +15,8 @@ export interface Invocation<C extends NetConf = NetConf> {
 export interface Plugin<C extends NetConf = NetConf> {
   /** Executable name, e.g. 'trunkline-macvlan'. */
   name: string;
-  /** Parse and validate everything before any side effect. Throws CniError (code 7 etc.). */
-  loadConf(raw: unknown, env: CniEnv): C | Promise<C>;
+  /** Validate everything before any side effect; `raw` has passed the shared checks of conf.ts. Throws CniError. */
+  loadConf(raw: NetConf, env: CniEnv): C | Promise<C>;
   add(inv: Invocation<C>): Promise<Result>;
   del(inv: Invocation<C>): Promise<void>;
   check(inv: Invocation<C>): Promise<void>;

@@ -1,0 +1,4 @@
+import { main } from '../cni/skel.js';
+import { macvlanPlugin } from '../plugins/macvlan/index.js';
+
+main(macvlanPlugin());

@@ -1,0 +1,164 @@
+// Delegation: run another plugin with the CNI protocol. Our own types can be registered in-process
+// (the node agent does that) so delegation need not spawn; everything else is executed from CNI_PATH.
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { parseJson } from './conf.js';
+import { CniError, Code, invalidConfig, tryAgainLater } from './errors.js';
+import type { Outcome, Plugin } from './plugin.js';
+import { invoke } from './skel.js';
+import type { CniCommand, CniEnv, Result } from './types.js';
+import { decodeResult } from './version.js';
+
+export interface DelegateEnv {
+  command: CniCommand;
+  containerId?: string;
+  netns?: string;
+  ifname?: string;
+  args?: string;
+  path: string[];
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+const inProcess = new Map<string, Plugin>();
+
+export function registerInProcess(type: string, plugin: Plugin): void {
+  inProcess.set(type, plugin);
+}
+export function unregisterInProcess(type: string): void {
+  inProcess.delete(type);
+}
+
+export function findInPath(type: string, path: readonly string[]): string {
+  if (type === '' || type.includes('/')) throw invalidConfig(`invalid plugin type "${type}"`);
+  for (const dir of path) {
+    const candidate = join(dir, type);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // try the next directory
+    }
+  }
+  throw invalidConfig(`failed to find plugin "${type}" in path [${path.join(' ')}]`);
+}
+
+function envVars(env: DelegateEnv): Record<string, string | undefined> {
+  return {
+    ...process.env,
+    CNI_COMMAND: env.command,
+    CNI_CONTAINERID: env.containerId ?? '',
+    CNI_NETNS: env.netns ?? '',
+    CNI_IFNAME: env.ifname ?? '',
+    CNI_ARGS: env.args ?? '',
+    CNI_PATH: env.path.join(':'),
+  };
+}
+
+function run(
+  file: string,
+  vars: Record<string, string | undefined>,
+  stdin: Buffer,
+  timeoutMs: number,
+): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, [], { env: vars as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'inherit'] });
+    const chunks: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new CniError(Code.IoFailure, `failed to execute plugin ${file}: ${e.message}`));
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (timedOut) {
+        reject(tryAgainLater(`plugin ${file} did not finish within ${timeoutMs} ms`));
+        return;
+      }
+      if (signal) {
+        reject(new CniError(Code.Internal, `plugin ${file} was killed by ${signal}`));
+        return;
+      }
+      resolve({ exitCode: code ?? 1, stdout: Buffer.concat(chunks).toString('utf8') });
+    });
+    child.stdin.on('error', () => {
+      // The plugin may exit before reading stdin; its exit status tells what happened.
+    });
+    child.stdin.end(stdin);
+  });
+}
+
+/** Turns a plugin's exit status and stdout into parsed JSON, or throws its error object as CniError. */
+export function parseOutcome(type: string, o: Outcome): unknown {
+  const text = o.stdout.trim();
+  if (o.exitCode !== 0) {
+    let parsed: Record<string, unknown> | undefined;
+    try {
+      parsed = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed && typeof parsed['code'] === 'number') {
+      const details =
+        typeof parsed['details'] === 'string' && parsed['details'] !== '' ? parsed['details'] : undefined;
+      throw new CniError(parsed['code'], String(parsed['msg'] ?? ''), details);
+    }
+    throw new CniError(
+      Code.Internal,
+      `plugin ${type} failed with exit status ${o.exitCode}`,
+      text.slice(0, 500),
+    );
+  }
+  return text === '' ? undefined : parseJson(text, `output of plugin ${type}`);
+}
+
+export async function execPlugin(
+  type: string,
+  env: DelegateEnv,
+  stdin: Buffer | string,
+  opts: { timeoutMs?: number } = {},
+): Promise<unknown> {
+  const input = typeof stdin === 'string' ? Buffer.from(stdin) : stdin;
+  const vars = envVars(env);
+  const local = inProcess.get(type);
+  const outcome = local
+    ? await invoke(local, vars, input)
+    : await run(findInPath(type, env.path), vars, input, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  return parseOutcome(type, outcome);
+}
+
+const fromEnv = (env: CniEnv, command: CniCommand): DelegateEnv => ({
+  command,
+  containerId: env.containerId,
+  netns: env.netns,
+  ifname: env.ifname,
+  args: env.args.raw,
+  path: env.path,
+});
+
+const bytes = (conf: object | Buffer): Buffer =>
+  Buffer.isBuffer(conf) ? conf : Buffer.from(JSON.stringify(conf));
+
+/** IPAM-style delegation: the delegate gets the caller's whole config and environment. */
+export async function delegateAdd(type: string, env: CniEnv, conf: object | Buffer): Promise<Result> {
+  const out = await execPlugin(type, fromEnv(env, 'ADD'), bytes(conf));
+  if (out === undefined) throw new CniError(Code.Internal, `plugin ${type} returned no result for ADD`);
+  return decodeResult(out);
+}
+export async function delegateDel(type: string, env: CniEnv, conf: object | Buffer): Promise<void> {
+  await execPlugin(type, fromEnv(env, 'DEL'), bytes(conf));
+}
+export async function delegateCheck(type: string, env: CniEnv, conf: object | Buffer): Promise<void> {
+  await execPlugin(type, fromEnv(env, 'CHECK'), bytes(conf));
+}
+export async function delegateStatus(type: string, env: CniEnv, conf: object | Buffer): Promise<void> {
+  await execPlugin(type, fromEnv(env, 'STATUS'), bytes(conf));
+}
+export async function delegateGc(type: string, env: CniEnv, conf: object | Buffer): Promise<void> {
+  await execPlugin(type, fromEnv(env, 'GC'), bytes(conf));
+}

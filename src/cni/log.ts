@@ -1,0 +1,53 @@
+// Structured JSON-line logs. Never stdout: stdout carries the CNI result. The destination is chosen
+// once per process (TRUNKLINE_LOG_FILE, else stderr) so plugins can log from anywhere.
+import { appendFileSync } from 'node:fs';
+
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface LogFields {
+  containerID?: string;
+  netns?: string;
+  ifname?: string;
+  pod?: string;
+  [key: string]: unknown;
+}
+
+let sink: ((line: string) => void) | undefined;
+let threshold: number | undefined;
+
+function resolveSink(): (line: string) => void {
+  const file = process.env['TRUNKLINE_LOG_FILE'];
+  if (file) {
+    return (line) => {
+      try {
+        appendFileSync(file, line);
+      } catch {
+        // Logging must never fail a CNI command.
+      }
+    };
+  }
+  return (line) => process.stderr.write(line);
+}
+
+export function setLogSink(fn: ((line: string) => void) | undefined): void {
+  sink = fn;
+}
+
+export function log(level: Level, msg: string, fields: LogFields = {}): void {
+  threshold ??= ORDER[(process.env['TRUNKLINE_LOG_LEVEL'] as Level) ?? 'warn'] ?? ORDER.warn;
+  if (ORDER[level] < threshold) return;
+  sink ??= resolveSink();
+  sink(`${JSON.stringify({ ts: new Date().toISOString(), level, msg, ...fields })}\n`);
+}
+
+/** Binds the invocation's identity so every line carries containerID, netns, ifname and pod. */
+export function logger(base: LogFields) {
+  return {
+    debug: (msg: string, f?: LogFields) => log('debug', msg, { ...base, ...f }),
+    info: (msg: string, f?: LogFields) => log('info', msg, { ...base, ...f }),
+    warn: (msg: string, f?: LogFields) => log('warn', msg, { ...base, ...f }),
+    error: (msg: string, f?: LogFields) => log('error', msg, { ...base, ...f }),
+  };
+}
+export type Logger = ReturnType<typeof logger>;

@@ -1,0 +1,118 @@
+// The process entry shared by every plugin, and the same dispatch in-process (invoke) for the agent.
+import { readFileSync } from 'node:fs';
+import { parseNetConf } from './conf.js';
+import { parseEnv } from './env.js';
+import { CniError, Code, incompatibleVersion, ioFailure, toCniError } from './errors.js';
+import { log } from './log.js';
+import type { Outcome, Plugin } from './plugin.js';
+import { CURRENT_VERSION, SUPPORTED_VERSIONS } from './types.js';
+import { compareVersions, decodeResult, encodeResult } from './version.js';
+
+export function versionInfo(): string {
+  return JSON.stringify({ cniVersion: CURRENT_VERSION, supportedVersions: SUPPORTED_VERSIONS });
+}
+
+function failure(err: unknown, cniVersion: string): Outcome {
+  const e = toCniError(err);
+  return { exitCode: 1, stdout: `${JSON.stringify(e.toObject(cniVersion))}\n` };
+}
+
+/** Best-effort read of the config's version so errors are reported in it. */
+function sniffVersion(stdin: Buffer): string {
+  try {
+    const v = (JSON.parse(stdin.toString('utf8')) as { cniVersion?: unknown }).cniVersion;
+    return typeof v === 'string' && (SUPPORTED_VERSIONS as readonly string[]).includes(v)
+      ? v
+      : CURRENT_VERSION;
+  } catch {
+    return CURRENT_VERSION;
+  }
+}
+
+/** Runs one command in-process. Never throws: failures become the CNI error object. */
+export async function invoke<C extends Parameters<Plugin['add']>[0]['conf']>(
+  plugin: Plugin<C>,
+  envVars: Record<string, string | undefined>,
+  stdin: Buffer,
+): Promise<Outcome> {
+  let version = sniffVersion(stdin);
+  try {
+    const env = parseEnv(envVars);
+    if (env.command === 'VERSION') return { exitCode: 0, stdout: `${versionInfo()}\n` };
+    const base = parseNetConf(stdin);
+    version = base.cniVersion;
+    if (env.command === 'CHECK' && compareVersions(version, '0.4.0') < 0) {
+      throw incompatibleVersion(
+        `config version "${version}" does not allow CHECK`,
+        'CHECK needs cniVersion >= 0.4.0',
+      );
+    }
+    if ((env.command === 'STATUS' || env.command === 'GC') && compareVersions(version, '1.1.0') < 0) {
+      throw incompatibleVersion(
+        `config version "${version}" does not allow ${env.command}`,
+        `${env.command} needs cniVersion >= 1.1.0`,
+      );
+    }
+    const conf = await plugin.loadConf(base, env);
+    const inv = {
+      env,
+      conf,
+      stdin,
+      ...(base.prevResult !== undefined && base.prevResult !== null
+        ? { prevResult: decodeResult(base.prevResult, version) }
+        : {}),
+    };
+    switch (env.command) {
+      case 'ADD': {
+        const result = await plugin.add(inv);
+        return { exitCode: 0, stdout: `${JSON.stringify(encodeResult(result, version))}\n` };
+      }
+      case 'DEL':
+        await plugin.del(inv);
+        break;
+      case 'CHECK':
+        await plugin.check(inv);
+        break;
+      case 'STATUS':
+        await plugin.status(inv);
+        break;
+      case 'GC':
+        await plugin.gc(inv);
+        break;
+    }
+    return { exitCode: 0, stdout: '' };
+  } catch (err) {
+    if (!(err instanceof CniError) || err.code === Code.Internal) {
+      log('error', 'unexpected failure', {
+        plugin: plugin.name,
+        error: String((err as Error)?.stack ?? err),
+      });
+    }
+    return failure(err, version);
+  }
+}
+
+/** Process entry: `main(plugin)` is the whole body of a src/bin/<type>.ts file. */
+export function main(plugin: Plugin<never> | Plugin): void {
+  let stdin: Buffer;
+  try {
+    stdin = process.env['CNI_COMMAND'] === 'VERSION' ? safeRead() : readFileSync(0);
+  } catch (e) {
+    finish(failure(ioFailure(`error reading from stdin: ${(e as Error).message}`), CURRENT_VERSION));
+    return;
+  }
+  invoke(plugin as Plugin, process.env, stdin).then(finish, (e) => finish(failure(e, CURRENT_VERSION)));
+}
+
+function safeRead(): Buffer {
+  try {
+    return readFileSync(0);
+  } catch {
+    return Buffer.alloc(0);
+  }
+}
+
+function finish(o: Outcome): void {
+  // Exit explicitly once stdout is flushed: a plugin must not linger on open handles.
+  process.stdout.write(o.stdout, () => process.exit(o.exitCode));
+}

@@ -1,0 +1,49 @@
+// Creates the macvlan under a random temporary name directly inside the pod namespace, then renames
+// it: creating with the final name could collide with a host interface of that name.
+import { randomBytes } from 'node:crypto';
+import { CniError, Code } from '../../cni/errors.js';
+import type { Interface } from '../../cni/types.js';
+import { Exists, NetnsNotFound } from '../../kernel/errors.js';
+import type { Kernel } from '../../kernel/types.js';
+import type { MacvlanConf } from './types.js';
+
+export const tempName = (): string => `veth${randomBytes(4).toString('hex')}`;
+
+export async function createMacvlan(
+  kernel: Kernel,
+  conf: MacvlanConf,
+  netns: string,
+  ifname: string,
+): Promise<Interface> {
+  const tmp = tempName();
+  const base = {
+    kind: 'macvlan' as const,
+    name: tmp,
+    master: conf.master,
+    mode: conf.macvlanMode,
+    ...(conf.effectiveMac ? { mac: conf.effectiveMac } : {}),
+    ...(conf.mtu > 0 ? { mtu: conf.mtu } : {}),
+  };
+  try {
+    if (conf.linkInContainer) await kernel.createLink(netns, base);
+    else await kernel.createLink(null, { ...base, netns });
+  } catch (e) {
+    if (e instanceof NetnsNotFound)
+      throw new CniError(Code.UnknownContainer, `failed to open netns "${netns}": no such namespace`);
+    throw new CniError(Code.Internal, `failed to create macvlan on ${conf.master}: ${(e as Error).message}`);
+  }
+  try {
+    await kernel.setLink(netns, tmp, { name: ifname });
+  } catch (e) {
+    await kernel.deleteLink(netns, tmp).catch(() => undefined);
+    if (e instanceof Exists) {
+      throw new CniError(
+        Code.InvalidEnv,
+        `failed to rename macvlan to "${ifname}": an interface of that name already exists in ${netns}`,
+      );
+    }
+    throw new CniError(Code.Internal, `failed to rename macvlan to "${ifname}": ${(e as Error).message}`);
+  }
+  const link = await kernel.getLink(netns, ifname);
+  return { name: ifname, mac: link.mac, sandbox: netns };
+}
