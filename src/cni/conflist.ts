@@ -14,6 +14,8 @@ export interface RuntimeConf {
   capabilityArgs?: Record<string, unknown>;
   path: string[];
   timeoutMs?: number;
+  /** Run the plugins inside this namespace (path) rather than the caller's: one process, many nodes. */
+  hostNetns?: string;
 }
 
 export function validateList(list: NetConfList): void {
@@ -52,7 +54,10 @@ const denv = (command: DelegateEnv['command'], rt: RuntimeConf): DelegateEnv => 
   path: rt.path,
 });
 
-const opts = (rt: RuntimeConf) => (rt.timeoutMs !== undefined ? { timeoutMs: rt.timeoutMs } : {});
+const opts = (rt: RuntimeConf) => ({
+  ...(rt.timeoutMs !== undefined ? { timeoutMs: rt.timeoutMs } : {}),
+  ...(rt.hostNetns !== undefined ? { hostNetns: rt.hostNetns } : {}),
+});
 
 export async function addList(list: NetConfList, rt: RuntimeConf): Promise<Result> {
   validateList(list);

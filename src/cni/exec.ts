@@ -60,9 +60,15 @@ function run(
   vars: Record<string, string | undefined>,
   stdin: Buffer,
   timeoutMs: number,
+  hostNetns: string | undefined,
 ): Promise<Outcome> {
+  // A plugin acts on "its" host namespace; the lab runs several simulated nodes from one process.
+  const argv = hostNetns ? ['nsenter', `--net=${hostNetns}`, file] : [file];
   return new Promise((resolve, reject) => {
-    const child = spawn(file, [], { env: vars as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      env: vars as NodeJS.ProcessEnv,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     const chunks: Buffer[] = [];
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -121,14 +127,20 @@ export async function execPlugin(
   type: string,
   env: DelegateEnv,
   stdin: Buffer | string,
-  opts: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number; hostNetns?: string } = {},
 ): Promise<unknown> {
   const input = typeof stdin === 'string' ? Buffer.from(stdin) : stdin;
   const vars = envVars(env);
   const local = inProcess.get(type);
   const outcome = local
     ? await invoke(local, vars, input)
-    : await run(findInPath(type, env.path), vars, input, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    : await run(
+        findInPath(type, env.path),
+        vars,
+        input,
+        opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        opts.hostNetns,
+      );
   return parseOutcome(type, outcome);
 }
 
