@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 node scripts/build.mjs
-exec node dist/cni/trunkline-lab "$@"
+unset NODE_EXTRA_CA_CERTS
+exec node dist/cni/trunkline-cli demo "$PWD/dist/cni" "$@"

@@ -1,0 +1,29 @@
+// The `trunkline` command line. Subcommands load lazily so `trunkline pools` does not pay for the
+// lab or the agent.
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { help: string; load: () => Promise<Command> }> = {
+  demo: {
+    help: 'a short scenario: namespaces, ADD a macvlan NIC, show it, DEL it',
+    load: async () => (await import('./demo.js')).demoCommand,
+  },
+};
+
+function usage(): string {
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.help}`);
+  return `usage: trunkline <command> [options]\n\ncommands:\n${rows.join('\n')}\n`;
+}
+
+export async function cli(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`trunkline: unknown command "${name}"\n${usage()}`);
+    return 2;
+  }
+  return (await cmd.load())(rest);
+}
