@@ -11,19 +11,33 @@ export class KernelError extends Error {
   }
 }
 
-export class LinkNotFound extends KernelError {
+/** The object an operation names (address, route, rule, sysctl key, link) does not exist. */
+export class NotFound extends KernelError {
+  constructor(message: string, argv: readonly string[] = [], stderr = '') {
+    super(message, argv, stderr);
+    this.name = 'NotFound';
+  }
+}
+
+export class LinkNotFound extends NotFound {
   constructor(
     readonly link: string,
     readonly netns: string | null,
+    argv: readonly string[] = [],
+    stderr = '',
   ) {
-    super(`link ${link} not found in ${netns ?? 'the current namespace'}`);
+    super(`link ${link} not found in ${netns ?? 'the current namespace'}`, argv, stderr);
     this.name = 'LinkNotFound';
   }
 }
 
 export class NetnsNotFound extends KernelError {
-  constructor(readonly netns: string) {
-    super(`network namespace ${netns} does not exist`);
+  constructor(
+    readonly netns: string,
+    argv: readonly string[] = [],
+    stderr = '',
+  ) {
+    super(`network namespace ${netns} does not exist`, argv, stderr);
     this.name = 'NetnsNotFound';
   }
 }
@@ -35,4 +49,5 @@ export class Exists extends KernelError {
   }
 }
 
-export const isGone = (e: unknown): boolean => e instanceof LinkNotFound || e instanceof NetnsNotFound;
+/** True for "the thing is already gone": a missing link/address/route/rule, or a missing namespace. */
+export const isGone = (e: unknown): boolean => e instanceof NotFound || e instanceof NetnsNotFound;

@@ -57,6 +57,7 @@ export interface Route {
   mtu?: number;
   advmss?: number;
   type?: string; // 'unicast' | 'local' | 'broadcast' …
+  onlink?: boolean; // gateway reachable on dev without a covering subnet route
 }
 
 export interface Rule {
@@ -79,8 +80,24 @@ export interface Neighbour {
 }
 
 export type NewLink =
-  | { kind: 'macvlan'; name: string; master: string; mode: MacvlanMode; mac?: string; mtu?: number; netns?: NetnsRef }
-  | { kind: 'veth'; name: string; peer: string; peerNetns?: NetnsRef; mac?: string; peerMac?: string; mtu?: number }
+  | {
+      kind: 'macvlan';
+      name: string;
+      master: string;
+      mode: MacvlanMode;
+      mac?: string;
+      mtu?: number;
+      netns?: NetnsRef;
+    }
+  | {
+      kind: 'veth';
+      name: string;
+      peer: string;
+      peerNetns?: NetnsRef;
+      mac?: string;
+      peerMac?: string;
+      mtu?: number;
+    }
   | { kind: 'bridge'; name: string; vlanFiltering?: boolean; mtu?: number }
   | { kind: 'vlan'; name: string; master: string; id: number; protocol?: '802.1Q' | '802.1ad'; mtu?: number }
   | { kind: 'bond'; name: string; mode: BondMode; options?: Record<string, string>; mtu?: number };
@@ -93,6 +110,8 @@ export interface LinkChange {
   master?: string | null; // null = nomaster
   netns?: NetnsRef; // move to namespace (by path)
   txQueueLen?: number;
+  /** bond only: `ip link set NAME type bond K V …` (mode changes need the bond down and without ports). */
+  bondOptions?: Record<string, string>;
 }
 
 /**
@@ -130,7 +149,10 @@ export interface Kernel {
   sysctlGet(ns: NetnsRef, key: string): Promise<string>;
   sysctlSet(ns: NetnsRef, key: string, value: string): Promise<void>;
 
-  /** Run several mutating operations in one round trip where the backend can (ip -batch). */
+  /**
+   * Run several mutating operations in one round trip where the backend can (ip -batch), in order.
+   * Not atomic: on failure the operations before the failing one stay applied.
+   */
   batch(ns: NetnsRef, ops: BatchOp[]): Promise<void>;
 }
 
@@ -140,5 +162,9 @@ export type BatchOp =
   | { op: 'addRoute'; route: Route }
   | { op: 'replaceRoute'; route: Route }
   | { op: 'delRoute'; route: Route }
+  | { op: 'delAddr'; ifname: string; cidr: string }
   | { op: 'addRule'; rule: Rule }
-  | { op: 'setNeighbour'; n: Neighbour };
+  | { op: 'delRule'; rule: Rule }
+  | { op: 'setNeighbour'; n: Neighbour }
+  /** Ordered with the rest: e.g. disable_ipv6=0 before adding IPv6 addresses. */
+  | { op: 'sysctl'; key: string; value: string };
