@@ -34,9 +34,11 @@ export async function add(kernel: Kernel, inv: Invocation<MacvlanConf>): Promise
       result.ips = ipam.ips.map((ip) => ({ ...ip, interface: 0 }));
       if (ipam.routes?.length) result.routes = ipam.routes;
       // The kernel announces the new address itself (gratuitous ARP / unsolicited NA) on link up.
-      await kernel.sysctlSet(env.netns, `net/ipv4/conf/${env.ifname}/arp_notify`, '1').catch(() => undefined);
       await kernel
-        .sysctlSet(env.netns, `net/ipv6/conf/${env.ifname}/ndisc_notify`, '1')
+        .batch(env.netns, [
+          { op: 'sysctl', key: `net/ipv4/conf/${env.ifname}/arp_notify`, value: '1' },
+          { op: 'sysctl', key: `net/ipv6/conf/${env.ifname}/ndisc_notify`, value: '1' },
+        ])
         .catch(() => undefined);
       await configureIface(kernel, env.netns, env.ifname, result);
     } else {
