@@ -1,0 +1,4 @@
+import { main } from '../cni/skel.js';
+import { coordinatorPlugin } from '../plugins/coordinator/index.js';
+
+main(coordinatorPlugin());
