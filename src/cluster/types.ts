@@ -75,9 +75,27 @@ export interface ClusterSource {
   getPod(namespace: string, name: string): Promise<PodInfo | undefined>;
   getNamespace(name: string): Promise<NamespaceInfo | undefined>;
   getNode(name: string): Promise<NodeInfo | undefined>;
-  getNetworkAttachmentDefinition(namespace: string, name: string): Promise<NetworkAttachmentDefinition | undefined>;
+  getNetworkAttachmentDefinition(
+    namespace: string,
+    name: string,
+  ): Promise<NetworkAttachmentDefinition | undefined>;
   listIPPools(): Promise<SpiderIPPool[]>;
   listReservedIPs(): Promise<SpiderReservedIP[]>;
-  /** Merge the given annotations into the pod (network-status). Local source: best effort / no-op. */
-  setPodAnnotations(namespace: string, name: string, annotations: Record<string, string>): Promise<void>;
+  /**
+   * Merge the given annotations into the pod (network-status). Local source: best effort / no-op.
+   * `opts.uid`: refuse to write when the pod with that name is a different incarnation.
+   */
+  setPodAnnotations(
+    namespace: string,
+    name: string,
+    annotations: Record<string, string>,
+    opts?: { uid?: string },
+  ): Promise<void>;
+  /** Sources whose pools are shared between nodes (Kubernetes): read one pool fresh. */
+  getIPPool?(name: string): Promise<SpiderIPPool | undefined>;
+  /**
+   * Sources whose pools are shared between nodes: write `pool.status` only if the pool is still at
+   * `pool.metadata.resourceVersion`; 'conflict' when another writer got there first (re-read, retry).
+   */
+  updateIPPoolStatus?(pool: SpiderIPPool): Promise<SpiderIPPool | 'conflict'>;
 }

@@ -1,0 +1,103 @@
+// Lazy access to @kubernetes/client-node (heavy: loaded on first API call, never at import time),
+// and the mapping of its failures onto CNI errors.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { CniError, Code, invalidConfig, tryAgainLater } from '../../cni/errors.js';
+
+type K8s = typeof import('@kubernetes/client-node');
+export type CoreV1Api = InstanceType<K8s['CoreV1Api']>;
+export type CustomObjectsApi = InstanceType<K8s['CustomObjectsApi']>;
+
+export interface Clients {
+  core: CoreV1Api;
+  custom: CustomObjectsApi;
+  server: string;
+}
+
+/** Where the build puts the separately bundled client, relative to the running bundle. */
+export const BUNDLED_CLIENT = 'lib/kubernetes-client.js';
+
+/**
+ * The client library is never inlined into plugin bundles: its 15 MB would be parsed on every CNI
+ * call even with the local source. Bundles load dist/lib/kubernetes-client.js next to them; from
+ * sources (tests, tsx) the package resolves normally. The name is computed so bundlers skip it.
+ */
+async function loadLibrary(): Promise<K8s> {
+  const main = process.argv[1];
+  const bundled = main !== undefined ? join(dirname(main), '..', BUNDLED_CLIENT) : undefined;
+  if (bundled !== undefined && existsSync(bundled)) return createRequire(bundled)(bundled) as K8s;
+  const pkg = ['@kubernetes', 'client-node'].join('/');
+  try {
+    return (await import(pkg)) as K8s;
+  } catch (err) {
+    throw invalidConfig(
+      `the Kubernetes source needs ${pkg}: neither ${bundled ?? BUNDLED_CLIENT} nor the package is available (${(err as Error).message})`,
+    );
+  }
+}
+
+/** kubeconfig path, or undefined for the in-cluster service account. */
+export async function loadClients(kubeconfig: string | undefined): Promise<Clients> {
+  const k8s = await loadLibrary();
+  const kc = new k8s.KubeConfig();
+  try {
+    if (kubeconfig !== undefined) kc.loadFromFile(kubeconfig);
+    else kc.loadFromCluster();
+  } catch (err) {
+    throw invalidConfig(
+      `cannot load ${kubeconfig !== undefined ? `kubeconfig ${kubeconfig}` : 'in-cluster service account config'}: ${(err as Error).message}`,
+    );
+  }
+  const server = kc.getCurrentCluster()?.server;
+  if (server === undefined)
+    throw invalidConfig(`kubeconfig ${kubeconfig ?? '(in-cluster)'} has no current cluster`);
+  return { core: kc.makeApiClient(k8s.CoreV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi), server };
+}
+
+/** HTTP status of a client-node failure, or undefined for transport errors. */
+export function httpStatus(err: unknown): number | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+function bodyMessage(err: unknown): string {
+  const body = (err as { body?: unknown }).body;
+  try {
+    const parsed =
+      typeof body === 'string' ? (JSON.parse(body) as { message?: string }) : (body as { message?: string });
+    if (parsed?.message) return parsed.message;
+  } catch {
+    // not a Status object
+  }
+  return (err as Error).message;
+}
+
+/** A CniError naming the request: unreachable or overloaded servers are worth retrying (11). */
+export function apiFailure(err: unknown, what: string, server: string): CniError {
+  if (err instanceof CniError) return err;
+  const status = httpStatus(err);
+  if (status === undefined)
+    return tryAgainLater(`Kubernetes API ${server} unreachable while ${what}: ${(err as Error).message}`);
+  if (status === 429 || status >= 500)
+    return tryAgainLater(`Kubernetes API ${server} answered ${status} while ${what}: ${bodyMessage(err)}`);
+  return new CniError(
+    Code.IoFailure,
+    `Kubernetes API ${server} refused ${what} (HTTP ${status}): ${bodyMessage(err)}`,
+  );
+}
+
+/** Reject after `ms` so a hung API server cannot hang the runtime's CNI call. */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string, server: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(tryAgainLater(`Kubernetes API ${server} did not answer within ${ms} ms while ${what}`)),
+      ms,
+    );
+    timer.unref();
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

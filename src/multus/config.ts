@@ -1,0 +1,188 @@
+// The meta plugin's own configuration, shaped like Multus's 00-multus.conf so existing files carry
+// over, plus `source` (where pods and NADs come from). Everything is validated before any side effect.
+import { invalidConfig } from '../cni/errors.js';
+import type { NetConf, RuntimeConfig } from '../cni/types.js';
+import { NAME_RE } from './annotations.js';
+
+export const DEFAULTS = {
+  multusNamespace: 'kube-system',
+  confDir: '/etc/cni/multus/net.d',
+  cniDir: '/var/lib/cni/multus',
+  binDir: '/opt/cni/bin',
+  manifestDir: '/etc/trunkline',
+  systemNamespaces: ['kube-system'],
+  globalNamespaces: ['default'],
+  readinessTimeoutSeconds: 45,
+} as const;
+
+export type LogLevel = 'debug' | 'verbose' | 'info' | 'warn' | 'error' | 'panic';
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'verbose', 'info', 'warn', 'error', 'panic'];
+
+export interface SourceConf {
+  type: 'local' | 'kubernetes';
+  /** Local source: directory of manifests (Pods, Namespaces, NADs, pools). */
+  manifestDir: string;
+  /** Local source: where written pod annotations (network-status) are kept. */
+  stateDir?: string;
+}
+
+/** Normalised configuration: every default applied, every field checked. */
+export interface MultusConf extends NetConf {
+  clusterNetwork?: string;
+  defaultNetworks: string[];
+  /** Inline delegate configs (Multus's `delegates`), used when there is no clusterNetwork. */
+  delegates?: Record<string, unknown>[];
+  systemNamespaces: string[];
+  namespaceIsolation: boolean;
+  /** Parsed from Multus's comma-separated `globalNamespaces` string (a list is accepted too). */
+  nonIsolatedNamespaces: string[];
+  multusNamespace: string;
+  confDir: string;
+  cniDir: string;
+  binDir: string;
+  readinessindicatorfile?: string;
+  /** Multus waits a hard-coded 45 s; configurable here because users ask for it (multus#1461). */
+  readinessTimeoutSeconds: number;
+  kubeconfig?: string;
+  logLevel?: LogLevel;
+  logFile?: string;
+  retryDeleteOnError: boolean;
+  source: SourceConf;
+  runtimeConfig?: RuntimeConfig;
+}
+
+type Rec = Record<string, unknown>;
+const isRecord = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function bad(field: string, expected: string, found: unknown): never {
+  throw invalidConfig(
+    `invalid meta plugin config: "${field}" must be ${expected}, found ${JSON.stringify(found)}`,
+  );
+}
+
+function str(raw: Rec, key: string): string | undefined {
+  const v = raw[key];
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string') bad(key, 'a string', v);
+  return v;
+}
+
+function strList(raw: Rec, key: string): string[] | undefined {
+  const v = raw[key];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === ''))
+    bad(key, 'a list of non-empty strings', v);
+  return v as string[];
+}
+
+function bool(raw: Rec, key: string): boolean {
+  const v = raw[key];
+  if (v === undefined || v === null) return false;
+  if (typeof v !== 'boolean') bad(key, 'true or false', v);
+  return v;
+}
+
+function absPath(raw: Rec, key: string, dflt: string): string;
+function absPath(raw: Rec, key: string): string | undefined;
+function absPath(raw: Rec, key: string, dflt?: string): string | undefined {
+  const v = str(raw, key);
+  if (v !== undefined && !v.startsWith('/')) bad(key, 'an absolute path', v);
+  return v ?? dflt;
+}
+
+function parseNamespaces(raw: Rec): string[] {
+  const v = raw.globalNamespaces;
+  if (v === undefined || v === null || v === '') return [...DEFAULTS.globalNamespaces];
+  const list =
+    typeof v === 'string'
+      ? v.split(',').map((s) => s.trim())
+      : Array.isArray(v)
+        ? v
+        : bad('globalNamespaces', 'a comma-separated string of namespaces', v);
+  for (const ns of list) {
+    if (typeof ns !== 'string' || !NAME_RE.test(ns))
+      bad('globalNamespaces', 'a comma-separated list of namespace names', v);
+  }
+  return list as string[];
+}
+
+function parseSource(raw: Rec, kubeconfig: string | undefined): SourceConf {
+  const v = raw.source;
+  if (v === undefined || v === null) {
+    return { type: kubeconfig !== undefined ? 'kubernetes' : 'local', manifestDir: DEFAULTS.manifestDir };
+  }
+  if (!isRecord(v)) bad('source', 'an object {type, manifestDir}', v);
+  const type = v.type ?? (kubeconfig !== undefined ? 'kubernetes' : 'local');
+  if (type !== 'local' && type !== 'kubernetes') bad('source.type', '"local" or "kubernetes"', type);
+  const dir = v.manifestDir ?? DEFAULTS.manifestDir;
+  if (typeof dir !== 'string' || !dir.startsWith('/')) bad('source.manifestDir', 'an absolute path', dir);
+  const state = v.stateDir;
+  if (state !== undefined && (typeof state !== 'string' || !state.startsWith('/'))) {
+    bad('source.stateDir', 'an absolute path', state);
+  }
+  return { type, manifestDir: dir, ...(state !== undefined ? { stateDir: state } : {}) };
+}
+
+/** Validate and normalise the meta plugin config (already JSON-decoded, cniVersion/name checked). */
+export function loadMultusConf(raw: unknown): MultusConf {
+  if (!isRecord(raw))
+    throw invalidConfig(`invalid meta plugin config: expected a JSON object, found ${JSON.stringify(raw)}`);
+  const clusterNetwork = str(raw, 'clusterNetwork');
+  const delegates = raw.delegates;
+  if (delegates !== undefined && delegates !== null) {
+    if (!Array.isArray(delegates) || delegates.some((d) => !isRecord(d)))
+      bad('delegates', 'a list of CNI configs', delegates);
+  }
+  const inline = Array.isArray(delegates) && delegates.length > 0 ? (delegates as Rec[]) : undefined;
+  if (clusterNetwork === undefined && inline === undefined) {
+    throw invalidConfig(
+      'invalid meta plugin config: at least one of "clusterNetwork" or "delegates" must be given',
+    );
+  }
+  const multusNamespace = str(raw, 'multusNamespace') ?? DEFAULTS.multusNamespace;
+  if (!NAME_RE.test(multusNamespace)) bad('multusNamespace', 'a namespace name', multusNamespace);
+  const systemNamespaces = strList(raw, 'systemNamespaces') ?? [...DEFAULTS.systemNamespaces];
+  const logLevel = str(raw, 'logLevel');
+  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel as LogLevel))
+    bad('logLevel', LOG_LEVELS.join('|'), logLevel);
+  const timeout = raw.readinessTimeoutSeconds ?? DEFAULTS.readinessTimeoutSeconds;
+  if (typeof timeout !== 'number' || !(timeout >= 0))
+    bad('readinessTimeoutSeconds', 'a number >= 0', timeout);
+  const rc = raw.runtimeConfig;
+  if (rc !== undefined && rc !== null && !isRecord(rc)) bad('runtimeConfig', 'an object', rc);
+  const kubeconfig = absPath(raw, 'kubeconfig');
+  const readiness = absPath(raw, 'readinessindicatorfile');
+  const logFile = absPath(raw, 'logFile');
+  // Optional fields are re-added below only when set, so blanks like "clusterNetwork": "" vanish.
+  const {
+    clusterNetwork: _c,
+    delegates: _d,
+    kubeconfig: _k,
+    readinessindicatorfile: _r,
+    logLevel: _l,
+    logFile: _f,
+    runtimeConfig: _rc,
+    ...rest
+  } = raw;
+  return {
+    ...(rest as NetConf),
+    defaultNetworks: strList(raw, 'defaultNetworks') ?? [],
+    systemNamespaces,
+    namespaceIsolation: bool(raw, 'namespaceIsolation'),
+    nonIsolatedNamespaces: parseNamespaces(raw),
+    multusNamespace,
+    confDir: absPath(raw, 'confDir', DEFAULTS.confDir),
+    cniDir: absPath(raw, 'cniDir', DEFAULTS.cniDir),
+    binDir: absPath(raw, 'binDir', DEFAULTS.binDir),
+    readinessTimeoutSeconds: timeout,
+    retryDeleteOnError: bool(raw, 'retryDeleteOnError'),
+    source: parseSource(raw, kubeconfig),
+    ...(clusterNetwork !== undefined ? { clusterNetwork } : {}),
+    ...(inline !== undefined ? { delegates: inline } : {}),
+    ...(readiness !== undefined ? { readinessindicatorfile: readiness } : {}),
+    ...(kubeconfig !== undefined ? { kubeconfig } : {}),
+    ...(logLevel !== undefined ? { logLevel: logLevel as LogLevel } : {}),
+    ...(logFile !== undefined ? { logFile } : {}),
+    ...(isRecord(rc) ? { runtimeConfig: rc as RuntimeConfig } : {}),
+  };
+}

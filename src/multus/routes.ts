@@ -1,0 +1,40 @@
+// The `default-route` annotation key after a delegate's ADD: which default routes to drop from its
+// interface and which one to install. The plugin applies the plan to the pod namespace through the
+// kernel layer; applyToResult keeps the returned result telling the same story.
+import { ipFamily } from '../cni/ip.js';
+import type { Result, Route } from '../cni/types.js';
+import type { Delegate } from './delegates.js';
+
+export interface DefaultRoutePlan {
+  /** Families whose default routes on this interface are removed. */
+  remove: (4 | 6)[];
+  /** Default routes to add via these gateways (at most one per family). */
+  add: { family: 4 | 6; gateway: string }[];
+}
+
+export function isDefaultRoute(r: Route): boolean {
+  return r.dst === '0.0.0.0/0' || r.dst === '::/0';
+}
+
+export function defaultRoutePlan(d: Delegate): DefaultRoutePlan {
+  const add = (d.request.defaultRoute ?? []).map((gateway) => ({ family: ipFamily(gateway), gateway }));
+  const remove = new Set<4 | 6>();
+  if (d.filterV4Gateway) remove.add(4);
+  if (d.filterV6Gateway) remove.add(6);
+  // A requested gateway replaces whatever default route the plugin installed for that family.
+  for (const a of add) remove.add(a.family);
+  return { remove: [...remove].sort(), add };
+}
+
+export function planIsEmpty(p: DefaultRoutePlan): boolean {
+  return p.remove.length === 0 && p.add.length === 0;
+}
+
+export function applyToResult(result: Result, plan: DefaultRoutePlan): Result {
+  if (planIsEmpty(plan)) return result;
+  const kept = (result.routes ?? []).filter(
+    (r) => !(isDefaultRoute(r) && plan.remove.includes(r.dst === '::/0' ? 6 : 4)),
+  );
+  const added: Route[] = plan.add.map((a) => ({ dst: a.family === 4 ? '0.0.0.0/0' : '::/0', gw: a.gateway }));
+  return { ...result, routes: [...kept, ...added] };
+}

@@ -1,0 +1,47 @@
+// CHECK every delegate, annotation networks included (Multus checks only its own conf's delegates),
+// each against the result it returned on ADD.
+import { CniError, Code } from '../../cni/errors.js';
+import { logger } from '../../cni/log.js';
+import type { Invocation } from '../../cni/plugin.js';
+import { pathFor } from './add.js';
+import { loadCache } from './cache.js';
+import { checkDelegate, supports, type Target } from './invoke.js';
+import type { MetaConf } from './types.js';
+
+export async function check(inv: Invocation<MetaConf>): Promise<void> {
+  const { env, conf } = inv;
+  const log = logger({ containerID: env.containerId, netns: env.netns, ifname: env.ifname });
+  const cache = loadCache(conf.cniDir, env.containerId);
+  if (cache === undefined) {
+    throw new CniError(
+      Code.UnknownContainer,
+      `no delegate cache for container ${env.containerId} in ${conf.cniDir}`,
+    );
+  }
+  const t: Target = {
+    containerId: env.containerId,
+    netns: env.netns,
+    args: env.args.raw !== '' ? env.args.raw : cache.args,
+    path: pathFor(conf, env.path),
+    runtimeConfig: conf.runtimeConfig,
+  };
+  for (const [i, d] of cache.delegates.entries()) {
+    if (!supports(d, '0.4.0')) {
+      log.debug('CHECK skipped: network config predates CNI 0.4.0', { network: d.name });
+      continue;
+    }
+    const prev = cache.results[i];
+    if (prev === null || prev === undefined) {
+      throw new CniError(
+        Code.UnknownContainer,
+        `network ${d.name} (${d.ifname}) never completed ADD for this container`,
+      );
+    }
+    try {
+      await checkDelegate(t, d, prev);
+    } catch (err) {
+      const e = err instanceof CniError ? err : new CniError(999, String(err));
+      throw new CniError(e.code, `CHECK of network ${d.name} (${d.ifname}) failed: ${e.message}`, e.details);
+    }
+  }
+}

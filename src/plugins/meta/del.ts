@@ -1,0 +1,94 @@
+// DEL: every delegate in reverse, from the cache or rebuilt from the pod. When neither exists
+// (cache lost and pod gone) Multus returns success having released nothing (multus#1087, #355,
+// #1449); we delete what needs no pod (the cluster network) and let the networks' IPAM GC release
+// whatever no live container holds.
+import { type PodRef, podRefFromArgs } from '../../cni/args.js';
+import { CniError } from '../../cni/errors.js';
+import { type Logger, logger } from '../../cni/log.js';
+import type { Invocation } from '../../cni/plugin.js';
+import type { CniEnv, Result } from '../../cni/types.js';
+import { buildDelegates, type Delegate } from '../../multus/delegates.js';
+import { pathFor } from './add.js';
+import { listCaches, loadCache, removeCache } from './cache.js';
+import type { MetaDeps } from './deps.js';
+import { attachmentsOf, baseNetworks, forwardGc, knownNetworks } from './garbage.js';
+import { delDelegate, type Target } from './invoke.js';
+import { waitForReadiness } from './readiness.js';
+import type { MetaConf } from './types.js';
+
+/** DEL delegates in reverse; returns the failures (every delegate is tried). */
+export async function delAll(
+  t: Target,
+  ds: Delegate[],
+  results: (Result | null)[],
+  log: Logger,
+): Promise<CniError[]> {
+  const errors: CniError[] = [];
+  for (let i = ds.length - 1; i >= 0; i--) {
+    const d = ds[i]!;
+    try {
+      await delDelegate(t, d, results[i] ?? undefined);
+    } catch (err) {
+      const e = err instanceof CniError ? err : new CniError(999, String(err));
+      log.warn('delegate DEL failed', { network: d.name, delegateIfname: d.ifname, error: e.message });
+      errors.push(new CniError(e.code, `network ${d.name} (${d.ifname}): ${e.message}`, e.details));
+    }
+  }
+  return errors;
+}
+
+async function rebuild(deps: MetaDeps, conf: MetaConf, env: CniEnv, podRef: PodRef | undefined, log: Logger) {
+  if (podRef === undefined) return undefined;
+  const source = deps.source(conf);
+  try {
+    const pod = await source.getPod(podRef.namespace, podRef.name);
+    if (pod === undefined) return undefined;
+    return await buildDelegates({ conf, source, pod, ifname: env.ifname });
+  } catch (err) {
+    log.warn('cannot rebuild delegates from the pod', { error: String(err) });
+    return undefined;
+  }
+}
+
+async function fallback(deps: MetaDeps, conf: MetaConf, t: Target, log: Logger): Promise<void> {
+  const base = await baseNetworks(deps, conf, log);
+  const cluster = base.filter((d) => d.ifname !== '');
+  await delAll(t, cluster, [], log);
+  const live = listCaches(conf.cniDir).filter((c) => c.containerId !== t.containerId);
+  const valid = attachmentsOf(live);
+  await forwardGc(t.path, await knownNetworks(base, live), valid, log);
+  log.warn('no delegate cache and no pod to rebuild from: deleted the cluster network and ran IPAM GC', {
+    keptAttachments: valid.length,
+  });
+}
+
+export async function del(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<void> {
+  const { env, conf } = inv;
+  const podRef = podRefFromArgs(env.args);
+  const log = logger({
+    containerID: env.containerId,
+    netns: env.netns,
+    ifname: env.ifname,
+    pod: podRef !== undefined ? `${podRef.namespace}/${podRef.name}` : '-',
+  });
+  // A node being torn down may never become ready again; DEL must still release.
+  await waitForReadiness(conf.readinessindicatorfile, conf.readinessTimeoutSeconds).catch((err: unknown) =>
+    log.warn('deleting without the readiness indicator', { error: String(err) }),
+  );
+  const cache = loadCache(conf.cniDir, env.containerId);
+  const t: Target = {
+    containerId: env.containerId,
+    netns: env.netns,
+    args: env.args.raw !== '' ? env.args.raw : (cache?.args ?? ''),
+    path: pathFor(conf, env.path),
+    runtimeConfig: conf.runtimeConfig,
+  };
+  const delegates = cache?.delegates ?? (await rebuild(deps, conf, env, podRef, log));
+  if (delegates === undefined) return fallback(deps, conf, t, log);
+  const errors = await delAll(t, delegates, cache?.results ?? [], log);
+  if (errors.length > 0) {
+    // Keep the cache: the runtime retries DEL and must find the same delegates.
+    throw new CniError(errors[0]!.code, errors.map((e) => e.message).join(' / '));
+  }
+  removeCache(conf.cniDir, env.containerId);
+}

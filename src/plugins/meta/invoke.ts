@@ -1,0 +1,83 @@
+// Running one delegate with the CNI protocol: a single conf through execPlugin, a conflist through
+// the conflist runner. Each gets its own CNI_IFNAME, CNI_ARGS and capability args.
+import { addList, checkList, delList, gcList, type RuntimeConf, statusList } from '../../cni/conflist.js';
+import { CniError, Code } from '../../cni/errors.js';
+import { type DelegateEnv, execPlugin } from '../../cni/exec.js';
+import type { Attachment, NetConfList, Result, RuntimeConfig } from '../../cni/types.js';
+import { compareVersions, decodeResult, encodeResult } from '../../cni/version.js';
+import type { Delegate } from '../../multus/delegates.js';
+import { capabilityArgs, delegateArgs, singleConfStdin } from '../../multus/runtime.js';
+
+/** The container a delegate acts on, plus where plugins are found. */
+export interface Target {
+  containerId: string;
+  netns: string;
+  /** The caller's CNI_ARGS; each delegate gets them with its own additions. */
+  args: string;
+  path: string[];
+  runtimeConfig: RuntimeConfig | undefined;
+}
+
+const versionOf = (d: Delegate) => String(d.config.cniVersion ?? '0.1.0');
+export const supports = (d: Delegate, min: string) => compareVersions(versionOf(d), min) >= 0;
+
+function rt(t: Target, d: Delegate): RuntimeConf {
+  return {
+    containerId: t.containerId,
+    netns: t.netns,
+    ifname: d.ifname,
+    args: delegateArgs(d, t.args),
+    capabilityArgs: capabilityArgs(d, t.runtimeConfig),
+    path: t.path,
+  };
+}
+
+function env(command: DelegateEnv['command'], t: Target, d: Delegate): DelegateEnv {
+  return {
+    command,
+    containerId: t.containerId,
+    netns: t.netns,
+    ifname: d.ifname,
+    args: delegateArgs(d, t.args),
+    path: t.path,
+  };
+}
+
+function stdin(t: Target, d: Delegate, prev: Result | undefined): string {
+  const conf = singleConfStdin(d, t.runtimeConfig);
+  return JSON.stringify(
+    prev !== undefined ? { ...conf, prevResult: encodeResult(prev, versionOf(d)) } : conf,
+  );
+}
+
+const list = (d: Delegate) => d.config as unknown as NetConfList;
+const type = (d: Delegate) => String(d.config.type);
+
+export async function addDelegate(t: Target, d: Delegate): Promise<Result> {
+  if (d.isList) return addList(list(d), rt(t, d));
+  const out = await execPlugin(type(d), env('ADD', t, d), stdin(t, d, undefined));
+  if (out === undefined) throw new CniError(Code.Internal, `plugin ${type(d)} returned no result for ADD`);
+  return decodeResult(out, versionOf(d));
+}
+
+export async function delDelegate(t: Target, d: Delegate, prev: Result | undefined): Promise<void> {
+  const usePrev = prev !== undefined && supports(d, '0.4.0') ? prev : undefined;
+  if (d.isList) return delList(list(d), rt(t, d), usePrev);
+  await execPlugin(type(d), env('DEL', t, d), stdin(t, d, usePrev));
+}
+
+export async function checkDelegate(t: Target, d: Delegate, prev: Result): Promise<void> {
+  if (d.isList) return checkList(list(d), rt(t, d), prev);
+  await execPlugin(type(d), env('CHECK', t, d), stdin(t, d, prev));
+}
+
+export async function statusDelegate(path: string[], d: Delegate): Promise<void> {
+  if (d.isList) return statusList(list(d), path);
+  await execPlugin(type(d), { command: 'STATUS', path }, JSON.stringify(d.config));
+}
+
+export async function gcDelegate(path: string[], d: Delegate, valid: Attachment[]): Promise<void> {
+  if (d.isList) return gcList(list(d), path, valid);
+  const conf = { ...d.config, 'cni.dev/valid-attachments': valid, 'cni.dev/attachments': valid };
+  await execPlugin(type(d), { command: 'GC', path }, JSON.stringify(conf));
+}

@@ -1,0 +1,251 @@
+// Object storage with the API server's consistency rules: one resourceVersion counter across all
+// objects, optimistic concurrency on update, status-subresource separation, finalizers, and a
+// complete event history so watches can resume from any resourceVersion.
+import { randomUUID } from 'node:crypto';
+import { apiVersionOf, type ResourceType } from './resources.js';
+
+export type Obj = Record<string, unknown> & { metadata?: Meta };
+export interface Meta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  finalizers?: string[];
+  ownerReferences?: unknown[];
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  [k: string]: unknown;
+}
+
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+export interface StoreEvent {
+  type: EventType;
+  rv: number;
+  resource: ResourceType;
+  object: Obj;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+const clone = <T>(v: T): T => structuredClone(v);
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+export type Validator = (obj: Obj) => string | undefined;
+
+export class Store {
+  private rv = 0;
+  private readonly objects = new Map<string, { resource: ResourceType; object: Obj }>();
+  readonly history: StoreEvent[] = [];
+  private readonly listeners = new Set<(e: StoreEvent) => void>();
+  readonly validators = new Map<string, Validator[]>();
+
+  get currentRv(): number {
+    return this.rv;
+  }
+
+  private key(r: ResourceType, ns: string | undefined, name: string): string {
+    return `${r.group}/${r.plural}/${r.namespaced ? (ns ?? '') : ''}/${name}`;
+  }
+
+  private describe(r: ResourceType, name: string) {
+    return { name, group: r.group, kind: r.plural };
+  }
+
+  notFound(r: ResourceType, name: string): ApiError {
+    const what = r.group === '' ? r.plural : `${r.plural}.${r.group}`;
+    return new ApiError(404, 'NotFound', `${what} "${name}" not found`, this.describe(r, name));
+  }
+
+  subscribe(fn: (e: StoreEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private emit(type: EventType, resource: ResourceType, object: Obj): void {
+    const e: StoreEvent = {
+      type,
+      rv: Number(object.metadata?.resourceVersion),
+      resource,
+      object: clone(object),
+    };
+    this.history.push(e);
+    for (const l of this.listeners) l(e);
+  }
+
+  get(r: ResourceType, ns: string | undefined, name: string): Obj | undefined {
+    const found = this.objects.get(this.key(r, ns, name));
+    return found ? clone(found.object) : undefined;
+  }
+
+  list(r: ResourceType, ns?: string): Obj[] {
+    const out: Obj[] = [];
+    for (const { resource, object } of this.objects.values()) {
+      if (resource !== r) continue;
+      if (ns !== undefined && object.metadata?.namespace !== ns) continue;
+      out.push(clone(object));
+    }
+    return out.sort((a, b) => Number(a.metadata?.resourceVersion) - Number(b.metadata?.resourceVersion));
+  }
+
+  private validate(r: ResourceType, obj: Obj): void {
+    const name = obj.metadata?.name ?? '';
+    if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
+      throw new ApiError(
+        422,
+        'Invalid',
+        `${r.kind} "${name}" is invalid: metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`,
+        this.describe(r, name),
+      );
+    }
+    for (const v of this.validators.get(r.kind) ?? []) {
+      const problem = v(obj);
+      if (problem !== undefined) {
+        throw new ApiError(
+          422,
+          'Invalid',
+          `${r.kind} "${name}" is invalid: ${problem}`,
+          this.describe(r, name),
+        );
+      }
+    }
+  }
+
+  /** Create; `raw` skips API-side rules (used to seed fixtures exactly as given). */
+  create(r: ResourceType, ns: string | undefined, body: Obj, raw = false): Obj {
+    const obj = clone(body);
+    const meta: Meta = { ...(obj.metadata ?? {}) };
+    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomUUID().slice(0, 5)}`;
+    if (r.namespaced) meta.namespace = ns ?? meta.namespace ?? 'default';
+    else delete meta.namespace;
+    obj.metadata = meta;
+    if (!raw) this.validate(r, obj);
+    const name = meta.name ?? '';
+    const key = this.key(r, meta.namespace, name);
+    if (this.objects.has(key)) {
+      const what = r.group === '' ? r.plural : `${r.plural}.${r.group}`;
+      throw new ApiError(409, 'AlreadyExists', `${what} "${name}" already exists`, this.describe(r, name));
+    }
+    if (!raw && r.status) {
+      if (r.kind === 'Pod') obj.status = { phase: 'Pending' };
+      else if (r.kind === 'Namespace') obj.status = { phase: 'Active' };
+      else delete obj.status;
+    }
+    meta.uid = raw && meta.uid ? meta.uid : randomUUID();
+    meta.creationTimestamp = raw && meta.creationTimestamp ? meta.creationTimestamp : now();
+    meta.generation = 1;
+    meta.resourceVersion = String(++this.rv);
+    obj.apiVersion = apiVersionOf(r);
+    obj.kind = r.kind;
+    this.objects.set(key, { resource: r, object: obj });
+    this.emit('ADDED', r, obj);
+    return clone(obj);
+  }
+
+  /** PUT semantics; `sub` 'status' for the status subresource, `raw` for server-side test mutations. */
+  update(r: ResourceType, ns: string | undefined, name: string, body: Obj, sub?: 'status', raw = false): Obj {
+    const key = this.key(r, ns, name);
+    const cur = this.objects.get(key);
+    if (!cur) throw this.notFound(r, name);
+    const old = cur.object;
+    const bodyMeta = body.metadata ?? {};
+    if (bodyMeta.name !== undefined && bodyMeta.name !== name) {
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `the name of the object (${bodyMeta.name}) does not match the name on the URL (${name})`,
+      );
+    }
+    if (!raw && bodyMeta.resourceVersion && bodyMeta.resourceVersion !== old.metadata?.resourceVersion) {
+      const what = r.group === '' ? r.plural : `${r.plural}.${r.group}`;
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${what} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+        this.describe(r, name),
+      );
+    }
+    let next: Obj;
+    if (sub === 'status') {
+      next = r.statusKeepsMetadata
+        ? {
+            ...clone(body),
+            spec: clone(old.spec),
+            metadata: { ...clone(bodyMeta), ownerReferences: clone(old.metadata?.ownerReferences ?? []) },
+          }
+        : { ...clone(old), status: clone(body.status) };
+    } else {
+      next = clone(body);
+      if (r.status && !raw) next.status = clone(old.status);
+    }
+    const meta: Meta = { ...(next.metadata ?? {}) };
+    const oldMeta = old.metadata ?? {};
+    for (const k of ['name', 'namespace', 'uid', 'creationTimestamp', 'deletionTimestamp'] as const) {
+      if (oldMeta[k] !== undefined) meta[k] = oldMeta[k];
+      else delete meta[k];
+    }
+    if (meta.ownerReferences === undefined || meta.ownerReferences.length === 0) delete meta.ownerReferences;
+    meta.generation = (oldMeta.generation ?? 1) + (same(old.spec, next.spec) ? 0 : 1);
+    meta.resourceVersion = String(++this.rv);
+    next.metadata = meta;
+    next.apiVersion = apiVersionOf(r);
+    next.kind = r.kind;
+    if (!raw && sub !== 'status') this.validate(r, next);
+    if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0) {
+      this.objects.delete(key);
+      this.emit('DELETED', r, next);
+      return clone(next);
+    }
+    cur.object = next;
+    this.emit('MODIFIED', r, next);
+    return clone(next);
+  }
+
+  delete(
+    r: ResourceType,
+    ns: string | undefined,
+    name: string,
+    pre?: { uid?: string; resourceVersion?: string },
+  ): Obj {
+    const key = this.key(r, ns, name);
+    const cur = this.objects.get(key);
+    if (!cur) throw this.notFound(r, name);
+    const meta = cur.object.metadata ?? {};
+    if (
+      (pre?.uid && pre.uid !== meta.uid) ||
+      (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion)
+    ) {
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Precondition failed for ${r.plural} "${name}"`,
+        this.describe(r, name),
+      );
+    }
+    const next = clone(cur.object);
+    next.metadata = { ...meta, resourceVersion: String(++this.rv) };
+    if ((meta.finalizers ?? []).length > 0) {
+      next.metadata.deletionTimestamp ??= now();
+      cur.object = next;
+      this.emit('MODIFIED', r, next);
+      return clone(next);
+    }
+    this.objects.delete(key);
+    this.emit('DELETED', r, next);
+    return clone(next);
+  }
+}
