@@ -3,6 +3,10 @@
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { help: string; load: () => Promise<Command> }> = {
+  pools: {
+    help: 'each IP pool with total/allocated/free and who holds what',
+    load: async () => (await import('./pools.js')).poolsCommand,
+  },
   demo: {
     help: 'a short scenario: namespaces, ADD a macvlan NIC, show it, DEL it',
     load: async () => (await import('./demo.js')).demoCommand,

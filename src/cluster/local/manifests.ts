@@ -1,0 +1,172 @@
+// Reads the same YAML users `kubectl apply` (multi-document files, `kind: List`, JSON) from a
+// directory tree and indexes the kinds the cluster source serves. Unknown kinds are ignored so a
+// directory can hold whole application manifests.
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { invalidConfig } from '../../cni/errors.js';
+import type {
+  NamespaceInfo,
+  NetworkAttachmentDefinition,
+  NodeInfo,
+  ObjectMeta,
+  PodInfo,
+  SpiderIPPool,
+  SpiderReservedIP,
+} from '../types.js';
+
+export interface Manifests {
+  pools: SpiderIPPool[];
+  reserved: SpiderReservedIP[];
+  namespaces: Map<string, NamespaceInfo>;
+  /** Keyed "namespace/name". */
+  pods: Map<string, PodInfo>;
+  nodes: Map<string, NodeInfo>;
+  /** Keyed "namespace/name". */
+  nads: Map<string, NetworkAttachmentDefinition>;
+  files: string[];
+}
+
+const EXT = /\.(ya?ml|json)$/i;
+
+function listFiles(dir: string, seen = new Set<string>()): string[] {
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    return [];
+  }
+  if (seen.has(real)) return [];
+  seen.add(real);
+  const out: string[] = [];
+  // Sorted so that which file "wins" an error message is stable.
+  for (const ent of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    // Dot entries include Kubernetes' ConfigMap "..data" indirection; their content is reached
+    // through the visible symlinks.
+    if (ent.name.startsWith('.')) continue;
+    const p = join(dir, ent.name);
+    let isDir = ent.isDirectory();
+    let isFile = ent.isFile();
+    if (ent.isSymbolicLink()) {
+      try {
+        const st = statSync(p);
+        isDir = st.isDirectory();
+        isFile = st.isFile();
+      } catch {
+        continue;
+      }
+    }
+    if (isDir) out.push(...listFiles(p, seen));
+    else if (isFile && EXT.test(ent.name)) out.push(p);
+  }
+  return out;
+}
+
+type Obj = {
+  apiVersion?: unknown;
+  kind?: unknown;
+  metadata?: ObjectMeta;
+  spec?: Record<string, unknown>;
+  items?: unknown;
+};
+
+function meta(o: Obj, file: string, namespaced: boolean): ObjectMeta & { namespace: string } {
+  const m = o.metadata;
+  if (typeof m !== 'object' || m === null || typeof m.name !== 'string' || m.name === '') {
+    throw invalidConfig(`${file}: ${String(o.kind)} without metadata.name`);
+  }
+  return { ...m, namespace: namespaced ? (m.namespace ?? 'default') : '' };
+}
+
+export async function loadManifests(dir: string): Promise<Manifests> {
+  const YAML = await import('yaml');
+  const out: Manifests = {
+    pools: [],
+    reserved: [],
+    namespaces: new Map(),
+    pods: new Map(),
+    nodes: new Map(),
+    nads: new Map(),
+    files: listFiles(dir),
+  };
+  const origin = new Map<string, string>();
+  const claim = (key: string, file: string) => {
+    const prev = origin.get(key);
+    if (prev !== undefined) throw invalidConfig(`${key} is defined twice: in ${prev} and in ${file}`);
+    origin.set(key, file);
+  };
+  const add = (o: Obj, file: string): void => {
+    if (typeof o !== 'object' || o === null) return;
+    if (o.kind === 'List' && Array.isArray(o.items)) {
+      for (const item of o.items) add(item as Obj, file);
+      return;
+    }
+    switch (o.kind) {
+      case 'SpiderIPPool': {
+        const m = meta(o, file, false);
+        claim(`SpiderIPPool ${m.name}`, file);
+        const { namespace: _ns, ...rest } = m;
+        out.pools.push({
+          ...(o as unknown as SpiderIPPool),
+          metadata: rest,
+          spec: (o.spec ?? {}) as SpiderIPPool['spec'],
+        });
+        break;
+      }
+      case 'SpiderReservedIP': {
+        const m = meta(o, file, false);
+        claim(`SpiderReservedIP ${m.name}`, file);
+        const { namespace: _ns, ...rest } = m;
+        out.reserved.push({ metadata: rest, spec: (o.spec ?? { ips: [] }) as SpiderReservedIP['spec'] });
+        break;
+      }
+      case 'Namespace': {
+        const m = meta(o, file, false);
+        claim(`Namespace ${m.name}`, file);
+        const { namespace: _ns, ...rest } = m;
+        out.namespaces.set(m.name, { metadata: rest });
+        break;
+      }
+      case 'Node': {
+        const m = meta(o, file, false);
+        claim(`Node ${m.name}`, file);
+        const { namespace: _ns, ...rest } = m;
+        out.nodes.set(m.name, { metadata: rest });
+        break;
+      }
+      case 'Pod': {
+        const m = meta(o, file, true);
+        claim(`Pod ${m.namespace}/${m.name}`, file);
+        const nodeName = o.spec?.['nodeName'];
+        out.pods.set(`${m.namespace}/${m.name}`, {
+          metadata: m,
+          ...(typeof nodeName === 'string' ? { nodeName } : {}),
+        });
+        break;
+      }
+      case 'NetworkAttachmentDefinition': {
+        const m = meta(o, file, true);
+        claim(`NetworkAttachmentDefinition ${m.namespace}/${m.name}`, file);
+        const config = o.spec?.['config'];
+        out.nads.set(`${m.namespace}/${m.name}`, {
+          metadata: m,
+          spec: typeof config === 'string' ? { config } : {},
+        });
+        break;
+      }
+    }
+  };
+  for (const file of out.files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw invalidConfig(`cannot read manifest ${file}: ${(e as Error).message}`);
+    }
+    for (const doc of YAML.parseAllDocuments(text)) {
+      const err = doc.errors[0];
+      if (err !== undefined) throw invalidConfig(`${file}: invalid YAML: ${err.message}`);
+      add(doc.toJS() as Obj, file);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,116 @@
+// Spiderpool's pod and namespace annotations, parsed strictly: a malformed annotation is an error
+// naming the pod and the annotation rather than silently falling through to another rule.
+import { invalidConfig } from '../cni/errors.js';
+
+export const ANNO_POD_IPPOOLS = 'ipam.spidernet.io/ippools';
+export const ANNO_POD_IPPOOL = 'ipam.spidernet.io/ippool';
+export const ANNO_POD_ROUTES = 'ipam.spidernet.io/routes';
+export const ANNO_NS_DEFAULT_V4 = 'ipam.spidernet.io/default-ipv4-ippool';
+export const ANNO_NS_DEFAULT_V6 = 'ipam.spidernet.io/default-ipv6-ippool';
+// Spelling of Spiderpool before v0.4; still found in old manifests.
+const ANNO_NS_LEGACY_V4 = 'ipam.spidernet.io/defaultv4ippool';
+const ANNO_NS_LEGACY_V6 = 'ipam.spidernet.io/defaultv6ippool';
+
+export interface PoolNames {
+  ipv4: string[];
+  ipv6: string[];
+  cleanGateway: boolean;
+  /** Present for `ippools` entries (required) and legacy `ippool` values that carry one. */
+  interface?: string;
+}
+
+function bad(where: string, annotation: string, msg: string) {
+  return invalidConfig(`${where}: annotation ${annotation}: ${msg}`);
+}
+
+function parseJson(where: string, annotation: string, value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch (e) {
+    throw bad(where, annotation, `not valid JSON (${(e as Error).message})`);
+  }
+}
+
+function names(where: string, annotation: string, field: string, v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === '')) {
+    throw bad(where, annotation, `${field} must be a list of pool names`);
+  }
+  return v as string[];
+}
+
+function poolNames(where: string, annotation: string, o: Record<string, unknown>): PoolNames {
+  // "ipv4pools"/"ipv6pools" are the field names of Spiderpool before v0.4.
+  const ipv4 = names(where, annotation, 'ipv4', o['ipv4'] ?? o['ipv4pools']);
+  const ipv6 = names(where, annotation, 'ipv6', o['ipv6'] ?? o['ipv6pools']);
+  const cg = o['cleangateway'];
+  if (cg !== undefined && typeof cg !== 'boolean')
+    throw bad(where, annotation, 'cleangateway must be true or false');
+  const iface = o['interface'];
+  if (iface !== undefined && (typeof iface !== 'string' || iface === '')) {
+    throw bad(where, annotation, 'interface must be a non-empty string');
+  }
+  return {
+    ipv4,
+    ipv6,
+    cleanGateway: cg === true,
+    ...(typeof iface === 'string' ? { interface: iface } : {}),
+  };
+}
+
+/** `ipam.spidernet.io/ippools`: a non-empty list, each entry with a unique `interface`. */
+export function parsePodIPPools(where: string, value: string): (PoolNames & { interface: string })[] {
+  const v = parseJson(where, ANNO_POD_IPPOOLS, value);
+  if (!Array.isArray(v) || v.length === 0)
+    throw bad(where, ANNO_POD_IPPOOLS, 'expected a non-empty JSON list');
+  const seen = new Set<string>();
+  return v.map((item, i) => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      throw bad(where, ANNO_POD_IPPOOLS, `entry ${i} must be an object`);
+    }
+    const p = poolNames(where, ANNO_POD_IPPOOLS, item as Record<string, unknown>);
+    if (p.interface === undefined) throw bad(where, ANNO_POD_IPPOOLS, `entry ${i}: interface is required`);
+    if (seen.has(p.interface)) throw bad(where, ANNO_POD_IPPOOLS, `interface ${p.interface} is listed twice`);
+    seen.add(p.interface);
+    return p as PoolNames & { interface: string };
+  });
+}
+
+/** `ipam.spidernet.io/ippool`: one {ipv4, ipv6} object (legacy `interface` key accepted). */
+export function parsePodIPPool(where: string, value: string): PoolNames {
+  const v = parseJson(where, ANNO_POD_IPPOOL, value);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw bad(where, ANNO_POD_IPPOOL, 'expected a JSON object');
+  return poolNames(where, ANNO_POD_IPPOOL, v as Record<string, unknown>);
+}
+
+/** Namespace defaults: `'["p1","p2"]'` per family; empty lists when absent. */
+export function parseNamespaceDefaults(
+  where: string,
+  annotations: Record<string, string> | undefined,
+): { ipv4: string[]; ipv6: string[] } {
+  const read = (key: string, legacy: string) => {
+    const [k, raw] =
+      annotations?.[key] !== undefined ? [key, annotations[key]] : [legacy, annotations?.[legacy]];
+    if (raw === undefined || raw.trim() === '') return [];
+    return names(where, k, 'value', parseJson(where, k, raw));
+  };
+  return {
+    ipv4: read(ANNO_NS_DEFAULT_V4, ANNO_NS_LEGACY_V4),
+    ipv6: read(ANNO_NS_DEFAULT_V6, ANNO_NS_LEGACY_V6),
+  };
+}
+
+/** `ipam.spidernet.io/routes`: [{dst, gw}]. */
+export function parsePodRoutes(where: string, value: string | undefined): { dst: string; gw: string }[] {
+  if (value === undefined || value.trim() === '') return [];
+  const v = parseJson(where, ANNO_POD_ROUTES, value);
+  if (!Array.isArray(v)) throw bad(where, ANNO_POD_ROUTES, 'expected a JSON list of {dst, gw}');
+  return v.map((r, i) => {
+    const o = (typeof r === 'object' && r !== null ? r : {}) as Record<string, unknown>;
+    if (typeof o['dst'] !== 'string' || typeof o['gw'] !== 'string') {
+      throw bad(where, ANNO_POD_ROUTES, `entry ${i} needs string dst and gw`);
+    }
+    return { dst: o['dst'], gw: o['gw'] };
+  });
+}

@@ -1,0 +1,61 @@
+// loadConf: the IPAM section is read from `ipam` of the parent's config (how main plugins delegate),
+// or from the top level when the config's own type is trunkline-ipam. Everything is validated here,
+// before the store or the manifests are touched.
+import { hostname } from 'node:os';
+import { DEFAULT_MANIFEST_DIR, DEFAULT_STATE_DIR } from '../../cluster/local/source.js';
+import { podRefFromArgs } from '../../cni/args.js';
+import { invalidConfig } from '../../cni/errors.js';
+import type { CniEnv, NetConf } from '../../cni/types.js';
+import { parseStoreConf } from '../../store/index.js';
+import type { IpamConf } from './types.js';
+
+const TYPE = 'trunkline-ipam';
+
+function poolList(v: unknown, field: string): string[] {
+  if (v === undefined || v === null) return [];
+  // Spiderpool accepts a single name as well as a list.
+  if (typeof v === 'string') return v === '' ? [] : [v];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === '')) {
+    throw invalidConfig(`ipam.${field} must be a list of pool names`);
+  }
+  return v as string[];
+}
+
+function optString(v: unknown, field: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v === '') throw invalidConfig(`ipam.${field} must be a non-empty string`);
+  return v;
+}
+
+function requestedIps(raw: NetConf): string[] {
+  const ips = raw.runtimeConfig?.ips;
+  if (ips === undefined || ips === null) return [];
+  if (!Array.isArray(ips) || ips.some((x) => typeof x !== 'string')) {
+    throw invalidConfig('runtimeConfig.ips must be a list of addresses');
+  }
+  return ips;
+}
+
+export function loadConf(raw: NetConf, env: CniEnv): IpamConf {
+  const section = (raw.ipam?.type === TYPE ? raw.ipam : raw.type === TYPE ? raw : undefined) as
+    | Record<string, unknown>
+    | undefined;
+  if (section === undefined) throw invalidConfig(`no "${TYPE}" IPAM section in the network config`);
+  const multusName = optString(section['multusName'], 'multusName');
+  const pod = podRefFromArgs(env.args);
+  return {
+    ...raw,
+    resolved: {
+      defaultV4: poolList(section['default_ipv4_ippool'], 'default_ipv4_ippool'),
+      defaultV6: poolList(section['default_ipv6_ippool'], 'default_ipv6_ippool'),
+      store: parseStoreConf(section['store'], 'ipam.store'),
+      manifestDir: optString(section['manifestDir'], 'manifestDir') ?? DEFAULT_MANIFEST_DIR,
+      stateDir: optString(section['stateDir'], 'stateDir') ?? DEFAULT_STATE_DIR,
+      nodeName: optString(section['nodeName'], 'nodeName') ?? (process.env['NODE_NAME'] || hostname()),
+      multusNamespace: optString(section['multusNamespace'], 'multusNamespace') ?? 'kube-system',
+      ...(multusName !== undefined ? { multusName } : {}),
+      ...(pod !== undefined ? { pod } : {}),
+      requestedIps: requestedIps(raw),
+    },
+  };
+}

@@ -1,0 +1,50 @@
+// Store selection from configuration ({"type": "sqlite", "path": ...}). Backends load their heavy
+// dependencies in open(), so creating a store costs nothing on the CNI path.
+import { invalidConfig } from '../cni/errors.js';
+import { DEFAULT_DB_PATH, SqliteStore } from './sqlite.js';
+import type { AllocationStore } from './types.js';
+
+export interface StoreConf {
+  type?: string;
+  path?: string;
+  busyTimeoutMs?: number;
+  synchronous?: 'normal' | 'full';
+}
+
+/** Validates a store config block (from the IPAM config) before anything is opened. */
+export function parseStoreConf(raw: unknown, where = 'store'): StoreConf {
+  if (raw === undefined || raw === null) return { type: 'sqlite' };
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw invalidConfig(`${where} must be an object`);
+  const r = raw as Record<string, unknown>;
+  const type = r['type'] ?? 'sqlite';
+  if (type !== 'sqlite')
+    throw invalidConfig(`${where}.type: expected "sqlite", found ${JSON.stringify(type)}`);
+  const out: StoreConf = { type };
+  if (r['path'] !== undefined) {
+    if (typeof r['path'] !== 'string' || r['path'] === '')
+      throw invalidConfig(`${where}.path must be a non-empty string`);
+    out.path = r['path'];
+  }
+  if (r['busyTimeoutMs'] !== undefined) {
+    const t = r['busyTimeoutMs'];
+    if (typeof t !== 'number' || !Number.isInteger(t) || t < 0) {
+      throw invalidConfig(`${where}.busyTimeoutMs must be a non-negative integer`);
+    }
+    out.busyTimeoutMs = t;
+  }
+  if (r['synchronous'] !== undefined) {
+    if (r['synchronous'] !== 'normal' && r['synchronous'] !== 'full') {
+      throw invalidConfig(`${where}.synchronous: expected "normal" or "full"`);
+    }
+    out.synchronous = r['synchronous'];
+  }
+  return out;
+}
+
+export function createStore(conf: StoreConf = {}): AllocationStore {
+  return new SqliteStore({
+    path: conf.path ?? DEFAULT_DB_PATH,
+    ...(conf.busyTimeoutMs !== undefined ? { busyTimeoutMs: conf.busyTimeoutMs } : {}),
+    ...(conf.synchronous !== undefined ? { synchronous: conf.synchronous } : {}),
+  });
+}

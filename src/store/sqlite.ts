@@ -1,0 +1,362 @@
+// The embedded default store: one SQLite file per host (better-sqlite3, WAL). Every mutation is one
+// IMMEDIATE transaction, so concurrent plugin processes serialize on SQLite's write lock (waiting up
+// to busyTimeoutMs) and a process killed at any instant leaves either the whole change or none of it.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type BetterSqlite3 from 'better-sqlite3';
+import { CniError, Code, tryAgainLater } from '../cni/errors.js';
+import { sqliteNativeBinding } from './binding.js';
+import { StoreUnavailableError } from './errors.js';
+import { addrKey, type Family, intervalsContain, keyToIp, parseIp } from './ip.js';
+import { FreeSpace } from './sqlite-free.js';
+import { migrate } from './sqlite-schema.js';
+import type {
+  AllocateResult,
+  Allocation,
+  AllocationStore,
+  FamilyRequest,
+  Holder,
+  HolderKey,
+  PoolCandidate,
+} from './types.js';
+
+export const DEFAULT_DB_PATH = '/var/lib/trunkline/ipam.db';
+
+export interface SqliteStoreOptions {
+  path?: string;
+  /** How long a writer waits for the lock held by other processes (default 30 s). */
+  busyTimeoutMs?: number;
+  /**
+   * 'normal' (default) survives any process crash (kill -9); 'full' also survives power loss at the
+   * cost of an fsync per allocation.
+   */
+  synchronous?: 'normal' | 'full';
+}
+
+interface Row {
+  ip: string;
+  family: number;
+  pool: string;
+  container_id: string;
+  ifname: string;
+  network: string | null;
+  pod_namespace: string | null;
+  pod_name: string | null;
+  pod_uid: string | null;
+  created_at: string;
+}
+
+function toAllocation(r: Row): Allocation {
+  return {
+    ip: keyToIp(r.ip),
+    family: r.family === 6 ? 6 : 4,
+    pool: r.pool,
+    containerId: r.container_id,
+    ifname: r.ifname,
+    ...(r.network !== null ? { network: r.network } : {}),
+    ...(r.pod_namespace !== null ? { podNamespace: r.pod_namespace } : {}),
+    ...(r.pod_name !== null ? { podName: r.pod_name } : {}),
+    ...(r.pod_uid !== null ? { podUid: r.pod_uid } : {}),
+    createdAt: r.created_at,
+  };
+}
+
+/** Thrown inside a transaction to roll it back and report a non-exceptional outcome. */
+class Abort {
+  constructor(readonly result: AllocateResult) {}
+}
+
+const UNAVAILABLE = /^SQLITE_(CANTOPEN|READONLY|IOERR|CORRUPT|NOTADB|FULL|PERM|AUTH|NOLFS)/;
+
+function prepare(db: BetterSqlite3.Database) {
+  return {
+    held: db.prepare<[string, string, number], Row>(
+      'SELECT * FROM allocations WHERE container_id = ? AND ifname = ? AND family = ?',
+    ),
+    byHolder: db.prepare<[string, string], Row>(
+      'SELECT * FROM allocations WHERE container_id = ? AND ifname = ? ORDER BY family',
+    ),
+    byIp: db.prepare<[string], Row>('SELECT * FROM allocations WHERE ip = ?'),
+    insert: db.prepare<
+      [
+        string,
+        number,
+        string,
+        string,
+        string,
+        string | null,
+        string | null,
+        string | null,
+        string | null,
+        string,
+      ]
+    >(
+      'INSERT OR IGNORE INTO allocations ' +
+        '(ip, family, pool, container_id, ifname, network, pod_namespace, pod_name, pod_uid, created_at) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    remove: db.prepare<[string]>('DELETE FROM allocations WHERE ip = ?'),
+    all: db.prepare<[], Row>('SELECT * FROM allocations ORDER BY pool, ip'),
+    ofPool: db.prepare<[string], Row>('SELECT * FROM allocations WHERE pool = ? ORDER BY ip'),
+    touch: db.prepare<[string]>("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_check', ?)"),
+  };
+}
+
+export class SqliteStore implements AllocationStore {
+  readonly path: string;
+  private readonly busyTimeoutMs: number;
+  private readonly synchronous: 'normal' | 'full';
+  private db: BetterSqlite3.Database | undefined;
+  private q: ReturnType<typeof prepare> | undefined;
+  private free: FreeSpace | undefined;
+
+  constructor(opts: SqliteStoreOptions = {}) {
+    this.path = opts.path ?? DEFAULT_DB_PATH;
+    this.busyTimeoutMs = opts.busyTimeoutMs ?? 30_000;
+    this.synchronous = opts.synchronous ?? 'normal';
+  }
+
+  get description(): string {
+    return `sqlite:${this.path}`;
+  }
+
+  async open(): Promise<void> {
+    if (this.db !== undefined) return;
+    let db: BetterSqlite3.Database | undefined;
+    try {
+      mkdirSync(dirname(this.path), { recursive: true });
+      const { default: Database } = await import('better-sqlite3');
+      const nativeBinding = sqliteNativeBinding();
+      db = new Database(this.path, {
+        timeout: this.busyTimeoutMs,
+        ...(nativeBinding !== undefined ? { nativeBinding } : {}),
+      });
+      const d = db;
+      await this.retry(() => {
+        if (d.pragma('journal_mode', { simple: true }) !== 'wal') d.pragma('journal_mode = WAL');
+        d.pragma(`synchronous = ${this.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+        migrate(d);
+      });
+      this.q = prepare(db);
+      this.free = new FreeSpace(db);
+      this.db = db;
+    } catch (err) {
+      db?.close();
+      throw this.mapError(err, 'open');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.db?.close();
+    this.db = undefined;
+    this.q = undefined;
+    this.free = undefined;
+  }
+
+  async allocate(holder: Holder, requests: readonly FamilyRequest[]): Promise<AllocateResult> {
+    const { db, q } = await this.ready();
+    const now = new Date().toISOString();
+    let existing = true;
+    const tx = db.transaction(() => {
+      existing = true;
+      const out: Allocation[] = [];
+      for (const req of requests) {
+        const held = q.held.get(holder.containerId, holder.ifname, req.family);
+        if (held !== undefined) {
+          out.push(toAllocation(held));
+          continue;
+        }
+        existing = false;
+        const key =
+          req.requestedIp !== undefined
+            ? this.takeRequested(holder, req, now)
+            : this.takeFirstFree(holder, req, now);
+        out.push(toAllocation(q.byIp.get(key)!));
+      }
+      return out;
+    });
+    try {
+      const allocations = await this.retry(() => tx.immediate());
+      return { ok: true, allocations, existing };
+    } catch (err) {
+      if (err instanceof Abort) return err.result;
+      throw this.mapError(err, 'allocate');
+    }
+  }
+
+  async get(key: HolderKey): Promise<Allocation[]> {
+    const { q } = await this.ready();
+    return this.guard('read', () => q.byHolder.all(key.containerId, key.ifname).map(toAllocation));
+  }
+
+  async release(key: HolderKey): Promise<Allocation[]> {
+    const { db, q } = await this.ready();
+    const tx = db.transaction(() => this.releaseRows(q.byHolder.all(key.containerId, key.ifname)));
+    return this.guard('release', () => tx.immediate());
+  }
+
+  async list(pool?: string): Promise<Allocation[]> {
+    const { q } = await this.ready();
+    return this.guard('read', () =>
+      (pool === undefined ? q.all.all() : q.ofPool.all(pool)).map(toAllocation),
+    );
+  }
+
+  async releaseAllExcept(
+    valid: readonly HolderKey[],
+    scope: { network?: string } = {},
+  ): Promise<Allocation[]> {
+    const { db, q } = await this.ready();
+    const keep = new Set(valid.map((k) => `${k.containerId}\u0000${k.ifname}`));
+    const inScope = (r: Row) => scope.network === undefined || r.network === scope.network;
+    const tx = db.transaction(() =>
+      this.releaseRows(
+        q.all.all().filter((r) => inScope(r) && !keep.has(`${r.container_id}\u0000${r.ifname}`)),
+      ),
+    );
+    return this.guard('gc', () => tx.immediate());
+  }
+
+  async check(): Promise<void> {
+    const { db, q } = await this.ready();
+    // A real (tiny) write: a database opened read-only or on a full disk fails here, not at ADD time.
+    await this.guard('check', () => db.transaction(() => q.touch.run(new Date().toISOString())).immediate());
+  }
+
+  private takeFirstFree(holder: Holder, req: FamilyRequest, now: string): string {
+    const { q, free } = this.need();
+    for (const c of req.candidates) {
+      free.sync(c.pool, c.family, c.intervals);
+      for (;;) {
+        const key = free.takeNext(c.pool);
+        if (key === undefined) break;
+        // A free span can be stale only when pools overlap (invalid config): the address is then held
+        // through another pool, and the primary key refuses it. It is gone from this pool's free
+        // space now, so the loop moves on.
+        if (this.insert(q, key, c, holder, now)) return key;
+      }
+    }
+    throw new Abort({
+      ok: false,
+      reason: 'exhausted',
+      family: req.family,
+      pools: req.candidates.map((c) => c.pool),
+    });
+  }
+
+  private takeRequested(holder: Holder, req: FamilyRequest, now: string): string {
+    const { q, free } = this.need();
+    const ip = req.requestedIp ?? '';
+    const addr = parseIp(ip);
+    const pools = req.candidates.map((c) => c.pool);
+    const c: PoolCandidate | undefined =
+      addr === undefined ? undefined : req.candidates.find((x) => intervalsContain(x.intervals, addr.value));
+    if (addr === undefined || addr.family !== req.family || c === undefined) {
+      throw new Abort({ ok: false, reason: 'outside', family: req.family, ip, pools });
+    }
+    const key = addrKey(addr.family, addr.value);
+    const owner = q.byIp.get(key);
+    if (owner !== undefined) {
+      throw new Abort({
+        ok: false,
+        reason: 'taken',
+        family: req.family,
+        ip,
+        pool: owner.pool,
+        holder: toAllocation(owner),
+      });
+    }
+    free.sync(c.pool, c.family, c.intervals);
+    free.takeExact(c.pool, key);
+    this.insert(q, key, c, holder, now);
+    return key;
+  }
+
+  private insert(
+    q: ReturnType<typeof prepare>,
+    key: string,
+    c: PoolCandidate,
+    h: Holder,
+    now: string,
+  ): boolean {
+    const family: Family = c.family;
+    return (
+      q.insert.run(
+        key,
+        family,
+        c.pool,
+        h.containerId,
+        h.ifname,
+        h.network ?? null,
+        h.podNamespace ?? null,
+        h.podName ?? null,
+        h.podUid ?? null,
+        now,
+      ).changes === 1
+    );
+  }
+
+  private releaseRows(rows: Row[]): Allocation[] {
+    const { q, free } = this.need();
+    for (const r of rows) {
+      q.remove.run(r.ip);
+      free.giveBack(r.pool, r.ip);
+    }
+    return rows.map(toAllocation);
+  }
+
+  private async ready(): Promise<{ db: BetterSqlite3.Database; q: ReturnType<typeof prepare> }> {
+    await this.open();
+    return { db: this.db!, q: this.q! };
+  }
+
+  private need(): { q: ReturnType<typeof prepare>; free: FreeSpace } {
+    return { q: this.q!, free: this.free! };
+  }
+
+  private async guard<T>(op: string, fn: () => T): Promise<T> {
+    try {
+      return await this.retry(fn);
+    } catch (err) {
+      throw this.mapError(err, op);
+    }
+  }
+
+  /**
+   * SQLite waits for locks in its busy handler, but a few WAL situations (another process
+   * recovering or checkpointing the WAL) report SQLITE_BUSY at once. Every operation here is one
+   * whole transaction, so running it again is safe.
+   */
+  private async retry<T>(fn: () => T): Promise<T> {
+    const deadline = Date.now() + this.busyTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return fn();
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        const busy = typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
+        if (!busy || Date.now() >= deadline) throw err;
+        await sleep(Math.min(50, 2 ** attempt) * (0.5 + Math.random()));
+      }
+    }
+  }
+
+  private mapError(err: unknown, op: string): CniError {
+    if (err instanceof CniError) return err;
+    const code = (err as { code?: unknown }).code;
+    const msg = err instanceof Error ? err.message : String(err);
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED') {
+      return tryAgainLater(
+        `IPAM store ${this.description} stayed locked for ${this.busyTimeoutMs} ms during ${op}`,
+        'another process held the write lock; retry',
+      );
+    }
+    if (op === 'open' || (typeof code === 'string' && UNAVAILABLE.test(code))) {
+      return new StoreUnavailableError(this.description, `${op} failed: ${msg}`, { cause: err });
+    }
+    return new CniError(Code.Internal, `IPAM store ${this.description}: ${op} failed: ${msg}`, undefined, {
+      cause: err,
+    });
+  }
+}

@@ -1,0 +1,112 @@
+// The SQLite backend: the shared contract, plus what only this backend can show (files, WAL,
+// unusable paths, cost independent of pool size).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { CniError, Code } from '../../src/cni/errors.js';
+import { createStore, parseStoreConf } from '../../src/store/index.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import { holder, pool, range, runStoreContract } from './contract.js';
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'trunkline-store-'));
+}
+
+runStoreContract('sqlite', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'ipam.db');
+  return {
+    store: new SqliteStore({ path }),
+    reopen: () => new SqliteStore({ path }),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
+describe('SqliteStore specifics', () => {
+  it('creates its directory and uses WAL', async () => {
+    const dir = tempDir();
+    try {
+      const path = join(dir, 'nested', 'deeper', 'ipam.db');
+      const s = new SqliteStore({ path });
+      await s.check();
+      await s.close();
+      const { default: Database } = await import('better-sqlite3');
+      const db = new Database(path, { readonly: true });
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports an unusable path as StoreUnavailableError (code 103)', async () => {
+    const dir = tempDir();
+    try {
+      const blocker = join(dir, 'not-a-dir');
+      writeFileSync(blocker, 'x');
+      const s = new SqliteStore({ path: join(blocker, 'ipam.db') });
+      await assert.rejects(s.check(), (e: unknown) => {
+        assert.ok(e instanceof CniError);
+        assert.equal(e.code, Code.StoreUnavailable);
+        assert.match(e.message, /not-a-dir\/ipam\.db/);
+        return true;
+      });
+      const garbage = join(dir, 'garbage.db');
+      writeFileSync(garbage, 'this is not a database file, just some bytes '.repeat(200));
+      await assert.rejects(new SqliteStore({ path: garbage }).open(), (e: unknown) => {
+        assert.ok(e instanceof CniError && e.code === Code.StoreUnavailable, String(e));
+        return true;
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('parses and applies store config', () => {
+    assert.deepEqual(parseStoreConf(undefined), { type: 'sqlite' });
+    assert.deepEqual(parseStoreConf({ type: 'sqlite', path: '/x/y.db', synchronous: 'full' }), {
+      type: 'sqlite',
+      path: '/x/y.db',
+      synchronous: 'full',
+    });
+    assert.throws(() => parseStoreConf({ type: 'etcd' }), /store\.type: expected "sqlite"/);
+    assert.throws(() => parseStoreConf({ path: 3 }), /store\.path/);
+    assert.equal(createStore({ path: '/tmp/a.db' }).description, 'sqlite:/tmp/a.db');
+  });
+
+  it('allocation cost does not grow with pool size (/24 vs /16 vs /8 vs IPv6 /64)', async () => {
+    const dir = tempDir();
+    const pools = [
+      pool('p24', 4, range('10.24.0.1', '10.24.0.254')),
+      pool('p16', 4, range('10.16.0.1', '10.16.255.254')),
+      pool('p8', 4, range('10.0.0.1', '10.255.255.254')),
+      pool('p64', 6, range('fd64::1', 'fd64::ffff:ffff:ffff:ffff')),
+    ];
+    const n = 150;
+    const perPool: Record<string, number> = {};
+    try {
+      for (const p of pools) {
+        const s = new SqliteStore({ path: join(dir, `${p.pool}.db`) });
+        await s.open();
+        // Pre-fill so the timed allocations run against a pool that already holds addresses.
+        for (let i = 0; i < 100; i++)
+          await s.allocate(holder(`pre${i}`), [{ family: p.family, candidates: [p] }]);
+        const t0 = process.hrtime.bigint();
+        for (let i = 0; i < n; i++) {
+          const r = await s.allocate(holder(`c${i}`), [{ family: p.family, candidates: [p] }]);
+          assert.ok(r.ok);
+        }
+        perPool[p.pool] = Number(process.hrtime.bigint() - t0) / 1e3 / n;
+        await s.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const line = Object.entries(perPool)
+      .map(([k, v]) => `${k} ${v.toFixed(1)} µs/alloc`)
+      .join(', ');
+    console.log(`# allocation cost by pool size (${n} allocations after 100 held): ${line}`);
+  });
+});
