@@ -3,6 +3,10 @@
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { help: string; load: () => Promise<Command> }> = {
+  lab: {
+    help: 'the seed scenario end to end: lab up [scenario.yaml] [--flat] [--json] | report [--out f.svg] | down',
+    load: async () => (await import('./lab.js')).labCommand,
+  },
   pools: {
     help: 'each IP pool with total/allocated/free and who holds what',
     load: async () => (await import('./pools.js')).poolsCommand,

@@ -1,0 +1,116 @@
+// `trunkline host apply|show`: declarative bonds, VLANs and mac-vlans on this host (nmstate subset).
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { applyHostConfig } from '../hostnet/apply.js';
+import { HostApplyError, HostConfigError } from '../hostnet/errors.js';
+import { parseHostConfig } from '../hostnet/parse.js';
+import { readState, toNmstate } from '../hostnet/state.js';
+import { defaultKernel } from '../kernel/index.js';
+
+const USAGE = `usage:
+  trunkline host apply -f FILE [--probe-gw IP] [--probe-timeout SECONDS] [--netns PATH] [--json]
+  trunkline host show [--json] [--netns PATH]
+
+apply: checkpoint, apply, verify (desired state is a subset of the result), optionally ping a
+gateway; on any failure the previous state is restored. FILE is YAML/JSON ('-' = stdin) with
+\`interfaces\` of type bond, vlan, mac-vlan or ethernet (nmstate schema).
+exit status: 0 applied (or nothing to do), 1 failed and rolled back, 2 usage or invalid config,
+3 failed and the rollback did not restore everything.
+`;
+
+const OPTIONS = {
+  file: { type: 'string', short: 'f' },
+  'probe-gw': { type: 'string' },
+  'probe-timeout': { type: 'string' },
+  netns: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
+
+export async function hostCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  let values: { [K in keyof typeof OPTIONS]?: string | boolean };
+  try {
+    ({ values } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: false }));
+  } catch (e) {
+    err(`trunkline host: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help || sub === undefined || sub === 'help') {
+    (sub === undefined ? err : out)(USAGE);
+    return sub === undefined ? 2 : 0;
+  }
+  const ns = typeof values.netns === 'string' ? values.netns : null;
+  if (sub === 'show') return show(ns, values.json === true);
+  if (sub === 'apply') return apply(ns, values);
+  err(`trunkline host: unknown subcommand "${sub}"\n${USAGE}`);
+  return 2;
+}
+
+async function show(ns: string | null, json: boolean): Promise<number> {
+  const doc = toNmstate(await readState(defaultKernel(), ns));
+  out(json ? JSON.stringify(doc, null, 2) : stringify(doc));
+  return 0;
+}
+
+async function apply(
+  ns: string | null,
+  v: { [K in keyof typeof OPTIONS]?: string | boolean },
+): Promise<number> {
+  const file = v.file;
+  if (typeof file !== 'string') {
+    err(`trunkline host apply: -f FILE is required\n${USAGE}`);
+    return 2;
+  }
+  const gw = v['probe-gw'];
+  const timeoutS = Number(v['probe-timeout'] ?? 10);
+  if (!(timeoutS > 0 && timeoutS <= 600)) {
+    err(
+      `trunkline host apply: --probe-timeout: expected seconds between 0 and 600, found ${v['probe-timeout']}`,
+    );
+    return 2;
+  }
+  const json = v.json === true;
+  try {
+    const text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+    const config = parseHostConfig(text);
+    const report = await applyHostConfig(defaultKernel(), config, {
+      ns,
+      ...(typeof gw === 'string' ? { probe: { gateway: gw, timeoutMs: timeoutS * 1000 } } : {}),
+      ...(json ? {} : { log: (line: string) => out(`  ${line}`) }),
+    });
+    if (json) out(JSON.stringify(report, null, 2));
+    else if (!report.changed) out('host apply: no changes (the host already matches)');
+    else
+      out(
+        `host apply: ${report.steps.length} step(s) applied and verified${report.probe ? `, ${report.probe.gateway} answered` : ''}`,
+      );
+    return 0;
+  } catch (e) {
+    if (e instanceof HostConfigError) {
+      err(`trunkline host apply: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof HostApplyError) {
+      if (json) out(JSON.stringify({ error: e.message, ...e.report }, null, 2));
+      err(`trunkline host apply: ${e.message}`);
+      return e.report.rollbackComplete ? 1 : 3;
+    }
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES') {
+      err(`trunkline host apply: cannot read ${file}: ${(e as Error).message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

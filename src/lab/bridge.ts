@@ -1,0 +1,63 @@
+// The two things the lab needs that the Kernel interface does not offer (yet): per-port VLAN
+// membership on a vlan_filtering bridge (`bridge vlan add`) and ping between namespaces. Both go
+// through the kernel layer's argv runner (never a shell); move them into src/kernel when a plugin
+// needs them.
+
+import { KernelError } from '../kernel/errors.js';
+import { run, tool } from '../kernel/iproute2/run.js';
+
+const inNs = (netns: string, argv: string[]): string[] => [tool('nsenter'), `--net=${netns}`, ...argv];
+
+/** Tagged membership of `dev` in VLAN `vid`; `self` for the bridge device itself. */
+export async function bridgeVlanAdd(
+  netns: string,
+  dev: string,
+  vid: number,
+  opts: { self?: boolean } = {},
+): Promise<void> {
+  const argv = inNs(netns, [
+    tool('bridge'),
+    'vlan',
+    'add',
+    'dev',
+    dev,
+    'vid',
+    String(vid),
+    ...(opts.self ? ['self'] : []),
+  ]);
+  const r = await run(argv);
+  if (r.code !== 0)
+    throw new KernelError(`bridge vlan add dev ${dev} vid ${vid}: ${r.stderr.trim()}`, argv, r.stderr);
+}
+
+/** VLAN ids per port, as `bridge -j vlan show` reports them. */
+export async function bridgeVlans(netns: string): Promise<Map<string, number[]>> {
+  const r = await run(inNs(netns, [tool('bridge'), '-j', 'vlan', 'show']));
+  const out = new Map<string, number[]>();
+  if (r.code !== 0 || r.stdout.trim() === '') return out;
+  for (const p of JSON.parse(r.stdout) as {
+    ifname: string;
+    vlans?: { vlan: number; vlanEnd?: number }[];
+  }[]) {
+    const ids: number[] = [];
+    for (const v of p.vlans ?? []) for (let id = v.vlan; id <= (v.vlanEnd ?? v.vlan); id++) ids.push(id);
+    out.set(p.ifname, ids);
+  }
+  return out;
+}
+
+export interface PingResult {
+  ok: boolean;
+  ms?: number;
+}
+
+/**
+ * Echo requests every 200 ms from `netns` to `ip` until one is answered or `deadlineS` passes (so a
+ * first request lost to ARP resolution does not count as unreachable).
+ */
+export async function ping(netns: string, ip: string, deadlineS = 2): Promise<PingResult> {
+  const r = await run(inNs(netns, [tool('ping'), '-n', '-c', '1', '-i', '0.2', '-w', String(deadlineS), ip]));
+  if (r.code !== 0) return { ok: false };
+  const m = /time[=<]([\d.]+) ?ms/.exec(r.stdout);
+  return m ? { ok: true, ms: Number(m[1]) } : { ok: true };
+}
