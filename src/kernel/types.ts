@@ -159,7 +159,8 @@ export interface Kernel {
 export type BatchOp =
   | { op: 'addAddr'; ifname: string; cidr: string; noDad?: boolean }
   | { op: 'setLink'; name: string; change: LinkChange }
-  | { op: 'addRoute'; route: Route }
+  /** append: add beside an existing route to the same destination (NLM_F_APPEND), as the reference plugins do. */
+  | { op: 'addRoute'; route: Route; append?: boolean }
   | { op: 'replaceRoute'; route: Route }
   | { op: 'delRoute'; route: Route }
   | { op: 'delAddr'; ifname: string; cidr: string }

@@ -116,7 +116,7 @@ export function addrArgs(verb: 'add' | 'del', ifname: string, cidr: string, noDa
 export const defaultDst = (family: 4 | 6): string => (family === 6 ? '::/0' : '0.0.0.0/0');
 
 /** The family is carried by the destination, so v4 and v6 routes can share one `ip -batch`. */
-export function routeArgs(verb: 'add' | 'replace' | 'del', r: Route): string[] {
+export function routeArgs(verb: 'add' | 'append' | 'replace' | 'del', r: Route): string[] {
   const dst = r.dst === 'default' ? defaultDst(r.family) : r.dst;
   return [
     'route',

@@ -61,7 +61,8 @@ function toLine(op: Exclude<BatchOp, { op: 'sysctl' }>): Line {
     case 'addRoute':
     case 'replaceRoute':
     case 'delRoute': {
-      const verb = op.op === 'addRoute' ? 'add' : op.op === 'replaceRoute' ? 'replace' : 'del';
+      const verb =
+        op.op === 'addRoute' ? (op.append ? 'append' : 'add') : op.op === 'replaceRoute' ? 'replace' : 'del';
       return {
         args: routeArgs(verb, op.route),
         what: routeWhat(op.route),

@@ -59,6 +59,9 @@ export async function configureIface(
     const gw = r.gw ?? (fam === 4 ? v4gw : v6gw);
     return {
       op: 'addRoute',
+      // Like the reference (RouteAddEcmp): a pod that already has a default route (an overlay eth0)
+      // gets a second one rather than a failed ADD.
+      append: true,
       route: {
         family: fam,
         dst: r.dst,

@@ -199,6 +199,32 @@ describe('macvlan ADD/CHECK/DEL in namespaces', () => {
     assert.deepEqual(held(dataDir), [], 'IPAM DEL ran');
   });
 
+  it('a pod that already has a default route (an overlay eth0) gets a second one, as with the reference', async () => {
+    const pod = scene.netns('ovl');
+    ip(['-n', pod.name, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'peer0']);
+    ip(['-n', pod.name, 'addr', 'add', '10.233.64.5/32', 'dev', 'eth0']);
+    ip(['-n', pod.name, 'link', 'set', 'eth0', 'up']);
+    ip(['-n', pod.name, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
+    ip(['-n', pod.name, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
+    const { dataDir, ipam } = hostLocal();
+    const r = await runCni(PLUGIN, call('ADD', pod.path, { ifname: 'net1' }), conf({ ipam }), host.path);
+    assert.equal(r.code, 0, r.stdout);
+    const defaults = ipj<{ dst: string; gateway?: string; dev: string }[]>(pod.name, [
+      'route',
+      'show',
+      'default',
+    ]);
+    assert.deepEqual(defaults.map((d) => `${d.gateway} ${d.dev}`).sort(), [
+      '10.88.0.1 net1',
+      '169.254.1.1 eth0',
+    ]);
+    assert.equal(
+      (await runCni(PLUGIN, call('DEL', pod.path, { ifname: 'net1' }), conf({ ipam }), host.path)).code,
+      0,
+    );
+    assert.deepEqual(held(dataDir), []);
+  });
+
   it('L2 only without IPAM: link up, no address', async () => {
     const pod = scene.netns('l2');
     const r = await runCni(PLUGIN, call('ADD', pod.path), conf({}), host.path);
