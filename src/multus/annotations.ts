@@ -2,8 +2,10 @@
 // (`k8s.v1.cni.cncf.io/networks`, short and JSON forms) and the cluster-network override
 // (`v1.multus-cni.io/default-network`). Bad values fail the pod (code 7) instead of being ignored,
 // as Multus does; every message names the annotation, the entry and what was wrong with it.
+
 import { invalidConfig } from '../cni/errors.js';
 import { ipFamily, isCidr, isIP } from '../cni/ip.js';
+import { isRecord } from './record.js';
 
 export const NETWORKS_ANNOTATION = 'k8s.v1.cni.cncf.io/networks';
 export const DEFAULT_NETWORK_ANNOTATION = 'v1.multus-cni.io/default-network';
@@ -105,9 +107,6 @@ function parseShortItem(ctx: EntryContext, i: number, raw: string, defaultNs: st
   }
   return { name, namespace: ns !== '' ? ns : defaultNs, ...(ifname !== '' ? { interface: ifname } : {}) };
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function optString(ctx: EntryContext, i: number, e: string, obj: Record<string, unknown>, key: string) {
   const v = obj[key];

@@ -1,8 +1,10 @@
 // The meta plugin's own configuration, shaped like Multus's 00-multus.conf so existing files carry
 // over, plus `source` (where pods and NADs come from). Everything is validated before any side effect.
+
 import { invalidConfig } from '../cni/errors.js';
 import type { NetConf, RuntimeConfig } from '../cni/types.js';
 import { NAME_RE } from './annotations.js';
+import { isRecord } from './record.js';
 
 export const DEFAULTS = {
   multusNamespace: 'kube-system',
@@ -52,7 +54,6 @@ export interface MultusConf extends NetConf {
 }
 
 type Rec = Record<string, unknown>;
-const isRecord = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function bad(field: string, expected: string, found: unknown): never {
   throw invalidConfig(

@@ -2,6 +2,7 @@
 // default-network override) first, then defaultNetworks unless the pod is in a system namespace,
 // then the pod's annotation networks. Interface names, default-route filters and the seed rule
 // (an overlay network may not be the default network) are settled here, before any side effect.
+
 import type { ClusterSource, PodInfo } from '../cluster/types.js';
 import { invalidConfig } from '../cni/errors.js';
 import { ipFamily } from '../cni/ip.js';
@@ -25,6 +26,7 @@ import {
   type ResolvedNetwork,
   resolveNad,
 } from './nad.js';
+import { isRecord } from './record.js';
 
 type Rec = Record<string, unknown>;
 
@@ -174,10 +176,11 @@ function toDelegate(p: Pending, idx: number, input: BuildInput, all: Pending[]):
   // treats an empty list as "remove all"; the spec (4.1.2.1.9) says an empty list changes nothing.
   const requested = new Set(all.flatMap((q) => [...families(q)]));
   const mine = families(p);
-  const config =
+  const versioned =
     p.net.config.cniVersion === undefined
       ? { ...p.net.config, cniVersion: input.conf.cniVersion }
       : p.net.config;
+  const config = withIpamContext(versioned, p.net, input.conf);
   return {
     ...p.net,
     config,
@@ -187,6 +190,29 @@ function toDelegate(p: Pending, idx: number, input: BuildInput, all: Pending[]):
     filterV4Gateway: requested.has(4) && !mine.has(4),
     filterV6Gateway: requested.has(6) && !mine.has(6),
   };
+}
+
+/**
+ * trunkline-ipam needs what only the meta plugin knows: which NetworkAttachmentDefinition the call
+ * comes from (Spiderpool's `multusName` pool constraint) and, with the local source, where the
+ * manifests live. Set only what the NAD's own ipam section leaves out.
+ */
+function withIpamContext(config: Rec, net: ResolvedNetwork, conf: BuildInput['conf']): Rec {
+  const fill = (plugin: Rec): Rec => {
+    const ipam = plugin['ipam'];
+    if (!isRecord(ipam) || ipam['type'] !== 'trunkline-ipam') return plugin;
+    const extra: Rec = {};
+    if (ipam['multusName'] === undefined && net.origin.startsWith('NetworkAttachmentDefinition'))
+      extra['multusName'] = net.name;
+    if (conf.source.type === 'local') {
+      if (ipam['manifestDir'] === undefined) extra['manifestDir'] = conf.source.manifestDir;
+      if (ipam['stateDir'] === undefined && conf.source.stateDir !== undefined)
+        extra['stateDir'] = conf.source.stateDir;
+    }
+    return Object.keys(extra).length === 0 ? plugin : { ...plugin, ipam: { ...ipam, ...extra } };
+  };
+  if (!Array.isArray(config['plugins'])) return fill(config);
+  return { ...config, plugins: (config['plugins'] as unknown[]).map((p) => (isRecord(p) ? fill(p) : p)) };
 }
 
 function checkInterfaceNames(delegates: Delegate[], podId: string | undefined): void {

@@ -1,17 +1,18 @@
 // NetworkAttachmentDefinition resolution (network-attachment-definition-client's GetCNIConfig and
 // Multus's LoadDelegateNetConf): spec.config as conf or conflist, name injection, the confDir
 // fallback for an empty spec, namespace isolation, and the runtime capabilities a delegate receives.
+
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClusterSource, NetworkAttachmentDefinition } from '../cluster/types.js';
 import { invalidConfig } from '../cni/errors.js';
 import type { MultusConf } from './config.js';
+import { isRecord } from './record.js';
 
 export const NETWORK_MODE_ANNOTATION = 'trunkline.io/network-mode';
 export const COORDINATOR_TYPE = 'trunkline-coordinator';
 
 type Rec = Record<string, unknown>;
-const isRecord = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A network's CNI configuration, ready to become a delegate. */
 export interface ResolvedNetwork {
