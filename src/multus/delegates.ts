@@ -204,7 +204,10 @@ function withIpamContext(config: Rec, net: ResolvedNetwork, conf: BuildInput['co
     const extra: Rec = {};
     if (ipam['multusName'] === undefined && net.origin.startsWith('NetworkAttachmentDefinition'))
       extra['multusName'] = net.name;
-    if (conf.source.type === 'local') {
+    if (conf.source.type === 'kubernetes') {
+      if (ipam['kubeconfig'] === undefined && conf.kubeconfig !== undefined)
+        extra['kubeconfig'] = conf.kubeconfig;
+    } else {
       if (ipam['manifestDir'] === undefined) extra['manifestDir'] = conf.source.manifestDir;
       if (ipam['stateDir'] === undefined && conf.source.stateDir !== undefined)
         extra['stateDir'] = conf.source.stateDir;

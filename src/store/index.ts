@@ -1,11 +1,16 @@
 // Store selection from configuration ({"type": "sqlite", "path": ...}). Backends load their heavy
 // dependencies in open(), so creating a store costs nothing on the CNI path.
+import type { ClusterSource } from '../cluster/types.js';
 import { invalidConfig } from '../cni/errors.js';
+import { type EtcdStoreConf, etcdStore, parseEtcdConf } from './etcd/index.js';
+import { type KubernetesStoreConf, kubernetesStore, parseKubernetesStoreConf } from './kubernetes/index.js';
 import { DEFAULT_DB_PATH, SqliteStore } from './sqlite.js';
 import type { AllocationStore } from './types.js';
 
-export interface StoreConf {
-  type?: string;
+export type StoreConf = SqliteStoreConf | EtcdStoreConf | KubernetesStoreConf;
+
+export interface SqliteStoreConf {
+  type?: 'sqlite';
   path?: string;
   busyTimeoutMs?: number;
   synchronous?: 'normal' | 'full';
@@ -17,9 +22,14 @@ export function parseStoreConf(raw: unknown, where = 'store'): StoreConf {
   if (typeof raw !== 'object' || Array.isArray(raw)) throw invalidConfig(`${where} must be an object`);
   const r = raw as Record<string, unknown>;
   const type = r['type'] ?? 'sqlite';
-  if (type !== 'sqlite')
-    throw invalidConfig(`${where}.type: expected "sqlite", found ${JSON.stringify(type)}`);
-  const out: StoreConf = { type };
+  if (type === 'etcd') return parseEtcdConf(raw, where);
+  if (type === 'kubernetes') return parseKubernetesStoreConf(raw, where);
+  if (type !== 'sqlite') {
+    throw invalidConfig(
+      `${where}.type: expected "sqlite", "etcd" or "kubernetes", found ${JSON.stringify(type)}`,
+    );
+  }
+  const out: SqliteStoreConf = { type };
   if (r['path'] !== undefined) {
     if (typeof r['path'] !== 'string' || r['path'] === '')
       throw invalidConfig(`${where}.path must be a non-empty string`);
@@ -41,7 +51,15 @@ export function parseStoreConf(raw: unknown, where = 'store'): StoreConf {
   return out;
 }
 
-export function createStore(conf: StoreConf = {}): AllocationStore {
+/** The Kubernetes store keeps allocations in SpiderIPPool status, so it needs the cluster source. */
+export function createStore(conf: StoreConf = {}, source?: ClusterSource): AllocationStore {
+  if (conf.type === 'etcd') return etcdStore(conf);
+  if (conf.type === 'kubernetes') {
+    if (!source?.updateIPPoolStatus) {
+      throw invalidConfig('ipam.store.type "kubernetes" needs the Kubernetes source: set ipam.kubeconfig');
+    }
+    return kubernetesStore(source, conf);
+  }
   return new SqliteStore({
     path: conf.path ?? DEFAULT_DB_PATH,
     ...(conf.busyTimeoutMs !== undefined ? { busyTimeoutMs: conf.busyTimeoutMs } : {}),

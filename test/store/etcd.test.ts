@@ -25,6 +25,8 @@ after(async () => {
 });
 
 const uniquePrefix = () => `/trunkline-test/${randomBytes(6).toString('hex')}/`;
+// Generous per-request limit: these tests share 2 CPUs with other suites and etcd fsyncs.
+const TIMEOUT_MS = 20_000;
 const endpoint = () => {
   if (etcd === undefined) throw new Error('etcd not started');
   return etcd.endpoint;
@@ -34,8 +36,8 @@ if (haveEtcd) {
   runStoreContract('etcd', async () => {
     const prefix = uniquePrefix();
     return {
-      store: new EtcdStore({ endpoints: [endpoint()], prefix }),
-      reopen: () => new EtcdStore({ endpoints: [endpoint()], prefix }),
+      store: new EtcdStore({ endpoints: [endpoint()], prefix, timeoutMs: TIMEOUT_MS }),
+      reopen: () => new EtcdStore({ endpoints: [endpoint()], prefix, timeoutMs: TIMEOUT_MS }),
       cleanup: async () => {},
     };
   });
@@ -56,7 +58,7 @@ function ipsOf(results: { ok: boolean; allocations?: { ip: string }[] }[]): stri
 describe('EtcdStore specifics', { skip }, () => {
   it('two hosts allocating 50 each at once from one pool get 100 distinct addresses', async () => {
     const prefix = uniquePrefix();
-    const hosts = [0, 1].map(() => new EtcdStore({ endpoints: [endpoint()], prefix }));
+    const hosts = [0, 1].map(() => new EtcdStore({ endpoints: [endpoint()], prefix, timeoutMs: TIMEOUT_MS }));
     const p = pool('shared', 4, range('10.50.0.1', '10.50.0.254'));
     try {
       const t0 = Date.now();
@@ -85,7 +87,7 @@ describe('EtcdStore specifics', { skip }, () => {
 
   it('under contention: dual stack stays all-or-nothing and exhaustion is reported', async () => {
     const prefix = uniquePrefix();
-    const hosts = [0, 1].map(() => new EtcdStore({ endpoints: [endpoint()], prefix }));
+    const hosts = [0, 1].map(() => new EtcdStore({ endpoints: [endpoint()], prefix, timeoutMs: TIMEOUT_MS }));
     const v4 = pool('v4', 4, range('10.51.0.1', '10.51.0.60'));
     const v6 = pool('v6', 6, range('fd51::1', 'fd51::40'));
     try {
@@ -166,7 +168,7 @@ describe('EtcdStore specifics', { skip }, () => {
   });
 
   it('keeps container IDs with "/" and odd characters apart', async () => {
-    const s = new EtcdStore({ endpoints: [endpoint()], prefix: uniquePrefix() });
+    const s = new EtcdStore({ endpoints: [endpoint()], prefix: uniquePrefix(), timeoutMs: TIMEOUT_MS });
     const p = pool('p', 4, range('10.9.1.1', '10.9.1.9'));
     try {
       const a = await s.allocate(holder('a/b'), [{ family: 4, candidates: [p] }]);
@@ -191,9 +193,10 @@ describe('EtcdStore specifics', { skip }, () => {
     const n = 100;
     const line: string[] = [];
     for (const p of pools) {
-      const s = new EtcdStore({ endpoints: [endpoint()], prefix: uniquePrefix() });
+      const s = new EtcdStore({ endpoints: [endpoint()], prefix: uniquePrefix(), timeoutMs: TIMEOUT_MS });
       try {
-        for (let i = 0; i < 50; i++) await s.allocate(holder(`pre${i}`), [{ family: p.family, candidates: [p] }]);
+        for (let i = 0; i < 50; i++)
+          await s.allocate(holder(`pre${i}`), [{ family: p.family, candidates: [p] }]);
         const before = s.stats.searches;
         const t0 = process.hrtime.bigint();
         for (let i = 0; i < n; i++)
@@ -212,7 +215,7 @@ describe('EtcdStore specifics', { skip }, () => {
     // address is found in O(log pool size) count-only requests, not by walking the claimed run.
     const prefix = uniquePrefix();
     const keys = new Keys(prefix);
-    const client = new EtcdClient([endpoint()], 5000);
+    const client = new EtcdClient([endpoint()], TIMEOUT_MS);
     const held = 20_000;
     try {
       for (let i = 0; i < held; i += 100) {
@@ -224,7 +227,7 @@ describe('EtcdStore specifics', { skip }, () => {
     } finally {
       client.close();
     }
-    const s = new EtcdStore({ endpoints: [endpoint()], prefix });
+    const s = new EtcdStore({ endpoints: [endpoint()], prefix, timeoutMs: TIMEOUT_MS });
     try {
       const r = await s.allocate(holder('late'), [{ family: 4, candidates: [pools[1]!] }]);
       assert.ok(r.ok);

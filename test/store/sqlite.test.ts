@@ -71,7 +71,13 @@ describe('SqliteStore specifics', () => {
       path: '/x/y.db',
       synchronous: 'full',
     });
-    assert.throws(() => parseStoreConf({ type: 'etcd' }), /store\.type: expected "sqlite"/);
+    assert.throws(
+      () => parseStoreConf({ type: 'mysql' }),
+      /store\.type: expected "sqlite", "etcd" or "kubernetes"/,
+    );
+    assert.throws(() => parseStoreConf({ type: 'etcd' }), /endpoints/);
+    assert.equal(parseStoreConf({ type: 'etcd', endpoints: ['http://127.0.0.1:2379'] }).type, 'etcd');
+    assert.throws(() => createStore({ type: 'kubernetes' }), /needs the Kubernetes source/);
     assert.throws(() => parseStoreConf({ path: 3 }), /store\.path/);
     assert.equal(createStore({ path: '/tmp/a.db' }).description, 'sqlite:/tmp/a.db');
   });

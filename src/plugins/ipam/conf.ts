@@ -42,6 +42,7 @@ export function loadConf(raw: NetConf, env: CniEnv): IpamConf {
     | undefined;
   if (section === undefined) throw invalidConfig(`no "${TYPE}" IPAM section in the network config`);
   const multusName = optString(section['multusName'], 'multusName');
+  const kubeconfig = optString(section['kubeconfig'], 'kubeconfig');
   const pod = podRefFromArgs(env.args);
   return {
     ...raw,
@@ -54,6 +55,7 @@ export function loadConf(raw: NetConf, env: CniEnv): IpamConf {
       nodeName: optString(section['nodeName'], 'nodeName') ?? (process.env['NODE_NAME'] || hostname()),
       multusNamespace: optString(section['multusNamespace'], 'multusNamespace') ?? 'kube-system',
       ...(multusName !== undefined ? { multusName } : {}),
+      ...(kubeconfig !== undefined ? { kubeconfig } : {}),
       ...(pod !== undefined ? { pod } : {}),
       requestedIps: requestedIps(raw),
     },

@@ -1,5 +1,7 @@
 // What the plugin talks to, injectable so the node agent (and tests) can choose backends: by default
-// the local manifest source and the embedded SQLite store named by the config.
+// the local manifest source (or the Kubernetes API when a kubeconfig is given) and the store the
+// config names.
+import { KubernetesSource } from '../../cluster/kubernetes/source.js';
 import { LocalSource } from '../../cluster/local/source.js';
 import type { ClusterSource } from '../../cluster/types.js';
 import { createStore } from '../../store/index.js';
@@ -12,8 +14,24 @@ export interface IpamDeps {
   store(conf: IpamConf): AllocationStore;
 }
 
+// One source per invocation: selection and the Kubernetes store share its client.
+const sources = new WeakMap<IpamConf, ClusterSource>();
+
+function sourceFor(conf: IpamConf): ClusterSource {
+  let s = sources.get(conf);
+  if (!s) {
+    const { kubeconfig, manifestDir, stateDir } = conf.resolved;
+    s =
+      kubeconfig !== undefined
+        ? new KubernetesSource({ kubeconfig })
+        : new LocalSource({ manifestDir, stateDir });
+    sources.set(conf, s);
+  }
+  return s;
+}
+
 export const defaultDeps: IpamDeps = {
-  source: (conf) =>
-    new LocalSource({ manifestDir: conf.resolved.manifestDir, stateDir: conf.resolved.stateDir }),
-  store: (conf) => createStore(conf.resolved.store),
+  source: sourceFor,
+  store: (conf) =>
+    createStore(conf.resolved.store, conf.resolved.store.type === 'kubernetes' ? sourceFor(conf) : undefined),
 };

@@ -10,6 +10,8 @@ export interface IpamSection {
   default_ipv4_ippool?: string[] | string;
   default_ipv6_ippool?: string[] | string;
   store?: StoreConf;
+  /** Read pods, namespaces and pools from this Kubernetes cluster instead of local manifests. */
+  kubeconfig?: string;
   /** Manifests directory of the local cluster source (default /etc/trunkline). */
   manifestDir?: string;
   /** Where the local source writes pod annotations (default /var/lib/trunkline). */
@@ -30,6 +32,7 @@ export interface IpamConf extends NetConf {
     store: StoreConf;
     manifestDir: string;
     stateDir: string;
+    kubeconfig?: string;
     nodeName: string;
     multusName?: string;
     multusNamespace: string;

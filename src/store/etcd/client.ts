@@ -138,6 +138,20 @@ export class EtcdClient {
     return Number(r.deleted ?? 0);
   }
 
+  /** Every key under a prefix, in pages, so a large store never makes one huge response. */
+  async scan(prefix: string, page = 1000): Promise<KeyValue[]> {
+    const out: KeyValue[] = [];
+    const end = prefixEnd(prefix);
+    let from = prefix;
+    for (;;) {
+      const r = await this.range(from, { end, limit: page });
+      out.push(...r.kvs);
+      const last = r.kvs[r.kvs.length - 1];
+      if (!r.more || last === undefined) return out;
+      from = `${last.key}\0`;
+    }
+  }
+
   /** One transaction; `ranges` holds the range results of the branch that ran, in op order. */
   async txn(
     compare: Compare[],

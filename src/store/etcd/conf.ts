@@ -21,7 +21,9 @@ export function parseEtcdConf(raw: unknown, where = 'store'): EtcdStoreConf {
     throw invalidConfig(`${where}.type: expected "etcd", found ${JSON.stringify(r['type'])}`);
   const eps = r['endpoints'];
   if (!Array.isArray(eps) || eps.length === 0)
-    throw invalidConfig(`${where}.endpoints: expected a non-empty list of URLs, found ${JSON.stringify(eps)}`);
+    throw invalidConfig(
+      `${where}.endpoints: expected a non-empty list of URLs, found ${JSON.stringify(eps)}`,
+    );
   const endpoints = eps.map((e, i) => {
     let u: URL | undefined;
     try {

@@ -3,7 +3,7 @@
 // window is fully held, count-only ranges bisect toward the first gap (log2(pool size) round trips at
 // most). No request ever covers more than one interval, and none returns more than WINDOW keys.
 import type { Family, Interval } from '../ip.js';
-import { addrKey, keyAddr } from '../ip.js';
+import { keyAddr } from '../ip.js';
 import type { EtcdClient } from './client.js';
 import type { Keys } from './keys.js';
 
@@ -20,9 +20,16 @@ export class GapFinder {
 
   /**
    * Next-fit: the first unclaimed address at or after `from` within the intervals, wrapping around
-   * to the start once. undefined when every address is claimed.
+   * to the start once. `take` reserves the address in this process (synchronously, right after the
+   * read that showed it unclaimed) and refuses one that a concurrent call here is already claiming.
+   * undefined when every address is claimed.
    */
-  async next(family: Family, intervals: readonly Interval[], from: bigint): Promise<bigint | undefined> {
+  async next(
+    family: Family,
+    intervals: readonly Interval[],
+    from: bigint,
+    take: (v: bigint) => boolean = () => true,
+  ): Promise<bigint | undefined> {
     const ahead: Interval[] = [];
     const behind: Interval[] = [];
     for (const iv of intervals) {
@@ -30,7 +37,7 @@ export class GapFinder {
       if (iv.start < from) behind.push({ start: iv.start, end: iv.end < from ? iv.end : from - 1n });
     }
     for (const seg of [...ahead, ...behind]) {
-      const hit = await this.firstFree(family, seg.start, seg.end);
+      const hit = await this.firstFree(family, seg.start, seg.end, take);
       if (hit !== undefined) return hit;
     }
     return undefined;
@@ -49,28 +56,33 @@ export class GapFinder {
     return r.count;
   }
 
-  private async firstFree(family: Family, lo: bigint, hi: bigint): Promise<bigint | undefined> {
-    const wEnd = hi - lo + 1n > BigInt(WINDOW) ? lo + BigInt(WINDOW) - 1n : hi;
-    const { key, end } = this.rangeOf(family, lo, wEnd);
-    this.requests++;
-    const r = await this.client.range(key, { end, keysOnly: true, limit: WINDOW });
-    let v = lo;
-    const skip = this.keys.ipOfKey(addrKey(family, 0n)).length - addrKey(family, 0n).length;
-    for (const kv of r.kvs) {
-      if (keyAddr(kv.key.slice(skip)).value !== v) break;
-      v++;
+  private async firstFree(
+    family: Family,
+    lo: bigint,
+    hi: bigint,
+    take: (v: bigint) => boolean,
+  ): Promise<bigint | undefined> {
+    const strip = this.keys.ipOfKey('').length;
+    while (lo <= hi) {
+      const wEnd = hi - lo + 1n > BigInt(WINDOW) ? lo + BigInt(WINDOW) - 1n : hi;
+      const { key, end } = this.rangeOf(family, lo, wEnd);
+      this.requests++;
+      const r = await this.client.range(key, { end, keysOnly: true, limit: WINDOW });
+      const claimed = new Set(r.kvs.map((kv) => keyAddr(kv.key.slice(strip)).value));
+      for (let v = lo; v <= wEnd; v++) if (!claimed.has(v) && take(v)) return v;
+      if (wEnd === hi) return undefined;
+      let a = wEnd + 1n;
+      let b = hi;
+      if ((await this.held(family, a, b)) >= Number(b - a + 1n)) return undefined;
+      // Invariant: [a, b] contains an unclaimed address.
+      while (a < b) {
+        const mid = (a + b) >> 1n;
+        if ((await this.held(family, a, mid)) < Number(mid - a + 1n)) b = mid;
+        else a = mid + 1n;
+      }
+      if (take(a)) return a;
+      lo = a + 1n;
     }
-    if (v <= wEnd) return v;
-    if (wEnd === hi) return undefined;
-    let a = wEnd + 1n;
-    let b = hi;
-    if ((await this.held(family, a, b)) >= Number(b - a + 1n)) return undefined;
-    // Invariant: [a, b] contains a free address.
-    while (a < b) {
-      const mid = (a + b) >> 1n;
-      if ((await this.held(family, a, mid)) < Number(mid - a + 1n)) b = mid;
-      else a = mid + 1n;
-    }
-    return a;
+    return undefined;
   }
 }

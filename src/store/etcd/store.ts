@@ -2,11 +2,11 @@
 // transaction that claims the address key and the holder key only if both are still absent
 // (version == 0), so two hosts can never hand out one address, and dual stack is all-or-nothing.
 // A lost race is retried with a fresh read and a jittered start point (so a crowd of losers spreads
-// out instead of colliding again on the next address), up to a bounded number of attempts.
+// out instead of colliding again on the next address), with a capped backoff, for a bounded time.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CniError, Code, tryAgainLater } from '../../cni/errors.js';
 import { StoreUnavailableError } from '../errors.js';
-import { addrKey, type Family, formatIp, intervalsContain, keyAddr, MAX, parseIp } from '../ip.js';
+import { addrKey, type Family, formatIp, intervalsContain, keyAddr, parseIp } from '../ip.js';
 import type {
   AllocateResult,
   Allocation,
@@ -15,29 +15,15 @@ import type {
   Holder,
   HolderKey,
 } from '../types.js';
-import {
-  type Compare,
-  EtcdClient,
-  EtcdRequestError,
-  EtcdUnreachable,
-  type KeyValue,
-  type Op,
-  prefixEnd,
-} from './client.js';
+import { EtcdClient, EtcdRequestError, EtcdUnreachable, type KeyValue, prefixEnd } from './client.js';
 import type { EtcdStoreConf } from './conf.js';
 import { GapFinder } from './free.js';
-import { DEFAULT_PREFIX, decodeAllocation, encodeAllocation, Keys, publicAllocation } from './keys.js';
+import { DEFAULT_PREFIX, decodeAllocation, Keys, publicAllocation } from './keys.js';
+import { type Claim, claimOps, deleteOps } from './ops.js';
 
-const MAX_ATTEMPTS = 60;
+/** How long allocate/release keep retrying lost races before answering "try again later". */
+const RETRY_BUDGET_MS = 30_000;
 const GC_BATCH = 32; // 3 deletes each: below etcd's default --max-txn-ops of 128
-
-interface Claim {
-  pool: string;
-  family: Family;
-  value: bigint;
-  requested: boolean;
-  cursor?: { mod: string };
-}
 
 type Sortable = Allocation & { key: string };
 const byPoolThenAddress = (a: Sortable, b: Sortable) =>
@@ -48,6 +34,8 @@ export class EtcdStore implements AllocationStore {
   private readonly endpoints: string[];
   private readonly timeoutMs: number;
   private client: EtcdClient | undefined;
+  /** Addresses concurrent allocate() calls of this instance are claiming: they never race each other. */
+  private readonly claiming: Record<Family, Set<bigint>> = { 4: new Set(), 6: new Set() };
   /** Cumulative counters: attempts lost to a concurrent writer, gap-finder round trips. */
   readonly stats = { conflicts: 0, searches: 0 };
 
@@ -74,7 +62,9 @@ export class EtcdStore implements AllocationStore {
   async allocate(holder: Holder, requests: readonly FamilyRequest[]): Promise<AllocateResult> {
     return this.guard('allocate', async (c) => {
       const lost = new Map<string, bigint>(); // pool → address lost in the previous attempt
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const deadline = Date.now() + RETRY_BUDGET_MS;
+      let attempt = 0;
+      for (; attempt === 0 || Date.now() < deadline; attempt++) {
         const auto = [...new Set(requests.filter((r) => r.requestedIp === undefined).flatMap(poolsOf))];
         const read = await c.txn(
           [],
@@ -94,29 +84,33 @@ export class EtcdStore implements AllocationStore {
         const out: Allocation[] = [];
         const claims: Claim[] = [];
         const now = new Date().toISOString();
-        for (const req of requests) {
-          const h = held.get(req.family);
-          if (h !== undefined) {
-            out.push(h);
-            continue;
+        try {
+          for (const req of requests) {
+            const h = held.get(req.family);
+            if (h !== undefined) {
+              out.push(h);
+              continue;
+            }
+            const claim =
+              req.requestedIp !== undefined
+                ? await this.claimRequested(c, req, req.requestedIp)
+                : await this.claimNext(req, cursors, lost, attempt);
+            if ('ok' in claim) return claim;
+            claims.push(claim);
+            out.push(this.allocation(holder, claim, now));
           }
-          const claim =
-            req.requestedIp !== undefined
-              ? await this.claimRequested(c, req, req.requestedIp)
-              : await this.claimNext(req, cursors, lost, attempt);
-          if ('ok' in claim) return claim;
-          claims.push(claim);
-          out.push(this.allocation(holder, claim, now));
+          if (claims.length === 0) return { ok: true, allocations: out, existing: true };
+          const res = await c.txn(...claimOps(this.keys, holder, claims, out));
+          if (res.succeeded) return { ok: true, allocations: out, existing: false };
+        } finally {
+          for (const cl of claims) if (!cl.requested) this.claiming[cl.family].delete(cl.value);
         }
-        if (claims.length === 0) return { ok: true, allocations: out, existing: true };
-        const res = await c.txn(...this.claimTxn(holder, claims, out));
-        if (res.succeeded) return { ok: true, allocations: out, existing: false };
         this.stats.conflicts++;
         for (const cl of claims) if (!cl.requested) lost.set(cl.pool, cl.value);
-        await sleep(Math.min(100, 2 * 1.5 ** attempt) * Math.random());
+        await sleep(backoff(attempt));
       }
       throw tryAgainLater(
-        `IPAM store ${this.description}: allocation for ${holder.containerId}/${holder.ifname} lost to concurrent writers ${MAX_ATTEMPTS} times`,
+        `IPAM store ${this.description}: allocation for ${holder.containerId}/${holder.ifname} lost to concurrent writers ${attempt} times in ${RETRY_BUDGET_MS} ms`,
         'retry the ADD',
       );
     });
@@ -125,38 +119,48 @@ export class EtcdStore implements AllocationStore {
   async get(key: HolderKey): Promise<Allocation[]> {
     return this.guard('read', async (c) => {
       const r = await c.range(this.holderRange(key).key, { end: this.holderRange(key).end });
-      return r.kvs.map((kv) => publicAllocation(decodeAllocation(kv.value))).sort((a, b) => a.family - b.family);
+      return r.kvs
+        .map((kv) => publicAllocation(decodeAllocation(kv.value)))
+        .sort((a, b) => a.family - b.family);
     });
   }
 
   async release(key: HolderKey): Promise<Allocation[]> {
     return this.guard('release', async (c) => {
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const deadline = Date.now() + RETRY_BUDGET_MS;
+      for (let attempt = 0; attempt === 0 || Date.now() < deadline; attempt++) {
         const { key: k, end } = this.holderRange(key);
         const kvs = (await c.range(k, { end })).kvs;
         if (kvs.length === 0) return [];
-        if (await this.deleteHolders(c, kvs)) {
-          return kvs.map((kv) => publicAllocation(decodeAllocation(kv.value))).sort((a, b) => a.family - b.family);
+        if ((await c.txn(...deleteOps(this.keys, kvs))).succeeded) {
+          return kvs
+            .map((kv) => publicAllocation(decodeAllocation(kv.value)))
+            .sort((a, b) => a.family - b.family);
         }
         this.stats.conflicts++;
-        await sleep(Math.min(100, 2 * 1.5 ** attempt) * Math.random());
+        await sleep(backoff(attempt));
       }
-      throw tryAgainLater(`IPAM store ${this.description}: release of ${key.containerId}/${key.ifname} kept conflicting`);
+      throw tryAgainLater(
+        `IPAM store ${this.description}: release of ${key.containerId}/${key.ifname} kept conflicting`,
+      );
     });
   }
 
   async list(pool?: string): Promise<Allocation[]> {
     return this.guard('read', async (c) => {
       const prefix = this.keys.allocPrefix(pool);
-      const all = (await this.scan(c, prefix)).map((kv) => decodeAllocation(kv.value));
+      const all = (await c.scan(prefix)).map((kv) => decodeAllocation(kv.value));
       return all.sort(byPoolThenAddress).map(publicAllocation);
     });
   }
 
-  async releaseAllExcept(valid: readonly HolderKey[], scope: { network?: string } = {}): Promise<Allocation[]> {
+  async releaseAllExcept(
+    valid: readonly HolderKey[],
+    scope: { network?: string } = {},
+  ): Promise<Allocation[]> {
     return this.guard('gc', async (c) => {
       const keep = new Set(valid.map(holderId));
-      const victims = (await this.scan(c, this.keys.holderPrefix())).filter((kv) => {
+      const victims = (await c.scan(this.keys.holderPrefix())).filter((kv) => {
         const a = decodeAllocation(kv.value);
         const inScope = scope.network === undefined || a.network === scope.network;
         return inScope && !keep.has(holderId(a));
@@ -164,14 +168,15 @@ export class EtcdStore implements AllocationStore {
       const released: Sortable[] = [];
       for (let i = 0; i < victims.length; i += GC_BATCH) {
         const batch = victims.slice(i, i + GC_BATCH);
-        if (await this.deleteHolders(c, batch)) {
+        if ((await c.txn(...deleteOps(this.keys, batch))).succeeded) {
           released.push(...batch.map((kv) => decodeAllocation(kv.value)));
           continue;
         }
         // Something in the batch changed under us: settle each holder on its own.
         const holders = new Map(batch.map((kv) => decodeAllocation(kv.value)).map((a) => [holderId(a), a]));
         for (const a of holders.values()) {
-          for (const r of await this.release(a)) released.push({ ...r, key: addrKey(r.family, parseIp(r.ip)!.value) });
+          for (const r of await this.release(a))
+            released.push({ ...r, key: addrKey(r.family, parseIp(r.ip)!.value) });
         }
       }
       return released.sort(byPoolThenAddress).map(publicAllocation);
@@ -206,7 +211,13 @@ export class EtcdStore implements AllocationStore {
     const cand =
       addr === undefined ? undefined : req.candidates.find((x) => intervalsContain(x.intervals, addr.value));
     if (addr === undefined || addr.family !== req.family || cand === undefined) {
-      return { ok: false, reason: 'outside', family: req.family, ip, pools: req.candidates.map((x) => x.pool) };
+      return {
+        ok: false,
+        reason: 'outside',
+        family: req.family,
+        ip,
+        pools: req.candidates.map((x) => x.pool),
+      };
     }
     const owner = (await c.range(this.keys.ip(addr.family, addr.value))).kvs[0];
     if (owner !== undefined) {
@@ -227,7 +238,7 @@ export class EtcdStore implements AllocationStore {
       for (const cand of req.candidates) {
         if (cand.intervals.length === 0) continue;
         const cur = cursors.get(cand.pool);
-        const stored = cur !== undefined && cur.value.startsWith(`${req.family}:`) ? keyAddr(cur.value).value : undefined;
+        const stored = cur?.value.startsWith(`${req.family}:`) ? keyAddr(cur.value).value : undefined;
         const prev = lost.get(cand.pool);
         // After a lost race, start a random short distance past the lost address: the winners of
         // the next round are then spread over several addresses instead of all racing for one.
@@ -235,75 +246,26 @@ export class EtcdStore implements AllocationStore {
           prev !== undefined
             ? prev + 1n + BigInt(Math.floor(Math.random() * Math.min(2 ** (attempt + 3), 64)))
             : (stored ?? cand.intervals[0]!.start);
-        const v = await finder.next(req.family, cand.intervals, from);
+        const claiming = this.claiming[req.family];
+        const v = await finder.next(req.family, cand.intervals, from, (x) => {
+          if (claiming.has(x)) return false;
+          claiming.add(x);
+          return true;
+        });
         if (v !== undefined) {
-          return { pool: cand.pool, family: req.family, value: v, requested: false, cursor: { mod: cur?.modRevision ?? '0' } };
+          return {
+            pool: cand.pool,
+            family: req.family,
+            value: v,
+            requested: false,
+            cursor: { mod: cur?.modRevision ?? '0' },
+          };
         }
       }
     } finally {
       this.stats.searches += finder.requests;
     }
     return { ok: false, reason: 'exhausted', family: req.family, pools: req.candidates.map((x) => x.pool) };
-  }
-
-  /** Claims every address and holder key only if all are still absent; moves each pool's cursor. */
-  private claimTxn(h: Holder, claims: Claim[], out: Allocation[]): [Compare[], Op[]] {
-    const compare: Compare[] = [];
-    const ops: Op[] = [];
-    for (const cl of claims) {
-      const key = addrKey(cl.family, cl.value);
-      const a = out.find((x) => x.family === cl.family)!;
-      const value = encodeAllocation(a, key);
-      const ipKey = this.keys.ipOfKey(key);
-      const holderKey = this.keys.holder(h.containerId, h.ifname, cl.family);
-      compare.push({ key: ipKey, target: 'VERSION', equals: '0' }, { key: holderKey, target: 'VERSION', equals: '0' });
-      ops.push(
-        { put: { key: ipKey, value } },
-        { put: { key: this.keys.alloc(cl.pool, key), value } },
-        { put: { key: holderKey, value } },
-      );
-      if (cl.cursor !== undefined) {
-        // Nested: the cursor moves only if no one else moved it since we read it; a stale cursor is
-        // harmless (gap finding skips claimed addresses) and must not fail the claim itself.
-        const cursorKey = this.keys.cursor(cl.pool);
-        const next = addrKey(cl.family, cl.value === MAX[cl.family] ? 0n : cl.value + 1n);
-        ops.push({
-          txn: {
-            compare: [{ key: cursorKey, target: 'MOD', equals: cl.cursor.mod }],
-            success: [{ put: { key: cursorKey, value: next } }],
-          },
-        });
-      }
-    }
-    return [compare, ops];
-  }
-
-  /** Deletes holders (and their claims) only if none changed since read. */
-  private async deleteHolders(c: EtcdClient, kvs: KeyValue[]): Promise<boolean> {
-    const compare: Compare[] = kvs.map((kv) => ({ key: kv.key, target: 'MOD', equals: kv.modRevision }));
-    const ops: Op[] = kvs.flatMap((kv) => {
-      const a = decodeAllocation(kv.value);
-      return [
-        { del: { key: kv.key } },
-        { del: { key: this.keys.ipOfKey(a.key) } },
-        { del: { key: this.keys.alloc(a.pool, a.key) } },
-      ];
-    });
-    return (await c.txn(compare, ops)).succeeded;
-  }
-
-  /** Every key under a prefix, in pages, so a large store never makes one huge response. */
-  private async scan(c: EtcdClient, prefix: string): Promise<KeyValue[]> {
-    const out: KeyValue[] = [];
-    const end = prefixEnd(prefix);
-    let from = prefix;
-    for (;;) {
-      const r = await c.range(from, { end, limit: 1000 });
-      out.push(...r.kvs);
-      const last = r.kvs[r.kvs.length - 1];
-      if (!r.more || last === undefined) return out;
-      from = `${last.key}\0`;
-    }
   }
 
   private async guard<T>(op: string, fn: (c: EtcdClient) => Promise<T>): Promise<T> {
@@ -326,6 +288,11 @@ export class EtcdStore implements AllocationStore {
 
 function poolsOf(r: FamilyRequest): string[] {
   return r.candidates.map((c) => c.pool);
+}
+
+/** Jittered, growing, capped at 100 ms: losers retry soon but not in lockstep. */
+function backoff(attempt: number): number {
+  return Math.min(100, 2 * 1.5 ** attempt) * Math.random();
 }
 
 function holderId(k: HolderKey): string {

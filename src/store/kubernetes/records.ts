@@ -1,0 +1,118 @@
+// SpiderIPPool `status.allocatedIPs`: a JSON *string* holding a map IP → {pod: "ns/name", podUid}, as
+// Spiderpool writes it, with our holder details alongside (containerID, interface, family, network,
+// createdAt). One extra entry under NEXT_FIT_KEY (not an IP) keeps the next-fit cursor: the CRD's
+// structural schema prunes any other status field, and /status ignores metadata, so the allocation
+// map is the only place that is written atomically with the allocations. Its value has Spiderpool's
+// shape (empty pod) so Spiderpool's own decoder still accepts the map.
+
+import type { SpiderIPPool } from '../../cluster/types.js';
+import { CniError, Code } from '../../cni/errors.js';
+import { addrKey, type Family, formatIp, parseIp } from '../ip.js';
+import type { Allocation, Holder } from '../types.js';
+
+export const NEXT_FIT_KEY = 'trunkline.io/next-fit';
+
+export interface AllocatedIPRecord {
+  pod: string; // "namespace/name", '' when unknown
+  podUid: string;
+  containerID?: string;
+  interface?: string;
+  family?: Family;
+  network?: string;
+  createdAt?: string;
+}
+
+export interface Entry {
+  /** The map key as found (kept as written, so foreign entries round-trip unchanged). */
+  text: string;
+  family: Family;
+  value: bigint;
+  record: AllocatedIPRecord;
+}
+
+export interface PoolEntries {
+  pool: string;
+  entries: Entry[];
+  /** Where the next search starts, when a previous allocation recorded it. */
+  next?: { family: Family; value: bigint };
+}
+
+export function parseEntries(pool: SpiderIPPool): PoolEntries {
+  const name = pool.metadata.name;
+  const text = pool.status?.allocatedIPs;
+  const out: PoolEntries = { pool: name, entries: [] };
+  if (text === undefined || text === '') return out;
+  let map: unknown;
+  try {
+    map = JSON.parse(text);
+  } catch (err) {
+    map = err;
+  }
+  if (typeof map !== 'object' || map === null || Array.isArray(map) || map instanceof Error) {
+    throw new CniError(
+      Code.IoFailure,
+      `SpiderIPPool "${name}" status.allocatedIPs: expected a JSON object string, found ${JSON.stringify(text.slice(0, 80))}`,
+      'refusing to overwrite allocations that cannot be read',
+    );
+  }
+  for (const [key, raw] of Object.entries(map as Record<string, unknown>)) {
+    const rec = (typeof raw === 'object' && raw !== null ? raw : {}) as AllocatedIPRecord & { next?: string };
+    if (key === NEXT_FIT_KEY) {
+      const a = parseIp(rec.next ?? '');
+      if (a !== undefined) out.next = a;
+      continue;
+    }
+    const a = parseIp(key);
+    if (a === undefined) continue; // not an address: nothing we could hand out or free
+    out.entries.push({ text: key, family: a.family, value: a.value, record: rec });
+  }
+  return out;
+}
+
+export function renderEntries(p: PoolEntries): string {
+  const sorted = [...p.entries].sort(
+    (a, b) => a.family - b.family || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0),
+  );
+  const map: Record<string, unknown> = {};
+  for (const e of sorted) map[e.text] = e.record;
+  if (p.next !== undefined)
+    map[NEXT_FIT_KEY] = { pod: '', podUid: '', next: formatIp(p.next.family, p.next.value) };
+  return JSON.stringify(map);
+}
+
+export function recordOf(h: Holder, family: Family, createdAt: string): AllocatedIPRecord {
+  return {
+    pod: h.podNamespace && h.podName ? `${h.podNamespace}/${h.podName}` : '',
+    podUid: h.podUid ?? '',
+    containerID: h.containerId,
+    interface: h.ifname,
+    family,
+    ...(h.network !== undefined ? { network: h.network } : {}),
+    createdAt,
+  };
+}
+
+export function allocationOf(pool: string, e: Entry): Allocation {
+  const r = e.record;
+  const slash = r.pod ? r.pod.indexOf('/') : -1;
+  return {
+    ip: formatIp(e.family, e.value),
+    family: e.family,
+    pool,
+    containerId: r.containerID ?? '',
+    ifname: r.interface ?? '',
+    ...(typeof r.network === 'string' ? { network: r.network } : {}),
+    ...(slash > 0 ? { podNamespace: r.pod.slice(0, slash), podName: r.pod.slice(slash + 1) } : {}),
+    ...(r.podUid ? { podUid: r.podUid } : {}),
+    createdAt: r.createdAt ?? '',
+  };
+}
+
+export const isHolder = (e: Entry, containerId: string, ifname: string) =>
+  e.record.containerID === containerId && e.record.interface === ifname;
+
+/** Sort key matching the SQLite store's ORDER BY pool, ip. */
+export function orderKey(a: Allocation): string {
+  const v = parseIp(a.ip);
+  return `${a.pool}\u0000${v === undefined ? a.ip : addrKey(v.family, v.value)}`;
+}

@@ -1,0 +1,259 @@
+// The Kubernetes backend through the test API server and the real client library: the shared
+// contract, two "hosts" racing for one SpiderIPPool, Spiderpool's status format, 409 retries, dual
+// stack compensation, and an unreachable API.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { KubernetesSource } from '../../src/cluster/kubernetes/source.js';
+import type { ClusterSource } from '../../src/cluster/types.js';
+import { CniError, Code } from '../../src/cni/errors.js';
+import { StoreUnavailableError } from '../../src/store/errors.js';
+import {
+  KubernetesStore,
+  kubernetesStore,
+  NEXT_FIT_KEY,
+  parseKubernetesStoreConf,
+} from '../../src/store/kubernetes/index.js';
+import type { AllocateResult } from '../../src/store/types.js';
+import { type KubeApiServer, startKubeApiServer } from '../kube-apiserver/server.js';
+import { holder, pool, range, runStoreContract } from './contract.js';
+
+const API = 'spiderpool.spidernet.io/v2beta1';
+
+function spiderPool(name: string, ipVersion: 4 | 6, subnet: string) {
+  return { apiVersion: API, kind: 'SpiderIPPool', metadata: { name }, spec: { ipVersion, subnet } };
+}
+
+// Every pool name the contract suite uses, so its candidates name pools that exist.
+const CONTRACT_POOLS = [
+  spiderPool('v4', 4, '10.0.0.0/24'),
+  spiderPool('v6', 6, 'fd00::/64'),
+  spiderPool('small', 4, '10.0.1.0/24'),
+  spiderPool('p1', 4, '10.1.0.0/24'),
+  spiderPool('p2', 4, '10.2.0.0/24'),
+  spiderPool('p', 4, '10.3.0.0/24'),
+  spiderPool('a', 4, '10.4.0.0/24'),
+  spiderPool('b', 4, '10.4.0.0/24'),
+  spiderPool('v6big', 6, '2001:db8::/64'),
+];
+
+async function withApi(objects: Record<string, unknown>[], fn: (api: KubeApiServer) => Promise<void>) {
+  const api = await startKubeApiServer();
+  try {
+    api.seed(objects);
+    await fn(api);
+  } finally {
+    await api.stop();
+  }
+}
+
+const sourceOf = (api: KubeApiServer) => new KubernetesSource({ kubeconfig: api.kubeconfigPath });
+
+function poolStatus(api: KubeApiServer, name: string) {
+  const st = api.get(API, 'SpiderIPPool', undefined, name)?.status as
+    | { allocatedIPs?: string; allocatedIPCount?: number }
+    | undefined;
+  const map = JSON.parse(st?.allocatedIPs ?? '{}') as Record<string, Record<string, unknown>>;
+  const { [NEXT_FIT_KEY]: cursor, ...ips } = map;
+  return { ips, cursor, count: st?.allocatedIPCount };
+}
+
+function ipsOf(results: AllocateResult[]): string[] {
+  return results.flatMap((r) => (r.ok ? r.allocations.map((a) => a.ip) : []));
+}
+
+runStoreContract('kubernetes', async () => {
+  const api = await startKubeApiServer();
+  api.seed(CONTRACT_POOLS);
+  return {
+    store: new KubernetesStore(sourceOf(api)),
+    reopen: () => new KubernetesStore(sourceOf(api)),
+    cleanup: () => api.stop(),
+  };
+});
+
+describe('KubernetesStore specifics', () => {
+  it('two hosts allocating 50 each at once from one pool get 100 distinct addresses', () =>
+    withApi([spiderPool('shared', 4, '10.60.0.0/24')], async (api) => {
+      const hosts = [new KubernetesStore(sourceOf(api)), new KubernetesStore(sourceOf(api))];
+      const p = pool('shared', 4, range('10.60.0.1', '10.60.0.254'));
+      const t0 = Date.now();
+      const results = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          hosts[i % 2]!.allocate(
+            holder(`h${i % 2}-c${i}`, 'eth0', { podNamespace: 'ns', podName: `pod-${i}` }),
+            [{ family: 4, candidates: [p] }],
+          ),
+        ),
+      );
+      const ms = Date.now() - t0;
+      assert.ok(
+        results.every((r) => r.ok),
+        JSON.stringify(results.find((r) => !r.ok)),
+      );
+      const ips = ipsOf(results);
+      assert.equal(new Set(ips).size, 100, 'no address handed out twice');
+      const st = poolStatus(api, 'shared');
+      assert.equal(st.count, 100, 'allocatedIPCount');
+      assert.deepEqual(
+        Object.keys(st.ips).sort(),
+        [...ips].sort(),
+        'status.allocatedIPs holds exactly those',
+      );
+      assert.equal(new Set(Object.values(st.ips).map((r) => r['pod'])).size, 100);
+      const conflicts = hosts[0]!.stats.conflicts + hosts[1]!.stats.conflicts;
+      assert.ok(conflicts > 0, 'the two hosts really raced (some writes got 409 and were retried)');
+      console.log(
+        `# kubernetes: 2 hosts x 50 concurrent allocations in ${ms} ms, ${conflicts} conflicts retried`,
+      );
+    }));
+
+  it("writes Spiderpool's allocatedIPs format with our holder details alongside", () =>
+    withApi([spiderPool('vlan100-v4', 4, '10.100.0.0/24')], async (api) => {
+      const s = kubernetesStore(sourceOf(api));
+      const h = holder('cid-1', 'net1', {
+        podNamespace: 'team-a',
+        podName: 'web-0',
+        podUid: 'uid-1',
+        network: 'vlan100',
+      });
+      const r = await s.allocate(h, [
+        { family: 4, candidates: [pool('vlan100-v4', 4, range('10.100.0.10', '10.100.0.20'))] },
+      ]);
+      assert.ok(r.ok);
+      const st = poolStatus(api, 'vlan100-v4');
+      assert.equal(st.count, 1);
+      const rec = st.ips['10.100.0.10'];
+      assert.deepEqual(
+        { ...rec, createdAt: typeof rec?.['createdAt'] },
+        {
+          pod: 'team-a/web-0',
+          podUid: 'uid-1',
+          containerID: 'cid-1',
+          interface: 'net1',
+          family: 4,
+          network: 'vlan100',
+          createdAt: 'string',
+        },
+      );
+      assert.deepEqual(st.cursor, { pod: '', podUid: '', next: '10.100.0.11' });
+      // An entry Spiderpool itself wrote (no containerID) blocks its address and survives GC.
+      const raw = api.get(API, 'SpiderIPPool', undefined, 'vlan100-v4')!;
+      const map = JSON.parse((raw.status as { allocatedIPs: string }).allocatedIPs) as Record<
+        string,
+        unknown
+      >;
+      map['10.100.0.11'] = { pod: 'team-a/legacy', podUid: 'uid-legacy' };
+      api.update({ ...raw, status: { ...(raw.status as object), allocatedIPs: JSON.stringify(map) } });
+      const next = await s.allocate(holder('cid-2'), [
+        { family: 4, candidates: [pool('vlan100-v4', 4, range('10.100.0.10', '10.100.0.20'))] },
+      ]);
+      assert.ok(next.ok);
+      assert.equal(next.allocations[0]?.ip, '10.100.0.12');
+      const gone = await s.releaseAllExcept([]);
+      assert.deepEqual(
+        gone.map((a) => a.ip),
+        ['10.100.0.10', '10.100.0.12'],
+      );
+      assert.deepEqual(Object.keys(poolStatus(api, 'vlan100-v4').ips), ['10.100.0.11']);
+      assert.equal(poolStatus(api, 'vlan100-v4').count, 1);
+    }));
+
+  it('retries a 409 with a fresh read, and gives up with code 11 when conflicts never stop', () =>
+    withApi([spiderPool('busy', 4, '10.70.0.0/24')], async (api) => {
+      const p = pool('busy', 4, range('10.70.0.1', '10.70.0.9'));
+      let interfere = 1;
+      // Another writer changes the pool right before our status write lands.
+      api.onRequest = (req) => {
+        if (req.method === 'PUT' && req.subresource === 'status' && interfere > 0) {
+          interfere--;
+          const cur = api.get(API, 'SpiderIPPool', undefined, 'busy')!;
+          const other = JSON.stringify({ '10.70.0.1': { pod: 'x/other', podUid: 'u' } });
+          api.update({ ...cur, status: { allocatedIPs: other, allocatedIPCount: 1 } });
+        }
+      };
+      const s = new KubernetesStore(sourceOf(api));
+      const r = await s.allocate(holder('c1'), [{ family: 4, candidates: [p] }]);
+      assert.ok(r.ok);
+      assert.equal(r.allocations[0]?.ip, '10.70.0.2', 're-read after the 409 saw the other writer');
+      assert.equal(s.stats.conflicts, 1);
+      assert.deepEqual(Object.keys(poolStatus(api, 'busy').ips), ['10.70.0.1', '10.70.0.2']);
+
+      interfere = Number.POSITIVE_INFINITY;
+      const stubborn = new KubernetesStore(sourceOf(api), { conflictRetries: 4, backoffMs: 1 });
+      const before = api.requests.length;
+      await assert.rejects(
+        stubborn.allocate(holder('c2'), [{ family: 4, candidates: [p] }]),
+        (e: unknown) => {
+          assert.ok(e instanceof CniError);
+          assert.equal(e.code, Code.TryAgainLater);
+          assert.match(e.message, /SpiderIPPool "busy": status update still conflicting after 4 attempts/);
+          return true;
+        },
+      );
+      const puts = api.requests.slice(before).filter((q) => q.method === 'PUT' && q.subresource === 'status');
+      assert.equal(puts.length, 4);
+    }));
+
+  it('dual stack: a failed IPv6 allocation releases the IPv4 one again (compensation)', () =>
+    withApi([spiderPool('d4', 4, '10.80.0.0/24'), spiderPool('d6', 6, 'fd80::/64')], async (api) => {
+      const s = new KubernetesStore(sourceOf(api));
+      const v4 = pool('d4', 4, range('10.80.0.1', '10.80.0.9'));
+      const v6 = pool('d6', 6, range('fd80::1'));
+      const both = [
+        { family: 4 as const, candidates: [v4] },
+        { family: 6 as const, candidates: [v6] },
+      ];
+      assert.ok((await s.allocate(holder('a'), both)).ok);
+      const r = await s.allocate(holder('b'), both);
+      assert.deepEqual(r, { ok: false, reason: 'exhausted', family: 6, pools: ['d6'] });
+      assert.deepEqual(Object.keys(poolStatus(api, 'd4').ips), ['10.80.0.1'], 'b holds no IPv4');
+      assert.equal(poolStatus(api, 'd4').count, 1);
+      assert.deepEqual(await s.get({ containerId: 'b', ifname: 'eth0' }), []);
+    }));
+
+  it('an unreachable API is StoreUnavailableError; a source without shared pools is refused', async () => {
+    const api = await startKubeApiServer();
+    const s = new KubernetesStore(sourceOf(api));
+    await s.check(); // loads the kubeconfig while it exists; stop() removes it
+    await api.stop();
+    await assert.rejects(s.check(), (e: unknown) => {
+      assert.ok(e instanceof StoreUnavailableError, String(e));
+      assert.equal(e.code, Code.StoreUnavailable);
+      assert.match(e.message, /unreachable/);
+      return true;
+    });
+    const local = { listIPPools: async () => [] } as unknown as ClusterSource;
+    await assert.rejects(new KubernetesStore(local).open(), (e: unknown) => {
+      assert.ok(e instanceof CniError && e.code === Code.InvalidConfig);
+      assert.match(e.message, /cannot update SpiderIPPool status/);
+      return true;
+    });
+  });
+
+  it('refuses to overwrite an allocatedIPs it cannot read', () =>
+    withApi([spiderPool('broken', 4, '10.90.0.0/24')], async (api) => {
+      const cur = api.get(API, 'SpiderIPPool', undefined, 'broken')!;
+      api.update({ ...cur, status: { allocatedIPs: 'not json', allocatedIPCount: 3 } });
+      const s = new KubernetesStore(sourceOf(api));
+      await assert.rejects(
+        s.allocate(holder('x'), [{ family: 4, candidates: [pool('broken', 4, range('10.90.0.1'))] }]),
+        /SpiderIPPool "broken" status\.allocatedIPs: expected a JSON object string/,
+      );
+      const after = api.get(API, 'SpiderIPPool', undefined, 'broken')!.status as { allocatedIPs: string };
+      assert.equal(after.allocatedIPs, 'not json');
+    }));
+
+  it('parses its config block', () => {
+    assert.deepEqual(parseKubernetesStoreConf({ type: 'kubernetes' }), { type: 'kubernetes' });
+    assert.deepEqual(parseKubernetesStoreConf({ type: 'kubernetes', conflictRetries: 3, backoffMs: 5 }), {
+      type: 'kubernetes',
+      conflictRetries: 3,
+      backoffMs: 5,
+    });
+    assert.throws(
+      () => parseKubernetesStoreConf({ type: 'kubernetes', conflictRetries: 0 }),
+      /conflictRetries/,
+    );
+    assert.throws(() => parseKubernetesStoreConf({ type: 'etcd' }), /expected "kubernetes"/);
+  });
+});
