@@ -15,3 +15,5 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
+# The real-kernel VM tier (802.1q, bonding): Debian's kernel and the initramfs, fetched once.
+if command -v qemu-system-x86_64 >/dev/null; then bash scripts/vm-setup.sh; fi

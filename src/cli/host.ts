@@ -52,9 +52,14 @@ export async function hostCommand(argv: string[]): Promise<number> {
 }
 
 async function show(ns: string | null, json: boolean): Promise<number> {
-  const doc = toNmstate(await readState(defaultKernel(), ns));
-  out(json ? JSON.stringify(doc, null, 2) : stringify(doc));
-  return 0;
+  try {
+    const doc = toNmstate(await readState(defaultKernel(), ns));
+    out(json ? JSON.stringify(doc, null, 2) : stringify(doc));
+    return 0;
+  } catch (e) {
+    err(`trunkline host show: ${(e as Error).message}`);
+    return 1;
+  }
 }
 
 async function apply(
@@ -105,7 +110,9 @@ async function apply(
       err(`trunkline host apply: cannot read ${file}: ${(e as Error).message}`);
       return 2;
     }
-    throw e;
+    // Failed before changing anything (e.g. the namespace does not exist).
+    err(`trunkline host apply: ${(e as Error).message}`);
+    return 1;
   }
 }
 

@@ -3,6 +3,10 @@
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { help: string; load: () => Promise<Command> }> = {
+  host: {
+    help: 'declarative host networking (nmstate subset): host apply -f host.yaml | host show',
+    load: async () => (await import('./host.js')).hostCommand,
+  },
   lab: {
     help: 'the seed scenario end to end: lab up [scenario.yaml] [--flat] [--json] | report [--out f.svg] | down',
     load: async () => (await import('./lab.js')).labCommand,
