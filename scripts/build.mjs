@@ -1,46 +1,162 @@
-// Bundles each CNI executable (src/bin/<type>.ts) into one self-contained CommonJS file at
-// dist/cni/<type> with a node shebang and the run bit. CommonJS because the files are copied to
-// /opt/cni/bin, where no package.json says "module".
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+// Builds dist/:
+//   dist/plugins/<type>.js  each CNI plugin (src/bin/<type>.ts) bundled into one CommonJS file;
+//   dist/cni/<type>         the thin C shim (src/shim/shim.c), one copy per type: it forwards the call to
+//                           the node agent and, with no agent running, execs dist/plugins/<type>.js;
+//   dist/cni/<tool>         non-plugin executables (the `trunkline` CLI), bundled as before;
+//   dist/agent/agent.js     the node agent (`trunkline agent`) on its own;
+//   dist/lib/               native addons located at runtime relative to the bundles.
+// CommonJS because the files are copied to /opt/cni/bin, where no package.json says "module". Without
+// a C compiler dist/cni/<type> becomes a small Node launcher of the bundle (correct, just slower).
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const binDir = join(root, 'src', 'bin');
-const out = join(root, 'dist', 'cni');
-const lib = join(root, 'dist', 'lib');
-mkdirSync(out, { recursive: true });
-mkdirSync(lib, { recursive: true });
+const dist = join(root, 'dist');
+const out = join(dist, 'cni');
+const plugins = join(dist, 'plugins');
+const lib = join(dist, 'lib');
+for (const d of [out, plugins, lib, join(dist, 'shim'), join(dist, 'agent')])
+  mkdirSync(d, { recursive: true });
 // dist/ lives inside a "type": "module" package; the bundles are CommonJS.
-writeFileSync(join(root, 'dist', 'package.json'), '{"type":"commonjs"}\n');
+writeFileSync(join(dist, 'package.json'), '{"type":"commonjs"}\n');
 
-const entries = readdirSync(binDir).filter((f) => f.endsWith('.ts'));
-await Promise.all(
-  entries.map(async (f) => {
-    const name = basename(f, '.ts');
-    const outfile = join(out, name);
-    await build({
-      entryPoints: [join(binDir, f)],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      minify: false,
-      sourcemap: false,
-      legalComments: 'none',
-      banner: { js: '#!/usr/bin/env node' },
-      // Native addons cannot be bundled: the sqlite binding is copied to dist/lib and passed to
-      // better-sqlite3 as `nativeBinding`. Heavy libraries must be loaded lazily (see dist/lib).
-      external: [],
-      logLevel: 'warning',
-    });
+// Executables under src/bin that are not CNI plugins: no shim, bundled straight into dist/cni.
+const TOOLS = new Set(['trunkline-cli']);
+
+const bundle = (opts) =>
+  build({
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: false,
+    sourcemap: false,
+    legalComments: 'none',
+    banner: { js: '#!/usr/bin/env node' },
+    // Native addons cannot be bundled: they are copied to dist/lib and loaded from there.
+    external: [],
+    logLevel: 'warning',
+    ...opts,
+  });
+
+/** Replaces `dest` by rename so a running copy never sees a half-written file ("text file busy"). */
+function install(src, dest, { link = false } = {}) {
+  const tmp = `${dest}.tmp-${process.pid}`;
+  rmSync(tmp, { force: true });
+  if (link) {
+    try {
+      linkSync(src, tmp);
+    } catch {
+      copyFileSync(src, tmp);
+    }
+  } else copyFileSync(src, tmp);
+  chmodSync(tmp, 0o755);
+  renameSync(tmp, dest);
+}
+
+const entries = readdirSync(binDir)
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => basename(f, '.ts'));
+const types = entries.filter((n) => !TOOLS.has(n));
+
+await Promise.all([
+  ...entries.map(async (name) => {
+    const outfile = TOOLS.has(name) ? join(out, name) : join(plugins, `${name}.js`);
+    await bundle({ entryPoints: [join(binDir, `${name}.ts`)], outfile });
     chmodSync(outfile, 0o755);
   }),
+  (async () => {
+    // One level below dist/ like the plugins, so `../lib` finds the native addons from here too.
+    const outfile = join(dist, 'agent', 'agent.js');
+    await bundle({
+      stdin: {
+        contents:
+          "import { agentCommand } from './src/cli/agent.ts';\n" +
+          'agentCommand(process.argv.slice(2)).then((c) => process.exit(c), (e) => {\n' +
+          "  process.stderr.write('trunkline agent: ' + (e?.stack ?? e) + '\\n');\n" +
+          '  process.exit(1);\n' +
+          '});\n',
+        resolveDir: root,
+        sourcefile: 'agent-entry.ts',
+        loader: 'ts',
+      },
+      outfile,
+    });
+    chmodSync(outfile, 0o755);
+  })(),
+]);
+
+function compile(args) {
+  try {
+    execFileSync('cc', args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    return true;
+  } catch (e) {
+    console.warn(`build: cc ${args.join(' ')} failed (${e.message.split('\n')[0]})`);
+    return false;
+  }
+}
+
+// The shim: one binary, one hard link (or copy) per plugin type; argv[0] names the type.
+const shim = join(dist, 'shim', 'trunkline-shim');
+const haveShim = compile([
+  '-O2',
+  '-Wall',
+  '-Wextra',
+  `-DTRUNKLINE_NODE_PATH="${process.execPath}"`,
+  '-o',
+  shim,
+  join(root, 'src', 'shim', 'shim.c'),
+]);
+for (const type of types) {
+  const dest = join(out, type);
+  if (haveShim) install(shim, dest, { link: true });
+  else {
+    const tmp = join(dist, 'shim', `${type}.launcher`);
+    writeFileSync(tmp, `#!/usr/bin/env node\nrequire('../plugins/${type}.js');\n`);
+    install(tmp, dest);
+  }
+}
+
+// The netlink backend's addon (Node-API, so independent of the exact Node version). Without Node's
+// headers the agent uses the iproute2 backend.
+const nodeInclude = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'].find(
+  (d) => existsSync(join(d, 'node_api.h')),
 );
+let haveNetlink = false;
+if (nodeInclude) {
+  const tmp = join(lib, `trunkline_netlink.node.tmp-${process.pid}`);
+  haveNetlink = compile([
+    '-O2',
+    '-Wall',
+    '-Wextra',
+    '-shared',
+    '-fPIC',
+    `-I${nodeInclude}`,
+    '-o',
+    tmp,
+    join(root, 'src', 'kernel', 'netlink', 'addon.c'),
+  ]);
+  if (haveNetlink) renameSync(tmp, join(lib, 'trunkline_netlink.node'));
+} else console.warn('build: no node_api.h found; the agent will use the iproute2 kernel backend');
 
 // The sqlite native binding, located by the store at runtime relative to the bundle.
 const binding = join(root, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
 if (existsSync(binding)) copyFileSync(binding, join(lib, 'better_sqlite3.node'));
-console.log(`built ${entries.length} executables into dist/cni/`);
+console.log(
+  `built ${types.length} plugins (dist/plugins/, ${haveShim ? 'C shims' : 'Node launchers'} in dist/cni/), ` +
+    `${entries.length - types.length} tools, dist/agent/agent.js${haveNetlink ? ', netlink addon' : ''}`,
+);

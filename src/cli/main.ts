@@ -15,6 +15,10 @@ const COMMANDS: Record<string, { help: string; load: () => Promise<Command> }> =
     help: 'each IP pool with total/allocated/free and who holds what',
     load: async () => (await import('./pools.js')).poolsCommand,
   },
+  agent: {
+    help: 'the node agent: our plugins in-process behind a unix socket (--socket, --metrics-port, --max-connections)',
+    load: async () => (await import('./agent.js')).agentCommand,
+  },
   demo: {
     help: 'a short scenario: namespaces, ADD a macvlan NIC, show it, DEL it',
     load: async () => (await import('./demo.js')).demoCommand,

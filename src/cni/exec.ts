@@ -80,7 +80,8 @@ function run(
       clearTimeout(timer);
       reject(new CniError(Code.IoFailure, `failed to execute plugin ${file}: ${e.message}`));
     });
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': only then has all of stdout been read.
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (timedOut) {
         reject(tryAgainLater(`plugin ${file} did not finish within ${timeoutMs} ms`));

@@ -7,7 +7,9 @@ import type { Result } from '../../cni/types.js';
 import { Exists } from '../../kernel/errors.js';
 import type { Kernel } from '../../kernel/types.js';
 import { configureIface } from '../common/configure.js';
+import { checkMtu } from './conf.js';
 import { createMacvlan } from './create.js';
+import { ensureParent } from './ifacer.js';
 import type { MacvlanConf } from './types.js';
 
 export async function add(kernel: Kernel, inv: Invocation<MacvlanConf>): Promise<Result> {
@@ -21,6 +23,11 @@ export async function add(kernel: Kernel, inv: Invocation<MacvlanConf>): Promise
       `interface "${env.ifname}" already exists in ${env.netns}`,
       'CNI_IFNAME must name a new interface',
     );
+  }
+  if (conf.ifacer) {
+    await ensureParent(kernel, conf.ifacer);
+    conf.masterMtu ??= (await kernel.getLink(null, conf.master)).mtu;
+    checkMtu(conf);
   }
   const undo: (() => Promise<unknown>)[] = [];
   try {

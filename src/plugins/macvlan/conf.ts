@@ -6,6 +6,7 @@ import { isMac } from '../../cni/ip.js';
 import type { CniEnv, NetConf } from '../../cni/types.js';
 import { LinkNotFound, NetnsNotFound } from '../../kernel/errors.js';
 import type { Kernel, MacvlanMode } from '../../kernel/types.js';
+import { parseIfacer } from './ifacer.js';
 import { type MacvlanConf, MODES } from './types.js';
 
 export function parseMode(mode: unknown): MacvlanMode {
@@ -42,7 +43,8 @@ export async function loadConf(raw: NetConf, env: CniEnv, kernel: Kernel): Promi
   const mtu = raw['mtu'] ?? 0;
   if (typeof mtu !== 'number' || !Number.isInteger(mtu))
     throw invalidConfig(`"mtu" must be an integer, found ${JSON.stringify(mtu)}`);
-  if (raw['master'] !== undefined && typeof raw['master'] !== 'string')
+  const ifacer = parseIfacer(raw);
+  if (!ifacer && raw['master'] !== undefined && typeof raw['master'] !== 'string')
     throw invalidConfig('"master" must be a string');
   const macvlanMode = parseMode(raw['mode']);
   const linkInContainer = raw['linkInContainer'] === true;
@@ -52,7 +54,8 @@ export async function loadConf(raw: NetConf, env: CniEnv, kernel: Kernel): Promi
   const effectiveMac = resolveMac(raw, env);
   const conf: MacvlanConf = {
     ...raw,
-    master: (raw['master'] as string | undefined) ?? '',
+    master: ifacer?.parent ?? (raw['master'] as string | undefined) ?? '',
+    ...(ifacer ? { ifacer } : {}),
     macvlanMode,
     mtu,
     ...(effectiveMac ? { effectiveMac } : {}),
@@ -66,6 +69,8 @@ export async function loadConf(raw: NetConf, env: CniEnv, kernel: Kernel): Promi
     const master = await kernel.getLink(masterNs, conf.master);
     conf.masterMtu = master.mtu;
   } catch (e) {
+    // An on-demand parent does not exist before the first ADD creates it; ADD checks the MTU then.
+    if (e instanceof LinkNotFound && conf.ifacer) return conf;
     if (e instanceof LinkNotFound) {
       throw invalidConfig(
         `failed to lookup master "${conf.master}": link not found`,
@@ -76,11 +81,16 @@ export async function loadConf(raw: NetConf, env: CniEnv, kernel: Kernel): Promi
       throw new CniError(Code.UnknownContainer, `failed to open netns "${env.netns}": no such namespace`);
     throw e;
   }
-  if (mtu < 0 || mtu > conf.masterMtu) {
+  checkMtu(conf);
+  return conf;
+}
+
+export function checkMtu(conf: MacvlanConf): void {
+  const { mtu, masterMtu } = conf;
+  if (mtu < 0 || (masterMtu !== undefined && mtu > masterMtu)) {
     throw invalidConfig(
-      `invalid MTU ${mtu}, must be [0, master MTU(${conf.masterMtu})]`,
+      `invalid MTU ${mtu}, must be [0, master MTU(${masterMtu ?? '?'})]`,
       `master is ${conf.master}`,
     );
   }
-  return conf;
 }

@@ -8,8 +8,13 @@ import type { MacvlanConf } from './types.js';
 
 export async function status(kernel: Kernel, inv: Invocation<MacvlanConf>): Promise<void> {
   const { conf, env } = inv;
-  if (!conf.linkInContainer && !(await kernel.findLink(null, conf.master))) {
-    throw new CniError(Code.NotAvailable, `master interface "${conf.master}" does not exist`);
+  // An on-demand parent is ready when what it is built from exists.
+  const needed =
+    conf.ifacer && !(await kernel.findLink(null, conf.master)) ? conf.ifacer.ports : [conf.master];
+  for (const name of conf.linkInContainer ? [] : needed) {
+    if (!(await kernel.findLink(null, name))) {
+      throw new CniError(Code.NotAvailable, `master interface "${name}" does not exist`);
+    }
   }
   if (conf.ipamType) await delegateStatus(conf.ipamType, env, inv.stdin);
 }

@@ -2,9 +2,13 @@
 // fields Spiderpool's ifacer offers.
 import type { NetConf } from '../../cni/types.js';
 import type { MacvlanMode } from '../../kernel/types.js';
+import type { IfacerSpec } from './ifacer.js';
 
 export interface MacvlanNetConf extends NetConf {
-  master?: string;
+  /** A list only together with `bond` (Spiderpool's SpiderMultusConfig form). */
+  master?: string | string[];
+  vlanID?: number;
+  bond?: { name: string; mode?: number | string; options?: string | Record<string, string> };
   mode?: string;
   mtu?: number;
   mac?: string;
@@ -13,7 +17,10 @@ export interface MacvlanNetConf extends NetConf {
 
 /** What loadConf produces: every field resolved and validated. */
 export interface MacvlanConf extends MacvlanNetConf {
+  /** The macvlan's parent after on-demand resolution (e.g. bond0.100). */
   master: string;
+  /** Set when the parent (bond and/or VLAN) is created on demand by ADD. */
+  ifacer?: IfacerSpec;
   macvlanMode: MacvlanMode;
   mtu: number;
   /** Effective MAC after config < CNI_ARGS MAC= < runtimeConfig.mac, lower-cased. */

@@ -1,0 +1,114 @@
+// The node agent: our plugins in-process behind a unix socket, with a concurrency gate, per-container
+// serialization, metrics and health endpoints. Stopping it finishes what was accepted and leaves every
+// file but its own socket alone — in particular the CNI config the runtime relies on.
+import { registerInProcess, unregisterInProcess } from '../cni/exec.js';
+import { log } from '../cni/log.js';
+import type { Plugin } from '../cni/plugin.js';
+import type { Kernel } from '../kernel/types.js';
+import { Gate } from './gate.js';
+import { type HttpEndpoint, startHttp } from './http.js';
+import { AgentMetrics, type Collector, processCollector } from './metrics.js';
+import { ownPlugins } from './plugins.js';
+import { KeyedSerializer } from './serial.js';
+import { SocketServer } from './server.js';
+import { WarmCaches } from './warm.js';
+
+export const DEFAULT_SOCKET = '/run/trunkline/agent.sock';
+export const DEFAULT_METRICS_PORT = 9483;
+export const DEFAULT_MAX_CONNECTIONS = 64;
+
+export interface AgentOptions {
+  socketPath?: string;
+  /** undefined: no HTTP endpoint; 0: any free port (see RunningAgent.metricsPort). */
+  metricsPort?: number;
+  metricsHost?: string;
+  /** Requests served at once; more wait in a queue of `maxQueue` (default 16 × this), then "busy". */
+  maxConnections?: number;
+  maxQueue?: number;
+  kernel: Kernel;
+  /** Defaults to ownPlugins(kernel, warm caches). */
+  plugins?: Map<string, Plugin>;
+  collectors?: Collector[];
+}
+
+export interface RunningAgent {
+  socketPath: string;
+  metricsPort: number | undefined;
+  metrics: AgentMetrics;
+  plugins: ReadonlyMap<string, Plugin>;
+  /** Stops accepting, waits for accepted requests (at most graceMs), closes the HTTP port. */
+  close(graceMs?: number): Promise<{ drained: boolean }>;
+}
+
+export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
+  const socketPath = opts.socketPath ?? DEFAULT_SOCKET;
+  const limit = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  if (!Number.isInteger(limit) || limit < 1) throw new Error(`maxConnections must be >= 1, found ${limit}`);
+  const kernel = opts.kernel;
+  const warm = new WarmCaches();
+  const plugins = opts.plugins ?? ownPlugins(() => kernel, warm);
+  const metrics = new AgentMetrics();
+  metrics.addCollector(processCollector);
+  metrics.addCollector(() => warm.poolMetrics());
+  for (const c of opts.collectors ?? []) metrics.addCollector(c);
+
+  // Processes the agent spawns (external delegates, and through them possibly our own shims) must
+  // not come back through this socket: they would wait behind the very request that spawned them.
+  process.env['TRUNKLINE_NO_AGENT'] = '1';
+  for (const [type, p] of plugins) registerInProcess(type, p);
+
+  const gate = new Gate(limit, opts.maxQueue ?? limit * 16);
+  const server = new SocketServer(socketPath, gate, {
+    plugins,
+    serializer: new KeyedSerializer(),
+    metrics,
+  });
+  let http: HttpEndpoint | undefined;
+  let state: 'starting' | 'ready' | 'stopping' = 'starting';
+  try {
+    if (opts.metricsPort !== undefined) {
+      http = await startHttp(opts.metricsHost ?? '127.0.0.1', opts.metricsPort, metrics, () =>
+        state === 'ready'
+          ? { ok: true, reason: `ready: ${[...plugins.keys()].join(', ')} on ${socketPath}` }
+          : { ok: false, reason: state },
+      );
+    }
+    await server.listen();
+  } catch (e) {
+    await http?.close();
+    await warm.close();
+    for (const type of plugins.keys()) unregisterInProcess(type);
+    throw e;
+  }
+  state = 'ready';
+  log('info', 'agent ready', {
+    socket: socketPath,
+    ...(http ? { metricsPort: http.port } : {}),
+    maxConnections: limit,
+    plugins: [...plugins.keys()],
+  });
+
+  let closed: Promise<{ drained: boolean }> | undefined;
+  const close = (graceMs = 30_000) => {
+    closed ??= (async () => {
+      state = 'stopping';
+      log('info', 'agent stopping', { pending: server.pending });
+      let timer: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([
+        server.close().then(() => true),
+        new Promise<boolean>((r) => {
+          timer = setTimeout(() => r(false), graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      await http?.close();
+      // Stores are closed only when nothing is running any more; an undrained stop leaves them to exit.
+      if (drained) await warm.close();
+      for (const type of plugins.keys()) unregisterInProcess(type);
+      log(drained ? 'info' : 'warn', 'agent stopped', { drained, pending: server.pending });
+      return { drained };
+    })();
+    return closed;
+  };
+  return { socketPath, metricsPort: http?.port, metrics, plugins, close };
+}

@@ -1,0 +1,51 @@
+// The agent's plugin registry: our own types, run in-process with warm dependencies. Other types
+// (host-local, the reference plugins, anything third-party) are not listed: delegation executes them
+// from CNI_PATH, and a shim asking for an unlisted type is told to run its bundled plugin itself.
+import type { Plugin } from '../cni/plugin.js';
+import type { Kernel } from '../kernel/types.js';
+import { coordinatorPlugin } from '../plugins/coordinator/index.js';
+import { ipamPlugin } from '../plugins/ipam/index.js';
+import type { IpamConf } from '../plugins/ipam/types.js';
+import { macvlanPlugin } from '../plugins/macvlan/index.js';
+import { metaPlugin } from '../plugins/meta/index.js';
+import type { WarmCaches } from './warm.js';
+
+/** type → plugin; `kernel` is the backend the in-process plugins use. */
+export function ownPlugins(kernel: () => Kernel, warm: WarmCaches): Map<string, Plugin> {
+  // As the plugin's default deps (the Kubernetes API when the IPAM config names a kubeconfig, else the
+  // local manifests), but shared: one client or one watched directory, one open store.
+  const source = (conf: IpamConf) =>
+    conf.resolved.kubeconfig !== undefined
+      ? warm.kubernetesSource(conf.resolved.kubeconfig)
+      : warm.localSource(conf.resolved.manifestDir, conf.resolved.stateDir);
+  const ipam = ipamPlugin({
+    source,
+    store: (conf) => {
+      const src = source(conf);
+      const store = warm.store(
+        conf.resolved.store,
+        conf.resolved.store.type === 'kubernetes' ? src : undefined,
+      );
+      warm.usedTogether(
+        JSON.stringify([
+          conf.resolved.kubeconfig,
+          conf.resolved.manifestDir,
+          conf.resolved.stateDir,
+          conf.resolved.store,
+        ]),
+        src,
+        store,
+      );
+      return store;
+    },
+  });
+  const meta = metaPlugin({
+    kernel,
+    source: (conf) =>
+      conf.source.type === 'kubernetes'
+        ? warm.kubernetesSource(conf.kubeconfig)
+        : warm.localSource(conf.source.manifestDir, conf.source.stateDir),
+  });
+  const list: Plugin[] = [macvlanPlugin(kernel), ipam, meta, coordinatorPlugin(kernel)];
+  return new Map(list.map((p) => [p.name, p]));
+}

@@ -1,0 +1,124 @@
+// Loading the native half (addon.c → dist/lib/trunkline_netlink.node) and a typed socket on top of it.
+// process.dlopen works the same from the CommonJS bundles and from ESM (tests), and never at import time.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { decodeError, NLMSG_ERROR, type NlMsg, splitMessages } from './rtnl.js';
+
+export const ADDON_FILE = 'trunkline_netlink.node';
+
+export interface Addon {
+  socket(ns: string | null): number;
+  close(fd: number): void;
+  transact(fd: number, req: Buffer): Buffer;
+  transactAsync(fd: number, req: Buffer): Promise<Buffer>;
+  sysctl(ns: string | null, path: string, value?: string): string | undefined;
+}
+
+/** An errno from the kernel for one netlink request (errno > 0), with its extended-ack text. */
+export class NetlinkError extends Error {
+  constructor(
+    readonly errno: number,
+    readonly code: string,
+    readonly extack: string | undefined,
+  ) {
+    super(`${code}${extack ? `: ${extack}` : ''}`);
+    this.name = 'NetlinkError';
+  }
+}
+
+function bundleDir(): string | undefined {
+  try {
+    return typeof __dirname === 'string' ? __dirname : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the addon is: TRUNKLINE_NETLINK_ADDON, beside the bundle (../lib), or under a repo's dist/lib. */
+export function findAddon(env: Record<string, string | undefined> = process.env): string | undefined {
+  const explicit = env['TRUNKLINE_NETLINK_ADDON'];
+  if (explicit) return explicit;
+  const candidates: string[] = [];
+  const here = bundleDir();
+  if (here !== undefined) candidates.push(join(here, '..', 'lib', ADDON_FILE));
+  const script = process.argv[1];
+  if (script) candidates.push(join(dirname(resolve(script)), '..', 'lib', ADDON_FILE));
+  candidates.push(join(process.cwd(), 'dist', 'lib', ADDON_FILE));
+  return candidates.find((p) => existsSync(p));
+}
+
+let loaded: Addon | undefined;
+
+/** Loads the addon once; throws when it is missing or does not load. */
+export function loadAddon(path = findAddon()): Addon {
+  if (loaded) return loaded;
+  if (path === undefined) throw new Error(`${ADDON_FILE} not found (build it with scripts/build.mjs)`);
+  const m = { exports: {} as Addon };
+  process.dlopen(m, path);
+  loaded = m.exports;
+  return loaded;
+}
+
+const ERRNO: Record<number, string> = {
+  1: 'EPERM',
+  2: 'ENOENT',
+  3: 'ESRCH',
+  13: 'EACCES',
+  16: 'EBUSY',
+  17: 'EEXIST',
+  19: 'ENODEV',
+  22: 'EINVAL',
+  34: 'ERANGE',
+  95: 'EOPNOTSUPP',
+  97: 'EAFNOSUPPORT',
+  99: 'EADDRNOTAVAIL',
+  101: 'ENETUNREACH',
+  105: 'ENOBUFS',
+};
+
+let seq = Math.floor(Math.random() * 0x7fffffff);
+
+/**
+ * One NETLINK_ROUTE socket inside a namespace. request() is synchronous (reads: quick, the kernel
+ * answers inline); call() runs on the thread pool (changes: some wait in the kernel for an RCU grace
+ * period). One request at a time per socket: replies are matched by sequence number only.
+ */
+export class NlSocket {
+  private fd: number;
+  constructor(
+    private readonly addon: Addon,
+    readonly ns: string | null,
+  ) {
+    this.fd = addon.socket(ns);
+  }
+
+  /** Sends one message; returns its data replies, throws NetlinkError for an error ack. */
+  request(build: (seq: number) => Buffer): NlMsg[] {
+    seq = (seq + 1) & 0x7fffffff;
+    return replies(this.addon.transact(this.fd, build(seq)));
+  }
+
+  /** The same off the main thread. */
+  async call(build: (seq: number) => Buffer): Promise<NlMsg[]> {
+    seq = (seq + 1) & 0x7fffffff;
+    return replies(await this.addon.transactAsync(this.fd, build(seq)));
+  }
+
+  close(): void {
+    if (this.fd >= 0) this.addon.close(this.fd);
+    this.fd = -1;
+  }
+}
+
+function replies(raw: Buffer): NlMsg[] {
+  const out: NlMsg[] = [];
+  for (const m of splitMessages(raw)) {
+    if (m.type === NLMSG_ERROR) {
+      const { errno, msg } = decodeError(m);
+      if (errno !== 0) throw new NetlinkError(errno, ERRNO[errno] ?? `errno ${errno}`, msg);
+      continue;
+    }
+    if (m.type >= 16) out.push(m); // below 16: NOOP, DONE, OVERRUN
+  }
+  return out;
+}

@@ -1,0 +1,19 @@
+// The netlink backend's entry: a NetlinkKernel when the native addon loads, else undefined so the
+// caller keeps the iproute2 backend.
+import type { Kernel } from '../types.js';
+import { findAddon, loadAddon } from './addon.js';
+import { NetlinkKernel } from './kernel.js';
+
+export { NetlinkKernel };
+
+export function createNetlinkKernel(
+  addonPath: string | undefined = findAddon(),
+  fallback?: Kernel,
+): NetlinkKernel | undefined {
+  if (addonPath === undefined) return undefined;
+  try {
+    return new NetlinkKernel(loadAddon(addonPath), fallback);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,355 @@
+// The Kernel on rtnetlink through the native addon: no process per operation. A socket is opened
+// inside the target namespace for each call (or batch) and closed after (a few microseconds; a
+// shared socket would mix up concurrent requests' replies). Reads run synchronously, changes on the
+// thread pool so a slow kernel operation does not stall other pods. What is not encoded here (bond creation and options, rule and
+// neighbour listings) goes to the iproute2 backend, which stays the fallback.
+import { closeSync, openSync } from 'node:fs';
+import { KernelError, LinkNotFound, NetnsNotFound } from '../errors.js';
+import { Iproute2Kernel } from '../iproute2/kernel.js';
+import { checkNetnsPath } from '../iproute2/netns.js';
+import { sysctlPath } from '../iproute2/sysctl.js';
+import type {
+  Address,
+  BatchOp,
+  Kernel,
+  Link,
+  LinkChange,
+  Neighbour,
+  NetnsRef,
+  NewLink,
+  Route,
+  Rule,
+} from '../types.js';
+import { type Addon, NetlinkError, NlSocket } from './addon.js';
+import { addrIndex, addrReq, dumpAddrs, toAddress } from './addr.js';
+import { classify, openNs, sysctlError } from './classify.js';
+import {
+  createLinkReq,
+  delLinkReq,
+  dumpLinks,
+  getLinkByIndex,
+  getLinkMsg,
+  linkIndex,
+  linkName,
+  setLinkReq,
+  toLink,
+} from './link.js';
+import { dumpRoutes, neighReq, routeReq, ruleReq, toRoute } from './route.js';
+
+export class NetlinkKernel implements Kernel {
+  constructor(
+    private readonly addon: Addon,
+    readonly fallback: Kernel = new Iproute2Kernel(),
+  ) {}
+
+  /** Runs fn with a socket in ns, closed afterwards. */
+  private async with<T>(ns: NetnsRef, fn: (s: NlSocket) => Promise<T> | T): Promise<T> {
+    let s: NlSocket;
+    try {
+      s = new NlSocket(this.addon, ns);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (ns !== null && (code === 'ENOENT' || code === 'EINVAL' || code === 'ENOTDIR'))
+        throw new NetnsNotFound(ns);
+      throw new KernelError(`cannot open netlink in ${ns}: ${(e as Error).message}`);
+    }
+    try {
+      return await fn(s);
+    } finally {
+      s.close();
+    }
+  }
+
+  private index(s: NlSocket, name: string): number {
+    try {
+      const m = getLinkMsg(s, name);
+      if (m) return linkIndex(m);
+    } catch (e) {
+      if (!(e instanceof NetlinkError) || (e.code !== 'ENODEV' && e.code !== 'EINVAL'))
+        throw classify(e, s.ns, { what: `link ${name}`, link: name });
+    }
+    throw new LinkNotFound(name, s.ns, [`netlink link ${name}`]);
+  }
+
+  private nameResolver(s: NlSocket): (index: number) => string | undefined {
+    return (i) => {
+      try {
+        const m = getLinkByIndex(s, i);
+        return m ? linkName(m) : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+  }
+
+  checkNetns(ns: NetnsRef): Promise<void> {
+    return checkNetnsPath(ns);
+  }
+
+  listLinks(ns: NetnsRef): Promise<Link[]> {
+    return this.with(ns, async (s) => {
+      const msgs = dumpLinks(s);
+      const names = new Map(msgs.map((m) => [linkIndex(m), linkName(m)]));
+      const links = msgs.map((m) => toLink(m, (i) => names.get(i)));
+      // Bond options are many and kernel-version dependent: take them from iproute2.
+      return Promise.all(links.map((l) => (l.kind === 'bond' ? this.fallback.getLink(ns, l.name) : l)));
+    });
+  }
+
+  getLink(ns: NetnsRef, name: string): Promise<Link> {
+    return this.with(ns, async (s) => {
+      let m: ReturnType<typeof getLinkMsg>;
+      try {
+        m = getLinkMsg(s, name);
+      } catch (e) {
+        if (e instanceof NetlinkError && (e.code === 'ENODEV' || e.code === 'EINVAL')) m = undefined;
+        else throw classify(e, ns, { what: `link ${name}`, link: name });
+      }
+      if (!m) throw new LinkNotFound(name, ns, [`netlink link ${name}`]);
+      const link = toLink(m, this.nameResolver(s));
+      return link.kind === 'bond' ? this.fallback.getLink(ns, name) : link;
+    });
+  }
+
+  async findLink(ns: NetnsRef, name: string): Promise<Link | undefined> {
+    try {
+      return await this.getLink(ns, name);
+    } catch (e) {
+      if (e instanceof LinkNotFound) return undefined;
+      throw e;
+    }
+  }
+
+  async createLink(ns: NetnsRef, spec: NewLink): Promise<void> {
+    if (spec.kind === 'bond') return this.fallback.createLink(ns, spec);
+    const dest = spec.kind === 'macvlan' ? spec.netns : spec.kind === 'veth' ? spec.peerNetns : undefined;
+    const targetFd = dest === undefined || dest === null ? undefined : await openNs(dest);
+    try {
+      await this.with(ns, async (s) => {
+        const master = spec.kind === 'macvlan' || spec.kind === 'vlan' ? spec.master : undefined;
+        const masterIndex = master !== undefined ? this.index(s, master) : undefined;
+        try {
+          await s.call(
+            createLinkReq(spec, {
+              ...(masterIndex !== undefined ? { masterIndex } : {}),
+              ...(targetFd !== undefined ? { targetFd } : {}),
+            }),
+          );
+        } catch (e) {
+          throw classify(e, ns, { what: `link ${spec.name}`, link: master ?? spec.name });
+        }
+      });
+    } finally {
+      if (targetFd !== undefined) closeSync(targetFd);
+    }
+  }
+
+  deleteLink(ns: NetnsRef, name: string): Promise<void> {
+    return this.with(ns, async (s) => {
+      try {
+        await s.call(delLinkReq(name));
+      } catch (e) {
+        if (e instanceof NetlinkError && e.code === 'EINVAL' && name.length > 15) {
+          throw new LinkNotFound(name, ns, [`netlink link ${name}`]);
+        }
+        throw classify(e, ns, { what: `link ${name}`, link: name });
+      }
+    });
+  }
+
+  setLink(ns: NetnsRef, name: string, change: LinkChange): Promise<void> {
+    return this.with(ns, (s) => this.setLinkOn(s, name, change));
+  }
+
+  private async setLinkOn(s: NlSocket, name: string, change: LinkChange): Promise<void> {
+    if (change.bondOptions !== undefined) return this.fallback.setLink(s.ns, name, change);
+    const index = this.index(s, name);
+    const masterIndex =
+      change.master === null ? 0 : change.master !== undefined ? this.index(s, change.master) : undefined;
+    const dest = change.netns;
+    const targetFd =
+      dest === undefined
+        ? undefined
+        : dest === null
+          ? openSync(`/proc/${process.pid}/ns/net`, 'r')
+          : await openNs(dest);
+    try {
+      await s.call(
+        setLinkReq(change, {
+          index,
+          ...(masterIndex !== undefined ? { masterIndex } : {}),
+          ...(targetFd !== undefined ? { targetFd } : {}),
+        }),
+      );
+    } catch (e) {
+      throw classify(e, s.ns, { what: `link ${change.name ?? name}`, link: name });
+    } finally {
+      if (targetFd !== undefined) closeSync(targetFd);
+    }
+  }
+
+  listAddrs(ns: NetnsRef, ifname?: string): Promise<Address[]> {
+    return this.with(ns, (s) => {
+      const only = ifname !== undefined ? this.index(s, ifname) : undefined;
+      // Grouped by link in link order, as `ip addr show` prints them (the dump is by family first).
+      const order =
+        only === undefined
+          ? dumpLinks(s).map((m) => [linkIndex(m), linkName(m)] as const)
+          : [[only, ifname!] as const];
+      const byLink = new Map<number, Address[]>(order.map(([i]) => [i, []]));
+      const names = new Map(order);
+      for (const m of dumpAddrs(s)) {
+        const list = byLink.get(addrIndex(m));
+        const a = list && toAddress(m, names.get(addrIndex(m)) ?? '');
+        if (a) list.push(a);
+      }
+      return [...byLink.values()].flat();
+    });
+  }
+
+  addAddr(ns: NetnsRef, ifname: string, cidr: string, opts: { noDad?: boolean } = {}): Promise<void> {
+    return this.with(ns, (s) => this.addrOn(s, 'add', ifname, cidr, opts.noDad));
+  }
+
+  delAddr(ns: NetnsRef, ifname: string, cidr: string): Promise<void> {
+    return this.with(ns, (s) => this.addrOn(s, 'del', ifname, cidr));
+  }
+
+  private async addrOn(s: NlSocket, verb: 'add' | 'del', ifname: string, cidr: string, noDad?: boolean) {
+    const index = this.index(s, ifname);
+    try {
+      await s.call(addrReq(verb, index, cidr, noDad));
+    } catch (e) {
+      throw classify(e, s.ns, { what: `address ${cidr} on ${ifname}`, link: ifname });
+    }
+  }
+
+  listRoutes(ns: NetnsRef, opts: { family?: 4 | 6; table?: number | 'all' } = {}): Promise<Route[]> {
+    return this.with(ns, (s) => {
+      const names = new Map(dumpLinks(s).map((m) => [linkIndex(m), linkName(m)]));
+      const all: Route[] = [];
+      for (const m of dumpRoutes(s, opts.family)) {
+        const r = toRoute(m, (i) => names.get(i));
+        if (r) all.push(r);
+      }
+      if (opts.table === 'all') return all;
+      const want = opts.table === undefined || opts.table === 254 ? undefined : opts.table;
+      return all.filter((r) => r.table === want);
+    });
+  }
+
+  addRoute(ns: NetnsRef, route: Route): Promise<void> {
+    return this.with(ns, (s) => this.routeOn(s, 'add', route));
+  }
+  replaceRoute(ns: NetnsRef, route: Route): Promise<void> {
+    return this.with(ns, (s) => this.routeOn(s, 'replace', route));
+  }
+  delRoute(ns: NetnsRef, route: Route): Promise<void> {
+    return this.with(ns, (s) => this.routeOn(s, 'del', route));
+  }
+
+  private async routeOn(s: NlSocket, verb: 'add' | 'replace' | 'del', r: Route) {
+    const oif = r.dev !== undefined ? this.index(s, r.dev) : undefined;
+    const what = `route ${r.dst}${r.table !== undefined ? ` table ${r.table}` : ''}`;
+    try {
+      await s.call(routeReq(verb, r, oif));
+    } catch (e) {
+      throw classify(e, s.ns, { what, link: r.dev ?? '' });
+    }
+  }
+
+  listRules(ns: NetnsRef, family: 4 | 6): Promise<Rule[]> {
+    return this.fallback.listRules(ns, family);
+  }
+  addRule(ns: NetnsRef, rule: Rule): Promise<void> {
+    return this.with(ns, (s) => this.ruleOn(s, 'add', rule));
+  }
+  delRule(ns: NetnsRef, rule: Rule): Promise<void> {
+    return this.with(ns, (s) => this.ruleOn(s, 'del', rule));
+  }
+
+  private async ruleOn(s: NlSocket, verb: 'add' | 'del', r: Rule) {
+    const what = `rule${r.priority !== undefined ? ` ${r.priority}` : ''} from ${r.from ?? 'all'} table ${r.table}`;
+    try {
+      await s.call(ruleReq(verb, r));
+    } catch (e) {
+      throw classify(e, s.ns, { what });
+    }
+  }
+
+  listNeighbours(ns: NetnsRef, ifname?: string): Promise<Neighbour[]> {
+    return this.fallback.listNeighbours(ns, ifname);
+  }
+
+  setNeighbour(ns: NetnsRef, n: Neighbour): Promise<void> {
+    return this.with(ns, (s) => this.neighOn(s, n));
+  }
+
+  private async neighOn(s: NlSocket, n: Neighbour) {
+    const index = this.index(s, n.dev);
+    try {
+      await s.call(neighReq(n, index));
+    } catch (e) {
+      throw classify(e, s.ns, { what: `neighbour ${n.ip} on ${n.dev}`, link: n.dev });
+    }
+  }
+
+  async sysctlGet(ns: NetnsRef, key: string): Promise<string> {
+    const path = sysctlPath(key);
+    try {
+      return (this.addon.sysctl(ns, `/proc/sys/${path}`) ?? '').replace(/\n$/, '');
+    } catch (e) {
+      throw sysctlError(e, ns, path);
+    }
+  }
+
+  async sysctlSet(ns: NetnsRef, key: string, value: string): Promise<void> {
+    const path = sysctlPath(key);
+    try {
+      this.addon.sysctl(ns, `/proc/sys/${path}`, value);
+    } catch (e) {
+      throw sysctlError(e, ns, path);
+    }
+  }
+
+  /** In order, one socket for the whole batch; stops at the first failure like `ip -batch`. */
+  async batch(ns: NetnsRef, ops: BatchOp[]): Promise<void> {
+    if (ops.length === 0) return;
+    await this.with(ns, async (s) => {
+      for (const op of ops) {
+        switch (op.op) {
+          case 'addAddr':
+            await this.addrOn(s, 'add', op.ifname, op.cidr, op.noDad);
+            break;
+          case 'delAddr':
+            await this.addrOn(s, 'del', op.ifname, op.cidr);
+            break;
+          case 'setLink':
+            await this.setLinkOn(s, op.name, op.change);
+            break;
+          case 'addRoute':
+            await this.routeOn(s, 'add', op.route);
+            break;
+          case 'replaceRoute':
+            await this.routeOn(s, 'replace', op.route);
+            break;
+          case 'delRoute':
+            await this.routeOn(s, 'del', op.route);
+            break;
+          case 'addRule':
+            await this.ruleOn(s, 'add', op.rule);
+            break;
+          case 'delRule':
+            await this.ruleOn(s, 'del', op.rule);
+            break;
+          case 'setNeighbour':
+            await this.neighOn(s, op.n);
+            break;
+          case 'sysctl':
+            await this.sysctlSet(ns, op.key, op.value);
+            break;
+        }
+      }
+    });
+  }
+}

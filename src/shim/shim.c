@@ -1,0 +1,369 @@
+/*
+ * Thin CNI shim. One binary serves every Trunkline plugin type: the basename of argv[0] selects the
+ * type. It forwards {type, command, env, stdin} to the node agent over a unix socket and prints the
+ * agent's stdout with the agent's exit code, so a CNI call costs one small C process instead of a
+ * Node.js start (~30 ms of CPU).
+ *
+ * When the agent is not there (socket missing or refusing), the shim execs the bundled Node plugin
+ * <dir of this binary>/../plugins/<type>.js with the same environment and stdin: the plugins keep
+ * working without an agent. A hard deadline (TRUNKLINE_SHIM_TIMEOUT_MS, default 120 s) turns a hung
+ * agent into a CNI error with code 11 ("try again later") instead of a hung runtime.
+ *
+ * Wire format (version 1), both directions: one line of JSON, then a raw body of the announced size.
+ *   request  {"version":1,"type":T,"command":C,"env":{"CNI_…":…},"stdinLength":N}\n<N bytes>
+ *   reply    {"version":1,"status":"ok"|"fallback"|"busy","exitCode":E,"stdoutLength":M}\n<M bytes>
+ * "fallback": the agent does not serve this type/version, run the bundled plugin; "busy": the agent's
+ * queue is full, retry with backoff until the deadline.
+ *
+ * Environment: TRUNKLINE_AGENT_SOCK (default /run/trunkline/agent.sock), TRUNKLINE_SHIM_TIMEOUT_MS,
+ * TRUNKLINE_NO_AGENT=1 (skip the agent: the agent sets it for processes it spawns, so a delegate never
+ * queues behind its own caller), TRUNKLINE_NODE (node binary for the fallback), TRUNKLINE_PLUGIN_DIR
+ * (where <type>.js lives when the shim was copied away from dist/cni, e.g. into /opt/cni/bin).
+ *
+ * No dependencies beyond libc; no work is done for anything but the one call.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef TRUNKLINE_NODE_PATH
+#define TRUNKLINE_NODE_PATH "/usr/bin/node"
+#endif
+
+#define PROTOCOL_VERSION 1
+#define DEFAULT_SOCK "/run/trunkline/agent.sock"
+#define DEFAULT_TIMEOUT_MS 120000L
+#define MAX_STDIN (16L << 20)
+#define MAX_REPLY (64L << 20)
+#define MAX_HEADER (64L << 10)
+
+extern char **environ;
+
+struct buf {
+  char *p;
+  size_t len, cap;
+};
+
+static const char *type_name = "";
+static struct buf in; /* stdin, once read */
+static int stdin_read;
+static long long deadline;
+static long timeout_ms;
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The error's cniVersion should be the config's; a missing or odd one falls back to the current. */
+static void sniff_version(char *out, size_t n) {
+  snprintf(out, n, "1.1.0");
+  if (!in.p) return;
+  const char *k = memmem(in.p, in.len, "\"cniVersion\"", 12);
+  if (!k) return;
+  const char *end = in.p + in.len, *s = k + 12;
+  while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == ':')) s++;
+  if (s >= end || *s != '"') return;
+  s++;
+  size_t i = 0;
+  char v[16];
+  while (s < end && i < sizeof v - 1 && ((*s >= '0' && *s <= '9') || *s == '.')) v[i++] = *s++;
+  if (s >= end || *s != '"' || i == 0) return;
+  v[i] = 0;
+  snprintf(out, n, "%s", v);
+}
+
+/* Prints a CNI error object on stdout and exits 1 (messages carry no quotes or backslashes). */
+static void fail(int code, const char *fmt, ...) {
+  char msg[512], ver[16];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  for (char *c = msg; *c; c++)
+    if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) *c = ' ';
+  sniff_version(ver, sizeof ver);
+  printf("{\"cniVersion\":\"%s\",\"code\":%d,\"msg\":\"%s\"}\n", ver, code, msg);
+  fflush(stdout);
+  exit(1);
+}
+
+static void reserve(struct buf *b, size_t more) {
+  if (b->len + more <= b->cap) return;
+  size_t cap = b->cap ? b->cap : 4096;
+  while (cap < b->len + more) cap *= 2;
+  char *p = realloc(b->p, cap);
+  if (!p) fail(11, "trunkline shim: out of memory");
+  b->p = p;
+  b->cap = cap;
+}
+
+static void put(struct buf *b, const char *s, size_t n) {
+  reserve(b, n);
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+}
+
+static void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
+
+static void put_json_string(struct buf *b, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  puts_(b, "\"");
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') {
+      char e[2] = {'\\', (char)c};
+      put(b, e, 2);
+    } else if (c < 0x20) {
+      char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+      put(b, e, 6);
+    } else {
+      put(b, (const char *)&c, 1);
+    }
+  }
+  puts_(b, "\"");
+}
+
+static void read_stdin(void) {
+  if (stdin_read) return;
+  stdin_read = 1;
+  for (;;) {
+    reserve(&in, 65536);
+    ssize_t r = read(0, in.p + in.len, in.cap - in.len);
+    if (r == 0) break;
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EBADF) break; /* no stdin at all (VERSION from a terminal-less caller) */
+      fail(5, "trunkline shim: error reading stdin: %s", strerror(errno));
+    }
+    in.len += (size_t)r;
+    if ((long)in.len > MAX_STDIN) fail(5, "trunkline shim: stdin larger than %ld bytes", MAX_STDIN);
+  }
+}
+
+/* Replaces this process with the bundled Node plugin; stdin is replayed from memory if consumed. */
+static void fallback(void) {
+  char exe[PATH_MAX], script[PATH_MAX + 300];
+  const char *dir = getenv("TRUNKLINE_PLUGIN_DIR");
+  if (dir && *dir) {
+    snprintf(script, sizeof script, "%s/%s.js", dir, type_name);
+  } else {
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) fail(11, "trunkline shim: cannot locate itself: %s", strerror(errno));
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (slash) *slash = 0;
+    snprintf(script, sizeof script, "%s/../plugins/%s.js", exe, type_name);
+  }
+  if (access(script, R_OK) != 0)
+    fail(11, "trunkline agent unavailable and no bundled plugin at %s", script);
+  if (stdin_read) {
+    int fd = memfd_create("cni-stdin", 0);
+    if (fd < 0) fail(11, "trunkline shim: memfd_create: %s", strerror(errno));
+    size_t off = 0;
+    while (off < in.len) {
+      ssize_t w = write(fd, in.p + off, in.len - off);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) fail(11, "trunkline shim: buffering stdin: %s", strerror(errno));
+      off += (size_t)w;
+    }
+    if (lseek(fd, 0, SEEK_SET) != 0 || dup2(fd, 0) != 0)
+      fail(11, "trunkline shim: replaying stdin: %s", strerror(errno));
+    close(fd);
+  }
+  const char *node = getenv("TRUNKLINE_NODE");
+  if (!node || !*node) node = access(TRUNKLINE_NODE_PATH, X_OK) == 0 ? TRUNKLINE_NODE_PATH : "node";
+  char *argv[] = {(char *)node, script, NULL};
+  execvp(node, argv);
+  fail(11, "trunkline agent unavailable and node (%s) cannot be run: %s", node, strerror(errno));
+}
+
+static int remaining_ms(void) {
+  long long r = deadline - now_ms();
+  return r < 0 ? 0 : (int)r;
+}
+
+static void timed_out(void) {
+  fail(11, "trunkline agent did not answer within %ld ms (type %s)", timeout_ms, type_name);
+}
+
+/* 0 connected, 1 agent absent (fall back), 2 agent busy (retry). */
+static int connect_agent(const char *path, int *out) {
+  struct sockaddr_un sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  if (strlen(path) >= sizeof sa.sun_path) return 1;
+  strcpy(sa.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return 1;
+  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+    *out = fd;
+    return 0;
+  }
+  int e = errno;
+  close(fd);
+  /* A full listen backlog shows up as EAGAIN on a non-blocking unix connect. */
+  if (e == EAGAIN || e == EINTR) return 2;
+  return 1;
+}
+
+static void build_request(struct buf *req) {
+  char num[32];
+  puts_(req, "{\"version\":1,\"type\":");
+  put_json_string(req, type_name, strlen(type_name));
+  const char *cmd = getenv("CNI_COMMAND");
+  puts_(req, ",\"command\":");
+  put_json_string(req, cmd ? cmd : "", cmd ? strlen(cmd) : 0);
+  puts_(req, ",\"env\":{");
+  int first = 1;
+  for (char **e = environ; *e; e++) {
+    if (strncmp(*e, "CNI_", 4) != 0) continue;
+    const char *eq = strchr(*e, '=');
+    if (!eq) continue;
+    if (!first) puts_(req, ",");
+    first = 0;
+    put_json_string(req, *e, (size_t)(eq - *e));
+    puts_(req, ":");
+    put_json_string(req, eq + 1, strlen(eq + 1));
+  }
+  snprintf(num, sizeof num, "%zu", in.len);
+  puts_(req, "},\"stdinLength\":");
+  puts_(req, num);
+  puts_(req, "}\n");
+  put(req, in.p ? in.p : "", in.len);
+}
+
+/* Sends everything; returns 0, or -1 when the agent closed its end before taking it all. */
+static int send_all(int fd, const struct buf *req) {
+  size_t off = 0;
+  while (off < req->len) {
+    ssize_t w = send(fd, req->p + off, req->len - off, MSG_NOSIGNAL);
+    if (w > 0) {
+      off += (size_t)w;
+      continue;
+    }
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EAGAIN) {
+      struct pollfd p = {fd, POLLOUT, 0};
+      int t = remaining_ms();
+      if (t == 0 || poll(&p, 1, t) == 0) timed_out();
+      continue;
+    }
+    return -1;
+  }
+  return 0;
+}
+
+/* Reads until EOF (the agent closes after replying) or until the announced body is complete. */
+static void recv_reply(int fd, struct buf *rep) {
+  for (;;) {
+    reserve(rep, 65536);
+    ssize_t r = recv(fd, rep->p + rep->len, rep->cap - rep->len, 0);
+    if (r > 0) {
+      rep->len += (size_t)r;
+      if ((long)rep->len > MAX_REPLY) fail(11, "trunkline agent reply larger than %ld bytes", MAX_REPLY);
+      continue;
+    }
+    if (r == 0) return;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) {
+      struct pollfd p = {fd, POLLIN, 0};
+      int t = remaining_ms();
+      if (t == 0 || poll(&p, 1, t) == 0) timed_out();
+      continue;
+    }
+    return; /* ECONNRESET: whatever arrived is judged below */
+  }
+}
+
+static long header_number(const char *h, const char *key, long dflt) {
+  const char *k = strstr(h, key);
+  if (!k) return dflt;
+  k += strlen(key);
+  while (*k == ' ') k++;
+  char *end;
+  long v = strtol(k, &end, 10);
+  return end == k ? dflt : v;
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+int main(int argc, char **argv) {
+  (void)argc;
+  const char *base = argv[0] ? strrchr(argv[0], '/') : NULL;
+  type_name = base ? base + 1 : (argv[0] ? argv[0] : "");
+  if (!*type_name || strchr(type_name, '/')) fail(7, "trunkline shim: cannot tell the plugin type");
+
+  const char *t = getenv("TRUNKLINE_SHIM_TIMEOUT_MS");
+  timeout_ms = t && *t ? strtol(t, NULL, 10) : DEFAULT_TIMEOUT_MS;
+  if (timeout_ms <= 0) timeout_ms = DEFAULT_TIMEOUT_MS;
+  deadline = now_ms() + timeout_ms;
+
+  const char *no = getenv("TRUNKLINE_NO_AGENT");
+  if (no && *no && strcmp(no, "0") != 0) fallback();
+  const char *path = getenv("TRUNKLINE_AGENT_SOCK");
+  if (!path || !*path) path = DEFAULT_SOCK;
+
+  struct buf req = {0}, rep = {0};
+  for (int attempt = 0;; attempt++) {
+    int fd = -1;
+    int c = connect_agent(path, &fd);
+    if (c == 1) fallback(); /* stdin untouched unless a previous attempt read it */
+    if (c == 0) {
+      read_stdin();
+      if (req.len == 0) build_request(&req);
+      int sent = send_all(fd, &req);
+      rep.len = 0;
+      recv_reply(fd, &rep);
+      close(fd);
+      char *nl = rep.len ? memchr(rep.p, '\n', rep.len) : NULL;
+      if (!nl) {
+        /* No reply. If the request was not fully taken the agent never ran it: safe to retry. */
+        if (sent == 0) fail(11, "trunkline agent closed the connection without a reply (type %s)", type_name);
+      } else {
+        *nl = 0;
+        if ((long)(nl - rep.p) > MAX_HEADER) fail(11, "trunkline agent sent an oversized reply header");
+        const char *h = rep.p;
+        if (header_number(h, "\"version\":", 0) != PROTOCOL_VERSION || strstr(h, "\"status\":\"fallback\""))
+          fallback();
+        if (strstr(h, "\"status\":\"ok\"")) {
+          long code = header_number(h, "\"exitCode\":", 1);
+          long n = header_number(h, "\"stdoutLength\":", -1);
+          size_t have = rep.len - (size_t)(nl + 1 - rep.p);
+          if (n < 0 || (size_t)n > have) fail(11, "trunkline agent reply was cut short (type %s)", type_name);
+          size_t off = 0;
+          while (off < (size_t)n) {
+            ssize_t w = write(1, nl + 1 + off, (size_t)n - off);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) return 1;
+            off += (size_t)w;
+          }
+          return (int)code;
+        }
+        if (!strstr(h, "\"status\":\"busy\"")) fail(11, "trunkline agent sent an unknown reply status");
+      }
+    }
+    /* Busy: back off with jitter (5 ms doubling to 200 ms) until the deadline. */
+    long wait = 5L << (attempt < 6 ? attempt : 6);
+    if (wait > 200) wait = 200;
+    wait = wait / 2 + (long)((unsigned)getpid() * 2654435761u % (unsigned)(wait / 2 + 1));
+    if (remaining_ms() <= wait) timed_out();
+    sleep_ms(wait);
+  }
+}
