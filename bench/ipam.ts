@@ -56,7 +56,14 @@ async function waitForSocket(path: string): Promise<void> {
 
 async function level(side: Side, c: number, run: string) {
   const stdin = side.conf(run);
-  const env = (i: number, command: string) => ({ ...side.env, CNI_COMMAND: command, CNI_CONTAINERID: `${run}-${i}`, CNI_NETNS: '/var/run/netns/none', CNI_IFNAME: 'eth0', CNI_PATH: join(ROOT, 'dist', 'cni') });
+  const env = (i: number, command: string) => ({
+    ...side.env,
+    CNI_COMMAND: command,
+    CNI_CONTAINERID: `${run}-${i}`,
+    CNI_NETNS: '/var/run/netns/none',
+    CNI_IFNAME: 'eth0',
+    CNI_PATH: join(ROOT, 'dist', 'cni'),
+  });
   const phase = async (command: string) => {
     const lat: number[] = [];
     let next = 0;
@@ -81,23 +88,75 @@ async function level(side: Side, c: number, run: string) {
 async function main() {
   const manifestDir = pool();
   const socket = join(tmp, 'agent.sock');
-  const agent = spawn(process.execPath, [join(ROOT, 'dist', 'agent', 'agent.js'), '--socket', socket, '--metrics-port', 'off'], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, TRUNKLINE_LOG_LEVEL: 'warn' } });
+  const agent = spawn(
+    process.execPath,
+    [join(ROOT, 'dist', 'agent', 'agent.js'), '--socket', socket, '--metrics-port', 'off'],
+    { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, TRUNKLINE_LOG_LEVEL: 'warn' } },
+  );
   try {
     await waitForSocket(socket);
-    const ours = (run: string) => JSON.stringify({ cniVersion: '1.0.0', name: `bench-${run}`, type: 'x', ipam: { type: 'trunkline-ipam', manifestDir, stateDir: join(tmp, 'state'), store: { type: 'sqlite', path: join(tmp, `ipam-${run}.db`) }, nodeName: 'bench' } });
+    const ours = (run: string) =>
+      JSON.stringify({
+        cniVersion: '1.0.0',
+        name: `bench-${run}`,
+        type: 'x',
+        ipam: {
+          type: 'trunkline-ipam',
+          manifestDir,
+          stateDir: join(tmp, 'state'),
+          store: { type: 'sqlite', path: join(tmp, `ipam-${run}.db`) },
+          nodeName: 'bench',
+        },
+      });
     const sides: Side[] = [
-      { label: 'host-local (Go, process)', file: '/usr/lib/cni/host-local', ops: OPS, env: {}, conf: (run) => JSON.stringify({ cniVersion: '1.0.0', name: `bench-${run}`, type: 'x', ipam: { type: 'host-local', dataDir: join(tmp, `hl-${run}`), ranges: [[{ subnet: '10.60.0.0/16' }]] } }) },
-      { label: 'trunkline-ipam (agent)', file: join(ROOT, 'dist', 'cni', 'trunkline-ipam'), ops: OPS, env: { TRUNKLINE_AGENT_SOCK: socket }, conf: ours },
-      { label: 'trunkline-ipam (no agent)', file: join(ROOT, 'dist', 'cni', 'trunkline-ipam'), ops: FALLBACK_OPS, env: { TRUNKLINE_AGENT_SOCK: join(tmp, 'none.sock') }, conf: ours },
+      {
+        label: 'host-local (Go, process)',
+        file: '/usr/lib/cni/host-local',
+        ops: OPS,
+        env: {},
+        conf: (run) =>
+          JSON.stringify({
+            cniVersion: '1.0.0',
+            name: `bench-${run}`,
+            type: 'x',
+            ipam: {
+              type: 'host-local',
+              dataDir: join(tmp, `hl-${run}`),
+              ranges: [[{ subnet: '10.60.0.0/16' }]],
+            },
+          }),
+      },
+      {
+        label: 'trunkline-ipam (agent)',
+        file: join(ROOT, 'dist', 'cni', 'trunkline-ipam'),
+        ops: OPS,
+        env: { TRUNKLINE_AGENT_SOCK: socket },
+        conf: ours,
+      },
+      {
+        label: 'trunkline-ipam (no agent)',
+        file: join(ROOT, 'dist', 'cni', 'trunkline-ipam'),
+        ops: FALLBACK_OPS,
+        env: { TRUNKLINE_AGENT_SOCK: join(tmp, 'none.sock') },
+        conf: ours,
+      },
     ];
-    console.log(`IPAM on a /16: ${OPS} ADDs then ${OPS} DELs per level (fallback path: ${FALLBACK_OPS}); each call a process, as a runtime makes it`);
+    console.log(
+      `IPAM on a /16: ${OPS} ADDs then ${OPS} DELs per level (fallback path: ${FALLBACK_OPS}); each call a process, as a runtime makes it`,
+    );
     console.log('side                        clients  ADD/s   ADD p50  ADD p99  DEL/s   DEL p50');
     const tput: Record<string, Record<number, number>> = {};
     for (const c of LEVELS) {
       for (const s of sides) {
-        const r = await level(s, c, `${s.label.split(' ')[0]}${s.label.includes('no agent') ? 'f' : ''}-${c}`);
+        const r = await level(
+          s,
+          c,
+          `${s.label.split(' ')[0]}${s.label.includes('no agent') ? 'f' : ''}-${c}`,
+        );
         const addRate = (s.ops / r.add.wall) * 1000;
-        (tput[s.label] ??= {})[c] = addRate;
+        const row = tput[s.label] ?? {};
+        row[c] = addRate;
+        tput[s.label] = row;
         console.log(
           `${s.label.padEnd(27)} ${String(c).padStart(7)}  ${addRate.toFixed(0).padStart(5)}  ${fmt(percentile(r.add.lat, 50)).padStart(7)}  ${fmt(percentile(r.add.lat, 99)).padStart(7)}  ${((s.ops / r.del.wall) * 1000).toFixed(0).padStart(5)}  ${fmt(percentile(r.del.lat, 50)).padStart(7)}`,
         );
@@ -105,7 +164,9 @@ async function main() {
     }
     const ref = tput['host-local (Go, process)']!;
     const ag = tput['trunkline-ipam (agent)']!;
-    console.log(`throughput ratio trunkline(agent)/host-local: ${LEVELS.map((c) => `${c} clients ${(ag[c]! / ref[c]!).toFixed(2)}`).join(', ')}`);
+    console.log(
+      `throughput ratio trunkline(agent)/host-local: ${LEVELS.map((c) => `${c} clients ${(ag[c]! / ref[c]!).toFixed(2)}`).join(', ')}`,
+    );
   } finally {
     agent.kill('SIGTERM');
     await new Promise((r) => agent.once('exit', r));

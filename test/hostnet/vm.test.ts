@@ -12,15 +12,21 @@ describe('host plumbing in the VM', { skip }, () => {
   it('bond/VLAN apply, show, idempotence, rollback; the seed topology end to end', {
     timeout: 900_000,
   }, async (t) => {
-    const argv = await guestTestArgv('test/hostnet/kernel-in-vm.test', 'test/hostnet/seed-in-vm.test');
+    const argv = await guestTestArgv(
+      'test/hostnet/kernel-in-vm.test',
+      'test/hostnet/seed-in-vm.test',
+      'test/kernel/vlan-bond.test',
+      'test/plugins/macvlan/ifacer-in-vm.test',
+    );
     const r = await runInVm(argv, { cwd: ROOT, timeoutS: 840 });
     t.diagnostic(`VM boot + guest tests: ${(r.ms / 1000).toFixed(1)} s`);
     const tail = `${r.output.slice(-6000)}\n${r.stderr.slice(-2000)}`;
     assert.equal(r.code, 0, `guest exit status ${r.code}\n${tail}`);
     assert.match(r.output, /^# fail 0$/m, tail);
     assert.match(r.output, /^# skipped 0$/m, tail);
+    assert.match(r.output, /ok \d+ - four racing ADDs create bond0/, 'the on-demand bond/VLAN test ran');
     const pass = Number(/^# pass (\d+)$/m.exec(r.output)?.[1] ?? 0);
-    assert.ok(pass >= 5, `expected at least 5 passing guest tests, got ${pass}\n${tail}`);
+    assert.ok(pass >= 8, `expected at least 5 passing guest tests, got ${pass}\n${tail}`);
     for (const name of [...r.output.matchAll(/^ {4}ok \d+ - (.*)$/gm)].map((m) => m[1]))
       t.diagnostic(`guest: ok - ${name}`);
   });

@@ -123,7 +123,13 @@ export class NetlinkKernel implements Kernel {
   async createLink(ns: NetnsRef, spec: NewLink): Promise<void> {
     if (spec.kind === 'bond') return this.fallback.createLink(ns, spec);
     const dest = spec.kind === 'macvlan' ? spec.netns : spec.kind === 'veth' ? spec.peerNetns : undefined;
-    const targetFd = dest === undefined || dest === null ? undefined : await openNs(dest);
+    // null = this process's own namespace (a veth peer on the host), which differs from `ns` here.
+    const targetFd =
+      dest === undefined
+        ? undefined
+        : dest === null
+          ? openSync(`/proc/${process.pid}/ns/net`, 'r')
+          : await openNs(dest);
     try {
       await this.with(ns, async (s) => {
         const master = spec.kind === 'macvlan' || spec.kind === 'vlan' ? spec.master : undefined;

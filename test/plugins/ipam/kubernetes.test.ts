@@ -71,7 +71,7 @@ describe('trunkline-ipam on the Kubernetes store, two nodes at once', () => {
     );
     const addrs = runs.map((r, i) => {
       assert.equal(r.code, 0, `p${i}: ${r.stdout}`);
-      return ((r.json?.['ips'] as { address: string }[])[0]?.address ?? '').split('/')[0]!;
+      return ((r.json?.['ips'] as { address: string }[] | undefined)?.[0]?.address ?? '').split('/')[0]!;
     });
     assert.equal(new Set(addrs).size, PODS, `distinct: ${addrs.join(' ')}`);
     const st = status();
