@@ -74,6 +74,9 @@ function run(
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
+      // A grandchild may still hold stdout open; the caller must not wait for it.
+      child.stdout.destroy();
+      reject(tryAgainLater(`plugin ${file} did not finish within ${timeoutMs} ms`));
     }, timeoutMs);
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.on('error', (e) => {
@@ -83,10 +86,7 @@ function run(
     // 'close', not 'exit': only then has all of stdout been read.
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (timedOut) {
-        reject(tryAgainLater(`plugin ${file} did not finish within ${timeoutMs} ms`));
-        return;
-      }
+      if (timedOut) return;
       if (signal) {
         reject(new CniError(Code.Internal, `plugin ${file} was killed by ${signal}`));
         return;
