@@ -10,7 +10,7 @@ import { Iproute2Kernel } from '../../src/kernel/iproute2/kernel.js';
 import { createNetlinkKernel } from '../../src/kernel/netlink/index.js';
 import type { Link } from '../../src/kernel/types.js';
 import { ROOT } from '../helpers/paths.js';
-import { ipj, Scene } from '../helpers/scene.js';
+import { ip, ipj, Scene } from '../helpers/scene.js';
 
 const ADDON = join(ROOT, 'dist', 'lib', 'trunkline_netlink.node');
 const ip2 = new Iproute2Kernel();
@@ -142,6 +142,32 @@ describe('netlink kernel backend', { skip: nl === undefined ? `no ${ADDON}` : fa
     assert.ok(!(await ip2.listRoutes(b.path)).some((r) => r.dst === '10.90.0.0/16'));
     await k.delAddr(b.path, 'tamv0', '10.89.0.1/32');
     assert.ok(!(await ip2.listAddrs(b.path, 'tamv0')).some((x) => x.cidr === '10.89.0.1/32'));
+  });
+
+  it('appends a second default route beside an existing one, as the reference plugins do', async () => {
+    const c = scene.netns('c');
+    ip(['-n', c.name, 'link', 'add', 'ovl0', 'type', 'veth', 'peer', 'name', 'mv0']);
+    for (const [dev, cidr] of [
+      ['ovl0', '10.233.64.5/24'],
+      ['mv0', '10.100.0.5/24'],
+    ] as const) {
+      await k.batch(c.path, [
+        { op: 'addAddr', ifname: dev, cidr },
+        { op: 'setLink', name: dev, change: { up: true } },
+      ]);
+    }
+    const def = (gw: string, dev: string) => ({ family: 4 as const, dst: '0.0.0.0/0', gw, dev });
+    await k.batch(c.path, [{ op: 'addRoute', route: def('10.233.64.1', 'ovl0') }]);
+    await assert.rejects(
+      k.batch(c.path, [{ op: 'addRoute', route: def('10.100.0.1', 'mv0') }]),
+      'plain add refuses',
+    );
+    await k.batch(c.path, [{ op: 'addRoute', append: true, route: def('10.100.0.1', 'mv0') }]);
+    const defaults = ipj<{ gateway: string; dev: string }[]>(c.name, ['route', 'show', 'default']);
+    assert.deepEqual(defaults.map((d) => `${d.gateway} ${d.dev}`).sort(), [
+      '10.100.0.1 mv0',
+      '10.233.64.1 ovl0',
+    ]);
   });
 
   it('adds and removes rules and neighbours; reads and writes sysctls inside the namespace', async () => {

@@ -254,7 +254,7 @@ export class NetlinkKernel implements Kernel {
     return this.with(ns, (s) => this.routeOn(s, 'del', route));
   }
 
-  private async routeOn(s: NlSocket, verb: 'add' | 'replace' | 'del', r: Route) {
+  private async routeOn(s: NlSocket, verb: 'add' | 'append' | 'replace' | 'del', r: Route) {
     const oif = r.dev !== undefined ? this.index(s, r.dev) : undefined;
     const what = `route ${r.dst}${r.table !== undefined ? ` table ${r.table}` : ''}`;
     try {
@@ -334,7 +334,7 @@ export class NetlinkKernel implements Kernel {
             await this.setLinkOn(s, op.name, op.change);
             break;
           case 'addRoute':
-            await this.routeOn(s, 'add', op.route);
+            await this.routeOn(s, op.append ? 'append' : 'add', op.route);
             break;
           case 'replaceRoute':
             await this.routeOn(s, 'replace', op.route);

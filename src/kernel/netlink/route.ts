@@ -11,6 +11,7 @@ import {
   MsgWriter,
   macToBytes,
   NLM_F_ACK,
+  NLM_F_APPEND,
   NLM_F_CREATE,
   NLM_F_DUMP,
   NLM_F_EXCL,
@@ -75,7 +76,7 @@ const named = (v: string, names: Record<string, number>, what: string): number =
 };
 
 /** Everything resolved beforehand: the output interface's index in the route's namespace. */
-export function routeReq(verb: 'add' | 'replace' | 'del', r: Route, oif: number | undefined) {
+export function routeReq(verb: 'add' | 'append' | 'replace' | 'del', r: Route, oif: number | undefined) {
   const dst =
     r.dst === 'default' || r.dst === '0.0.0.0/0' || r.dst === '::/0'
       ? { ip: undefined, len: 0 }
@@ -97,9 +98,11 @@ export function routeReq(verb: 'add' | 'replace' | 'del', r: Route, oif: number 
     const flags =
       verb === 'add'
         ? NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
-        : verb === 'replace'
-          ? NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE
-          : NLM_F_ACK;
+        : verb === 'append'
+          ? NLM_F_ACK | NLM_F_CREATE | NLM_F_APPEND
+          : verb === 'replace'
+            ? NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE
+            : NLM_F_ACK;
     const w = new MsgWriter(verb === 'del' ? RTM.DELROUTE : RTM.NEWROUTE, flags)
       .u8(r.family === 6 ? AF_INET6 : AF_INET)
       .u8(dst.len)

@@ -8,6 +8,7 @@ export const NLM_F_MULTI = 0x2;
 export const NLM_F_ACK = 0x4;
 export const NLM_F_DUMP = 0x300;
 export const NLM_F_REPLACE = 0x100;
+export const NLM_F_APPEND = 0x800;
 export const NLM_F_EXCL = 0x200;
 export const NLM_F_CREATE = 0x400;
 const NLM_F_CAPPED = 0x100;

@@ -4,6 +4,7 @@
 
 import { validateIfname } from '../../cni/env.js';
 import { CniError, Code, invalidConfig } from '../../cni/errors.js';
+import { BOND_MODES, bondModeOf } from '../../hostnet/bond-options.js';
 import { Exists } from '../../kernel/errors.js';
 import type { BondMode, Kernel } from '../../kernel/types.js';
 import { withHostLock } from '../common/lock.js';
@@ -17,21 +18,14 @@ export interface IfacerSpec {
   parent: string;
 }
 
-const MODES: readonly BondMode[] = [
-  'balance-rr',
-  'active-backup',
-  'balance-xor',
-  'broadcast',
-  '802.3ad',
-  'balance-tlb',
-  'balance-alb',
-];
-
 function bondMode(v: unknown): BondMode {
-  if (typeof v === 'number' && Number.isInteger(v) && MODES[v] !== undefined) return MODES[v]!;
-  if (typeof v === 'string' && /^\d$/.test(v) && MODES[Number(v)] !== undefined) return MODES[Number(v)]!;
-  if (typeof v === 'string' && (MODES as readonly string[]).includes(v)) return v as BondMode;
-  throw invalidConfig(`"bond.mode": expected 0-6 or one of ${MODES.join(', ')}, found ${JSON.stringify(v)}`);
+  const mode = bondModeOf(v);
+  if (mode === undefined) {
+    throw invalidConfig(
+      `"bond.mode": expected 0-6 or one of ${BOND_MODES.join(', ')}, found ${JSON.stringify(v)}`,
+    );
+  }
+  return mode;
 }
 
 /** Spiderpool writes options as "k=v;k2=v2"; an object is accepted too. */
