@@ -107,6 +107,7 @@ export async function gcList(
   list: NetConfList,
   path: string[],
   validAttachments: { containerID: string; ifname: string }[],
+  extra: Record<string, unknown> = {},
 ): Promise<void> {
   validateList(list);
   if (list.disableGC) return;
@@ -116,6 +117,7 @@ export async function gcList(
       ...pluginConf(list, p, { containerId: '', netns: '', ifname: '', path }, undefined),
       'cni.dev/valid-attachments': validAttachments,
       'cni.dev/attachments': validAttachments,
+      ...extra,
     };
     try {
       await execPlugin(p.type, { command: 'GC', path }, JSON.stringify(conf));

@@ -104,6 +104,12 @@ export interface RuntimeConfig {
   [key: string]: unknown;
 }
 
+/**
+ * Trunkline's GC extension: release only this container's allocations (the meta plugin's DEL
+ * fallback, which unlike a runtime's GC runs concurrently with ADDs). Unknown to other plugins.
+ */
+export const RELEASE_CONTAINER = 'trunkline.io/release-container';
+
 export interface Attachment {
   containerID: string;
   ifname: string;

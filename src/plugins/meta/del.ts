@@ -7,6 +7,7 @@ import { CniError } from '../../cni/errors.js';
 import { type Logger, logger } from '../../cni/log.js';
 import type { Invocation } from '../../cni/plugin.js';
 import type { CniEnv, Result } from '../../cni/types.js';
+import { RELEASE_CONTAINER } from '../../cni/types.js';
 import { buildDelegates, type Delegate } from '../../multus/delegates.js';
 import { pathFor } from './add.js';
 import { listCaches, loadCache, removeCache } from './cache.js';
@@ -56,7 +57,12 @@ async function fallback(deps: MetaDeps, conf: MetaConf, t: Target, log: Logger):
   await delAll(t, cluster, [], log);
   const live = listCaches(conf.cniDir).filter((c) => c.containerId !== t.containerId);
   const valid = attachmentsOf(live);
-  await forwardGc(t.path, await knownNetworks(base, live), valid, log);
+  // This runs concurrently with other ADDs (unlike a runtime's GC): an ADD that wrote its cache after
+  // we listed the caches would look like a leak. trunkline-ipam honours RELEASE_CONTAINER and releases
+  // only this container's addresses; other IPAMs get the standard GC.
+  await forwardGc(t.path, await knownNetworks(base, live), valid, log, {
+    [RELEASE_CONTAINER]: t.containerId,
+  });
   log.warn('no delegate cache and no pod to rebuild from: deleted the cluster network and ran IPAM GC', {
     keptAttachments: valid.length,
   });

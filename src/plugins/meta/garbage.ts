@@ -65,6 +65,7 @@ export async function forwardGc(
   networks: Delegate[],
   valid: Attachment[],
   log: Logger,
+  extra: Record<string, unknown> = {},
 ): Promise<CniError | undefined> {
   let first: CniError | undefined;
   for (const d of networks) {
@@ -73,7 +74,7 @@ export async function forwardGc(
       continue;
     }
     try {
-      await gcDelegate(path, d, valid);
+      await gcDelegate(path, d, valid, extra);
     } catch (err) {
       log.warn('GC of a network failed', { network: d.name, error: String(err) });
       first ??= err instanceof CniError ? err : new CniError(999, String(err));

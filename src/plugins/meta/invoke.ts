@@ -76,8 +76,13 @@ export async function statusDelegate(path: string[], d: Delegate): Promise<void>
   await execPlugin(type(d), { command: 'STATUS', path }, JSON.stringify(d.config));
 }
 
-export async function gcDelegate(path: string[], d: Delegate, valid: Attachment[]): Promise<void> {
-  if (d.isList) return gcList(list(d), path, valid);
-  const conf = { ...d.config, 'cni.dev/valid-attachments': valid, 'cni.dev/attachments': valid };
+export async function gcDelegate(
+  path: string[],
+  d: Delegate,
+  valid: Attachment[],
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  if (d.isList) return gcList(list(d), path, valid, extra);
+  const conf = { ...d.config, 'cni.dev/valid-attachments': valid, 'cni.dev/attachments': valid, ...extra };
   await execPlugin(type(d), { command: 'GC', path }, JSON.stringify(conf));
 }

@@ -288,4 +288,43 @@ describe('trunkline-ipam process entry', () => {
     assert.equal(again.code, 0, again.stdout);
     assert.equal((await held()).length, 2);
   });
+
+  it('GC with trunkline.io/release-container releases only that container, whatever the list says', async () => {
+    const gcCall = call({ command: 'GC', containerId: undefined, netns: undefined, ifname: undefined });
+    const before = await held();
+    const tmp = await runCni(
+      inst.exe,
+      call({ containerId: 'c-temp', args: podArgs('apps', 'lonely') }),
+      netConf(inst, { default_ipv4_ippool: ['vlan200-v4'] }, { name: 'elsewhere' }),
+    );
+    assert.equal(tmp.code, 0, tmp.stdout);
+    // An empty valid list would release every allocation of the network in a standard GC.
+    for (const [container, network] of [
+      ['c-nobody', 'elsewhere'],
+      ['c-temp', 'underlay'],
+    ] as const) {
+      const r = await runCni(
+        inst.exe,
+        gcCall,
+        netConf(
+          inst,
+          {},
+          { name: network, 'cni.dev/valid-attachments': [], 'trunkline.io/release-container': container },
+        ),
+      );
+      assert.equal(r.code, 0, r.stdout);
+    }
+    assert.equal((await held()).length, before.length + 1);
+    const r = await runCni(
+      inst.exe,
+      gcCall,
+      netConf(
+        inst,
+        {},
+        { name: 'elsewhere', 'cni.dev/valid-attachments': [], 'trunkline.io/release-container': 'c-temp' },
+      ),
+    );
+    assert.equal(r.code, 0, r.stdout);
+    assert.deepEqual(await held(), before);
+  });
 });
