@@ -8,7 +8,7 @@
 import type { ClusterSource } from '../../cluster/types.js';
 import { invalidConfig } from '../../cni/errors.js';
 import { StoreUnavailableError } from '../errors.js';
-import { type Family, formatIp, type Interval, intervalsContain, MAX, parseIp } from '../ip.js';
+import { type Family, formatIp, type Interval, intervalsContain, parseIp } from '../ip.js';
 import type {
   AllocateResult,
   Allocation,
@@ -18,6 +18,7 @@ import type {
   HolderKey,
   PoolCandidate,
 } from '../types.js';
+import { Cursors } from './cursor.js';
 import {
   allocationOf,
   type Entry,
@@ -36,6 +37,7 @@ const ordered = (list: Allocation[]) => list.sort((a, b) => (orderKey(a) < order
 export class KubernetesStore implements AllocationStore {
   readonly description = 'kubernetes:SpiderIPPool.status.allocatedIPs';
   private readonly writer: PoolWriter;
+  private readonly cursors = new Cursors();
 
   constructor(
     private readonly source: ClusterSource,
@@ -187,7 +189,7 @@ export class KubernetesStore implements AllocationStore {
       if (mine !== undefined) return { value: allocationOf(pe.pool, mine), write: false };
       const taken = new Set<bigint>(elsewhere.keys());
       for (const e of pe.entries) if (e.family === c.family) taken.add(e.value);
-      const from = pe.next?.family === c.family ? pe.next.value : c.intervals[0]!.start;
+      const from = this.cursors.start(pe, c.family, c.intervals[0]!.start);
       const v = nextFree(c.intervals, from, taken);
       if (v === undefined) return { value: undefined, write: false };
       return { value: this.add(pe, h, c.family, v), write: true };
@@ -207,14 +209,10 @@ export class KubernetesStore implements AllocationStore {
   }
 
   private add(pe: PoolEntries, h: Holder, family: Family, v: bigint): Allocation {
-    const e: Entry = {
-      text: formatIp(family, v),
-      family,
-      value: v,
-      record: recordOf(h, family, new Date().toISOString()),
-    };
+    const at = new Date().toISOString();
+    const e: Entry = { text: formatIp(family, v), family, value: v, record: recordOf(h, family, at) };
     pe.entries.push(e);
-    pe.next = { family, value: v === MAX[family] ? 0n : v + 1n };
+    this.cursors.handedOut(pe.pool, family, v, at);
     return allocationOf(pe.pool, e);
   }
 
