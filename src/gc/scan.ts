@@ -1,0 +1,51 @@
+// A full GC pass over any AllocationStore (Kubernetes, etcd, SQLite). Per holder (one CNI
+// attachment: containerID + ifname, all its families): verdict on the cached view, then — before
+// anything is released — the same verdict on a fresh read of the pod, so a lagging cache cannot
+// release a live pod's address. The release itself goes through the store, which re-reads and writes
+// with a precondition (resourceVersion / etcd revision / SQLite transaction), so a concurrent ADD's
+// write is never overwritten. Young allocations are skipped entirely (decide.ts): the in-flight rule.
+import type { Allocation, AllocationStore } from '../store/types.js';
+import { decide } from './decide.js';
+import type { ClusterView, GcPolicy, Reason } from './types.js';
+
+export interface GcResult {
+  scanned: number;
+  released: (Allocation & { reason: Reason })[];
+}
+
+export interface GcHooks {
+  /** Called right before each release; throw to refuse (the controller's leader fence). */
+  beforeWrite?(what: string): void;
+}
+
+export async function collect(
+  store: AllocationStore,
+  view: ClusterView,
+  policy: GcPolicy,
+  now: number,
+  hooks: GcHooks = {},
+): Promise<GcResult> {
+  const all = await store.list();
+  const holders = new Map<string, Allocation[]>();
+  for (const a of all) {
+    if (a.containerId === '') continue; // written by someone else: its holder is unknown
+    const k = `${a.containerId}\u0000${a.ifname}`;
+    holders.set(k, [...(holders.get(k) ?? []), a]);
+  }
+  const released: GcResult['released'] = [];
+  for (const group of holders.values()) {
+    // The youngest record speaks for the holder: one young family means the ADD may be running.
+    const a = group.reduce((x, y) => (y.createdAt > x.createdAt ? y : x));
+    const ns = a.podNamespace;
+    const name = a.podName;
+    const cached = ns !== undefined && name !== undefined ? view.pod(ns, name) : undefined;
+    if (!decide(a, cached, view, policy, now).release) continue;
+    const live = ns !== undefined && name !== undefined ? await view.livePod(ns, name) : undefined;
+    const v = decide(a, live, view, policy, now);
+    if (!v.release) continue;
+    hooks.beforeWrite?.(`releasing ${group.map((g) => g.ip).join(', ')} of ${a.containerId}/${a.ifname}`);
+    const gone = await store.release({ containerId: a.containerId, ifname: a.ifname });
+    for (const g of gone) released.push({ ...g, reason: v.reason });
+  }
+  return { scanned: all.length, released };
+}
