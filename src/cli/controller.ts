@@ -5,6 +5,8 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startController } from '../controller/controller.js';
 import { DEFAULT_TIMINGS, validateTimings } from '../controller/lease.js';
+import { DEFAULT_POLICY } from '../gc/types.js';
+import { parseStoreConf } from '../store/index.js';
 
 const USAGE = `usage: trunkline controller [options]
   --kubeconfig FILE        API server credentials (default: in-cluster service account)
@@ -16,14 +18,38 @@ const USAGE = `usage: trunkline controller [options]
   --retry-period S         (default ${DEFAULT_TIMINGS.retryPeriodMs / 1000})
   --listen HOST:PORT       /metrics, /healthz, /readyz (default 0.0.0.0:9190; port 0 = any free port)
   --resync S               full reconcile period while leading (default 60)
+  --store JSON             the shared allocation store, as in the IPAM config
+                           (default {"type":"kubernetes"}; or {"type":"etcd","endpoints":[...]})
+  --gc-inflight-grace S    allocations younger than this are never collected (default ${DEFAULT_POLICY.inflightGraceMs / 1000})
+  --gc-terminating-margin S  after a terminating pod's grace period (default ${DEFAULT_POLICY.terminatingMarginMs / 1000})
+  --gc-node-not-ready S    a node NotReady this long counts as gone (default ${DEFAULT_POLICY.nodeNotReadyMs / 1000})
 `;
 
-const seconds = (flag: string, v: string | undefined, dflt: number): number => {
+const seconds = (flag: string, v: string | undefined, dflt: number, zero = false): number => {
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!/^\d+(\.\d+)?$/.test(v) || n <= 0) throw new Error(`--${flag}: expected seconds > 0, found ${v}`);
+  if (!/^\d+(\.\d+)?$/.test(v) || (n === 0 && !zero))
+    throw new Error(`--${flag}: expected seconds ${zero ? '>= 0' : '> 0'}, found ${v}`);
   return n * 1000;
 };
+
+/** The controller cleans a store shared by all nodes; SQLite is per node (its agent runs the GC). */
+function storeConf(text: string | undefined) {
+  let raw: unknown = { type: 'kubernetes' };
+  if (text !== undefined) {
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new Error(`--store: expected JSON, found ${text}`, { cause: err });
+    }
+  }
+  const conf = parseStoreConf(raw, '--store');
+  if (conf.type !== 'kubernetes' && conf.type !== 'etcd')
+    throw new Error(
+      '--store: expected type "kubernetes" or "etcd" (a SQLite store is per node: its agent collects it)',
+    );
+  return conf;
+}
 
 export async function controllerCommand(argv: string[]): Promise<number> {
   let o: Parameters<typeof startController>[0];
@@ -41,6 +67,10 @@ export async function controllerCommand(argv: string[]): Promise<number> {
           'retry-period',
           'listen',
           'resync',
+          'store',
+          'gc-inflight-grace',
+          'gc-terminating-margin',
+          'gc-node-not-ready',
         ].map((k) => [k, { type: 'string' as const }]),
       ),
     }) as { values: Record<string, string | undefined> };
@@ -62,6 +92,27 @@ export async function controllerCommand(argv: string[]): Promise<number> {
       host: m[1]!.replace(/^\[|\]$/g, ''),
       port: Number(m[2]),
       resyncMs: seconds('resync', v['resync'], 60_000),
+      store: storeConf(v['store']),
+      gc: {
+        inflightGraceMs: seconds(
+          'gc-inflight-grace',
+          v['gc-inflight-grace'],
+          DEFAULT_POLICY.inflightGraceMs,
+          true,
+        ),
+        terminatingMarginMs: seconds(
+          'gc-terminating-margin',
+          v['gc-terminating-margin'],
+          DEFAULT_POLICY.terminatingMarginMs,
+          true,
+        ),
+        nodeNotReadyMs: seconds(
+          'gc-node-not-ready',
+          v['gc-node-not-ready'],
+          DEFAULT_POLICY.nodeNotReadyMs,
+          true,
+        ),
+      },
     };
   } catch (err) {
     process.stderr.write(`trunkline controller: ${(err as Error).message}\n${USAGE}`);

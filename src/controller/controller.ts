@@ -1,7 +1,10 @@
 // `trunkline controller`: every replica campaigns for the Lease; the leader runs the reconcilers
 // (pool status, IP GC) on a period and on cluster events, behind the fence; all serve probes.
 import { KubernetesSource } from '../cluster/kubernetes/source.js';
+import type { GcPolicy } from '../gc/types.js';
+import { createStore, type StoreConf } from '../store/index.js';
 import type { Fence } from './fence.js';
+import { defineGcMetrics, gcPass } from './gc.js';
 import { serveHttp } from './http.js';
 import { connect, leaseClient } from './kube.js';
 import { LeaderElector, type LeaseTimings } from './lease.js';
@@ -18,6 +21,9 @@ export interface ControllerOptions {
   port: number;
   /** Full reconcile period while leading. */
   resyncMs: number;
+  /** The shared allocation store the GC cleans: kubernetes (SpiderIPPool status) or etcd. */
+  store: StoreConf;
+  gc: GcPolicy;
 }
 
 export interface RunningController {
@@ -39,8 +45,11 @@ export async function startController(o: ControllerOptions, log: Log): Promise<R
   );
   metrics.define('trunkline_controller_reconcile_errors_total', 'counter', 'reconcile passes that failed');
   metrics.define(DRIFT_METRIC, 'counter', 'pool status fields found wrong and repaired, by field');
+  defineGcMetrics(metrics);
   const clients = await connect(o.kubeconfig);
   const source = new KubernetesSource(o.kubeconfig !== undefined ? { kubeconfig: o.kubeconfig } : {});
+  const store = createStore(o.store, source);
+  await store.open();
   let electing = true;
   let wake: (() => void) | undefined;
   let leaderRun: Promise<void> | undefined;
@@ -68,6 +77,8 @@ export async function startController(o: ControllerOptions, log: Log): Promise<R
   async function lead(): Promise<void> {
     while (elector.isLeader) {
       try {
+        // GC first: its releases are status writes the repair would otherwise race.
+        await gcPass(clients, store, o.gc, fence, metrics, log);
         const n = await reconcilePoolStatus(source, fence, metrics);
         if (n > 0) log('pool status repaired', { pools: n });
       } catch (err) {
@@ -96,6 +107,7 @@ export async function startController(o: ControllerOptions, log: Log): Promise<R
       wake?.();
       await leaderRun;
       await loop;
+      await store.close();
       await new Promise<void>((r) => http.server.close(() => r()));
     },
   };

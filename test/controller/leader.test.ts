@@ -52,7 +52,21 @@ describe('controller leader election', () => {
           kind: 'SpiderIPPool',
           metadata: { name: 'p' },
           spec: { ipVersion: 4, subnet: '10.9.0.0/24', ips: ['10.9.0.10-10.9.0.19'] },
-          status: { allocatedIPs: '{"10.9.0.10":{"pod":"a/b","podUid":"u"}}', allocatedIPCount: 7 },
+          status: {
+            // Spiderpool's own entry (no containerID: GC leaves it) and a leak of a pod that is gone.
+            allocatedIPs: JSON.stringify({
+              '10.9.0.10': { pod: 'a/b', podUid: 'u' },
+              '10.9.0.11': {
+                pod: 'a/gone',
+                podUid: 'u2',
+                containerID: 'c1',
+                interface: 'eth0',
+                family: 4,
+                createdAt: '2026-01-01T00:00:00.000Z',
+              },
+            }),
+            allocatedIPCount: 7,
+          },
         },
       ]);
       const status = () =>
@@ -68,6 +82,10 @@ describe('controller leader election', () => {
       );
       await until('the first repair', () => (status()?.allocatedIPCount === 1 ? true : undefined));
       assert.equal(status()?.totalIPCount, 10);
+      assert.deepEqual(
+        Object.keys(JSON.parse(String((status() as { allocatedIPs?: string }).allocatedIPs))),
+        ['10.9.0.10'],
+      );
       const corrupt = (async () => {
         while (corrupting) {
           const p = api.get(POOL_API, 'SpiderIPPool', undefined, 'p')!;
@@ -82,6 +100,10 @@ describe('controller leader election', () => {
       assert.equal((await other.get('/readyz')).status, 200);
       assert.match((await leader.get('/metrics')).body, /^trunkline_controller_is_leader 1$/m);
       assert.match((await other.get('/metrics')).body, /^trunkline_controller_is_leader 0$/m);
+      assert.match(
+        (await leader.get('/metrics')).body,
+        /^trunkline_controller_gc_released_total\{reason="pod-gone"\} 1$/m,
+      );
       leader.child.kill('SIGKILL');
       await leader.exited;
       const before = spec();
