@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import { loadClients } from '../../src/cluster/kubernetes/client.js';
 import { KubernetesSource } from '../../src/cluster/kubernetes/source.js';
 import { kubeClusterView } from '../../src/gc/kube-view.js';
+import { NodeGc } from '../../src/gc/node-gc.js';
 import { collect } from '../../src/gc/scan.js';
 import { DEFAULT_POLICY } from '../../src/gc/types.js';
 import { EtcdStore } from '../../src/store/etcd/index.js';
@@ -256,5 +257,30 @@ describe('IP GC over every store', () => {
         })),
       );
       await runCase(api, new KubernetesStore(new KubernetesSource({ kubeconfig: api.kubeconfigPath })));
+    }));
+});
+
+describe('node agent GC (SQLite store with a Kubernetes source)', () => {
+  it('a pass releases the address of a gone pod and keeps a live one', () =>
+    withApi(async (api) => {
+      const dir = mkdtempSync(join(tmpdir(), 'ctl-nodegc-'));
+      const store = new SqliteStore({ path: join(dir, 'ipam.db') });
+      const gc = new NodeGc(3_600_000, { ...DEFAULT_POLICY, inflightGraceMs: 0 });
+      try {
+        api.seed(cluster(Date.now()));
+        for (const row of [OLD[0]!, OLD[1]!])
+          assert.ok((await store.allocate(holderOf(row), [{ family: 4, candidates: [V4] }])).ok);
+        gc.track('k', api.kubeconfigPath, store);
+        gc.track('k', api.kubeconfigPath, store);
+        assert.equal(await gc.pass(), 1);
+        assert.deepEqual(
+          (await store.list()).map((a) => a.containerId),
+          ['c-alive'],
+        );
+      } finally {
+        await gc.close();
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
     }));
 });
