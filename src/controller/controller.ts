@@ -3,6 +3,7 @@
 import { KubernetesSource } from '../cluster/kubernetes/source.js';
 import type { GcPolicy } from '../gc/types.js';
 import { createStore, type StoreConf } from '../store/index.js';
+import { ClusterEvents } from './events.js';
 import type { Fence } from './fence.js';
 import { defineGcMetrics, gcPass } from './gc.js';
 import { serveHttp } from './http.js';
@@ -46,6 +47,11 @@ export async function startController(o: ControllerOptions, log: Log): Promise<R
   metrics.define('trunkline_controller_reconcile_errors_total', 'counter', 'reconcile passes that failed');
   metrics.define(DRIFT_METRIC, 'counter', 'pool status fields found wrong and repaired, by field');
   defineGcMetrics(metrics);
+  metrics.define(
+    'trunkline_controller_gc_triggers_total',
+    'counter',
+    'cluster events that woke the GC, by kind',
+  );
   const clients = await connect(o.kubeconfig);
   const source = new KubernetesSource(o.kubeconfig !== undefined ? { kubeconfig: o.kubeconfig } : {});
   const store = createStore(o.store, source);
@@ -73,9 +79,18 @@ export async function startController(o: ControllerOptions, log: Log): Promise<R
     },
   );
   const fence: Fence = () => elector.canWrite();
+  // Only the leader acts on events; a follower's wake-up finds it not leading and does nothing.
+  let pending = false;
+  const events = new ClusterEvents(clients, (what) => {
+    metrics.add('trunkline_controller_gc_triggers_total', 1, ['event', what]);
+    pending = true;
+    wake?.();
+  });
+  events.start();
 
   async function lead(): Promise<void> {
     while (elector.isLeader) {
+      pending = false;
       try {
         // GC first: its releases are status writes the repair would otherwise race.
         await gcPass(clients, store, o.gc, fence, metrics, log);
@@ -85,10 +100,13 @@ export async function startController(o: ControllerOptions, log: Log): Promise<R
         metrics.add('trunkline_controller_reconcile_errors_total');
         log('reconcile failed', { error: (err as Error).message });
       }
-      await new Promise<void>((r) => {
-        wake = r;
-        setTimeout(r, o.resyncMs).unref();
-      });
+      // An event during the pass means another pass at once (after a short pause to batch a burst).
+      if (pending) await new Promise((r) => setTimeout(r, 100));
+      else
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, o.resyncMs).unref();
+        });
     }
   }
 
@@ -103,6 +121,7 @@ export async function startController(o: ControllerOptions, log: Log): Promise<R
     port: http.port,
     metrics,
     stop: async () => {
+      events.stop();
       await elector.stop();
       wake?.();
       await leaderRun;

@@ -8,11 +8,14 @@ import { CniError, Code, invalidConfig, tryAgainLater } from '../../cni/errors.j
 type K8s = typeof import('@kubernetes/client-node');
 export type CoreV1Api = InstanceType<K8s['CoreV1Api']>;
 export type CustomObjectsApi = InstanceType<K8s['CustomObjectsApi']>;
+export type KubeConfig = InstanceType<K8s['KubeConfig']>;
 
 export interface Clients {
   core: CoreV1Api;
   custom: CustomObjectsApi;
   server: string;
+  kc: KubeConfig;
+  lib: K8s;
 }
 
 /** Where the build puts the separately bundled client, relative to the running bundle. */
@@ -52,7 +55,13 @@ export async function loadClients(kubeconfig: string | undefined): Promise<Clien
   const server = kc.getCurrentCluster()?.server;
   if (server === undefined)
     throw invalidConfig(`kubeconfig ${kubeconfig ?? '(in-cluster)'} has no current cluster`);
-  return { core: kc.makeApiClient(k8s.CoreV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi), server };
+  return {
+    core: kc.makeApiClient(k8s.CoreV1Api),
+    custom: kc.makeApiClient(k8s.CustomObjectsApi),
+    server,
+    kc,
+    lib: k8s,
+  };
 }
 
 /** HTTP status of a client-node failure, or undefined for transport errors. */
