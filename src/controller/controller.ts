@@ -10,6 +10,7 @@ import { serveHttp } from './http.js';
 import { connect, leaseClient } from './kube.js';
 import { LeaderElector, type LeaseTimings } from './lease.js';
 import { Metrics } from './metrics.js';
+import { reconcileFinalizers } from './pool-finalizer.js';
 import { DRIFT_METRIC, reconcilePoolStatus } from './pool-status.js';
 
 export interface ControllerOptions {
@@ -96,6 +97,8 @@ export async function startController(o: ControllerOptions, log: Log): Promise<R
         await gcPass(clients, store, o.gc, fence, metrics, log);
         const n = await reconcilePoolStatus(source, fence, metrics);
         if (n > 0) log('pool status repaired', { pools: n });
+        const f = await reconcileFinalizers(clients, fence);
+        if (f.removed.length > 0) log('pool deletion released', { pools: f.removed });
       } catch (err) {
         metrics.add('trunkline_controller_reconcile_errors_total');
         log('reconcile failed', { error: (err as Error).message });

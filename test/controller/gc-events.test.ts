@@ -24,7 +24,7 @@ async function until(what: string, fn: () => boolean, limitMs = 60_000): Promise
 }
 
 describe('controller GC on cluster events', () => {
-  it('pod deleted, node deleted: released by the event, not the period', async () => {
+  it('pod deleted, node deleted: released by the event, not the period', { timeout: 120_000 }, async () => {
     const api = await startKubeApiServer();
     try {
       const node = (name: string) => ({
@@ -80,9 +80,14 @@ describe('controller GC on cluster events', () => {
       try {
         const metric = async (re: RegExp) => re.test((await ctl.get('/metrics')).body);
         let scanned = false;
-        await until('the first scan', () => {
-          void metric(/^trunkline_controller_gc_scans_total [1-9]/m).then((v) => {
-            scanned = v;
+        // Watches established (each lists for a resourceVersion, then asks for a full pass).
+        await until('the watches and a scan', () => {
+          void Promise.all([
+            metric(/^trunkline_controller_gc_triggers_total\{event="pod resync"\} 1$/m),
+            metric(/^trunkline_controller_gc_triggers_total\{event="node resync"\} 1$/m),
+            metric(/^trunkline_controller_gc_scans_total [1-9]/m),
+          ]).then((v) => {
+            scanned = v.every(Boolean);
           });
           return scanned;
         });

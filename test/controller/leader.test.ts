@@ -39,7 +39,9 @@ async function until<T>(what: string, fn: () => T | undefined, limitMs = 60_000)
 }
 
 describe('controller leader election', () => {
-  it('only the lease holder writes; SIGKILL hands over after expiry; SIGTERM releases', async () => {
+  it('only the lease holder writes; SIGKILL hands over after expiry; SIGTERM releases', {
+    timeout: 180_000,
+  }, async () => {
     const api = await startKubeApiServer();
     const rec = await startRecorder(api.url);
     const dir = mkdtempSync(join(tmpdir(), 'ctl-leader-'));
