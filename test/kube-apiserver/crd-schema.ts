@@ -42,8 +42,7 @@ function toJsonSchema(s: unknown): unknown {
       out[k] = toJsonSchema(v);
     }
   }
-  if (s['x-kubernetes-int-or-string'] === true && out.type === undefined)
-    out.anyOf = [{ type: 'integer' }, { type: 'string' }];
+  if (s['x-kubernetes-int-or-string'] === true && out.type === undefined) out.type = ['integer', 'string'];
   if (s.nullable === true && typeof out.type === 'string') out.type = [out.type, 'null'];
   if (s.nullable === true && Array.isArray(out.enum)) out.enum = [...out.enum, null];
   return out;
@@ -114,10 +113,15 @@ function causeOf(e: ErrorObject, value: unknown): Cause | undefined {
         message: `Unsupported value: ${show(value)}: supported values: ${allowed}`,
       };
     }
-    case 'type':
-      return invalid(
-        `${field} in body must be of type ${String(p.type)}: ${JSON.stringify(typeName(value))}`,
-      );
+    case 'type': {
+      // kube-openapi shows the found type where other errors show the value.
+      const found = JSON.stringify(typeName(value));
+      return {
+        reason: 'FieldValueInvalid',
+        field,
+        message: `Invalid value: ${found}: ${field} in body must be of type ${String(p.type)}: ${found}`,
+      };
+    }
     case 'minimum':
     case 'exclusiveMinimum':
       return invalid(`${field} in body should be greater than or equal to ${String(p.limit)}`);
