@@ -63,6 +63,17 @@ export function prune(value: unknown, s: Schema | undefined, root = false): unkn
   return out;
 }
 
+function dropped(before: unknown, after: unknown, at: string): string[] {
+  if (Array.isArray(before) && Array.isArray(after)) {
+    return before.flatMap((v, i) => dropped(v, after[i], `${at}[${i}]`));
+  }
+  if (!isObj(before) || !isObj(after)) return [];
+  return Object.keys(before).flatMap((k) => {
+    const path = at === '' ? k : `${at}.${k}`;
+    return k in after ? dropped(before[k], after[k], path) : [path];
+  });
+}
+
 export function applyDefaults(value: unknown, s: Schema | undefined): unknown {
   if (s === undefined) return value;
   if (Array.isArray(value)) return s.items ? value.map((v) => applyDefaults(v, s.items)) : value;
@@ -180,6 +191,11 @@ export class SchemaValidator {
     const props = { ...((s.properties as Record<string, unknown> | undefined) ?? {}) };
     delete props.metadata;
     this.check = ajv.compile({ ...s, properties: props });
+  }
+
+  /** Paths (spec.a.b, spec.list[0].c) of the fields pruning would drop. */
+  unknownFields(obj: Record<string, unknown>): string[] {
+    return dropped(obj, prune(obj, this.schema, true), '');
   }
 
   /** Pruned and defaulted copy of `obj`, or the causes that make it invalid. */
