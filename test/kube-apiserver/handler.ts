@@ -61,10 +61,6 @@ export class Handler {
     }
   }
 
-  body(req: IncomingMessage): Promise<unknown> {
-    return readBody(req);
-  }
-
   filter(q: URLSearchParams, ns: string | undefined): (o: Obj) => boolean {
     try {
       const ls = labelSelector(q.get('labelSelector'));

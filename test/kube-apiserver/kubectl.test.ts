@@ -201,6 +201,11 @@ describe('real kubectl against the test kube-apiserver', () => {
       del.stderr.trim(),
       'Error from server (Forbidden): widgets.demo.trunkline.io "vlan100" is forbidden: User "system:serviceaccount:demo:agent" cannot delete resource "widgets" in API group "demo.trunkline.io" at the cluster scope',
     );
+    const canI = async (...args: string[]) => (await kubectl(['auth', 'can-i', ...args], sa)).stdout.trim();
+    assert.equal(await canI('list', 'widgets.demo.trunkline.io'), 'yes');
+    assert.equal(await canI('delete', 'widgets.demo.trunkline.io'), 'no');
+    assert.equal(await canI('patch', 'widgets.demo.trunkline.io', '--subresource=status'), 'yes');
+    assert.equal(await canI('list', 'pods', '-n', 'demo'), 'no');
     const pods = await kubectl(['get', 'pods'], sa);
     assert.match(
       pods.stderr,
