@@ -112,7 +112,15 @@ describe('real kubectl against the test kube-apiserver', () => {
     );
     assert.match(await ok(['get', 'ds', '-n', 'demo']), /^NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE\nagent\s/);
     assert.match(await ok(['get', 'sa', '-n', 'demo', '-o', 'name']), /serviceaccount\/agent/);
-    const none = await kubectl(['get', 'po,nad', '-A']);
+    await ok(['run', 'web', '-n', 'demo', '--image=busybox']);
+    assert.deepEqual(
+      rows(await ok(['get', 'po', '-n', 'demo', '-o', 'wide'])).map((r) => r.filter((_, i) => i !== 4)),
+      [
+        ['NAME', 'READY', 'STATUS', 'RESTARTS', 'IP', 'NODE'],
+        ['web', '0/1', 'Pending', '0', '<none>', '<none>'],
+      ],
+    );
+    const none = await kubectl(['get', 'nad,sp', '-A']);
     assert.equal(none.code, 0);
     assert.match(none.stderr, /No resources found/);
   });

@@ -41,6 +41,7 @@ export function jsonPath(obj: unknown, path: string): unknown[] {
 }
 
 function cell(c: PrinterColumn, obj: Obj): unknown {
+  if (c.value) return c.value(obj);
   const values = jsonPath(obj, c.jsonPath);
   if (values.length === 0) return null;
   const v = values.length === 1 ? values[0] : values;
@@ -51,6 +52,7 @@ function cell(c: PrinterColumn, obj: Obj): unknown {
 const definition = (c: PrinterColumn) => ({
   name: c.name,
   type: c.type === 'date' ? 'string' : c.type,
+  // biome-ignore lint/style/useNamingConvention: wire field name
   format: c.format ?? '',
   description: c.description ?? '',
   priority: c.priority ?? 0,
@@ -64,7 +66,7 @@ export function toTable(
   include: string | null,
 ): unknown {
   const cols = r.columns ?? [];
-  const withAge = !r.crd || r.columns === undefined;
+  const withAge = (!r.crd || r.columns === undefined) && !cols.some((c) => c.name === 'Age');
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
