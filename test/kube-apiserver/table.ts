@@ -52,7 +52,6 @@ function cell(c: PrinterColumn, obj: Obj): unknown {
 const definition = (c: PrinterColumn) => ({
   name: c.name,
   type: c.type === 'date' ? 'string' : c.type,
-  // biome-ignore lint/style/useNamingConvention: wire field name
   format: c.format ?? '',
   description: c.description ?? '',
   priority: c.priority ?? 0,
