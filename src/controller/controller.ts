@@ -130,7 +130,10 @@ export async function startController(o: ControllerOptions, log: Log): Promise<R
       await leaderRun;
       await loop;
       await store.close();
-      await new Promise<void>((r) => http.server.close(() => r()));
+      // Probes and scrapes keep connections alive; they must not hold the shutdown.
+      const closed = new Promise<void>((r) => http.server.close(() => r()));
+      http.server.closeAllConnections();
+      await closed;
     },
   };
 }

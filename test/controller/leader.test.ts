@@ -4,9 +4,6 @@
 // Lease's own timestamps) and the request log shows every write made by the holder of the latest
 // lease write before it: never two writers at once. SIGTERM releases the lease.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startKubeApiServer } from '../kube-apiserver/server.js';
 import { type ControllerProcess, spawnController } from './process.js';
@@ -43,8 +40,7 @@ describe('controller leader election', () => {
     timeout: 180_000,
   }, async () => {
     const api = await startKubeApiServer();
-    const rec = await startRecorder(api.url);
-    const dir = mkdtempSync(join(tmpdir(), 'ctl-leader-'));
+    const rec = startRecorder(api);
     const procs: ControllerProcess[] = [];
     let corrupting = true;
     try {
@@ -76,7 +72,7 @@ describe('controller leader election', () => {
           | { allocatedIPCount?: number; totalIPCount?: number }
           | undefined;
       for (const who of ['ctl-a', 'ctl-b'])
-        procs.push(await spawnController(rec.kubeconfig(dir, who), who, TIMINGS));
+        procs.push(await spawnController(rec.kubeconfig(who), who, TIMINGS));
       const lease = () => api.get('coordination.k8s.io/v1', 'Lease', 'kube-system', 'trunkline-controller');
       const spec = (l = lease()) => (l?.spec ?? {}) as Record<string, string | number>;
       const first = await until('a leader', () =>
@@ -164,9 +160,8 @@ describe('controller leader election', () => {
       for (const p of procs)
         if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
       await Promise.all(procs.map((p) => p.exited));
-      await rec.stop();
+      rec.stop();
       await api.stop();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,10 +1,7 @@
-// A recording front for the test API server: each client gets a kubeconfig with its own bearer
-// token pointing here; every request is forwarded unchanged and logged twice (arrival, response)
-// with the identity the token names, in one order, so a test can say who wrote what when.
-import { writeFileSync } from 'node:fs';
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+// Who wrote what when, from the test API server's own hooks: every request is logged at arrival
+// (before hook: authenticated, not yet served) and at completion (after hook: the object is stored,
+// the status known), in one order, with the user its bearer token names.
+import type { KubeApiServer } from '../kube-apiserver/server.js';
 
 export interface Logged {
   seq: number;
@@ -17,51 +14,39 @@ export interface Logged {
 
 export interface Recorder {
   log: Logged[];
-  /** Writes a kubeconfig for `who` (token "token-<who>") into dir; returns its path. */
-  kubeconfig(dir: string, who: string): string;
-  stop(): Promise<void>;
+  /** A kubeconfig with its own token for `who` (cluster admin: RBAC is the deploy tests' subject). */
+  kubeconfig(who: string): string;
+  stop(): void;
 }
 
-export async function startRecorder(upstream: string): Promise<Recorder> {
+export function startRecorder(api: KubeApiServer): Recorder {
   const log: Logged[] = [];
-  const target = new URL(upstream);
-  const server = createServer((req, res) => {
-    const token = /^Bearer token-(.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '?';
-    const base = { who: token, method: req.method ?? 'GET', path: req.url ?? '/' };
-    log.push({ seq: log.length, phase: 'request', ...base });
-    const up = request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-      (r) => {
-        log.push({ seq: log.length, phase: 'response', ...base, status: r.statusCode ?? 0 });
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      },
-    );
-    up.on('error', () => res.destroy());
-    req.pipe(up);
+  const entry = (
+    phase: Logged['phase'],
+    i: { user?: { username: string }; method: string; path: string; code?: number },
+  ) =>
+    log.push({
+      seq: log.length,
+      phase,
+      who: i.user?.username ?? '?',
+      method: i.method,
+      path: i.path,
+      ...(i.code !== undefined ? { status: i.code } : {}),
+    });
+  const offBefore = api.before((i) => {
+    entry('request', i);
+    return undefined;
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const offAfter = api.after((i) => {
+    entry('response', i);
+  });
   return {
     log,
-    kubeconfig: (dir, who) => {
-      const path = join(dir, `kubeconfig-${who}`);
-      writeFileSync(
-        path,
-        JSON.stringify({
-          apiVersion: 'v1',
-          kind: 'Config',
-          clusters: [{ name: 'test', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
-          users: [{ name: who, user: { token: `token-${who}` } }],
-          contexts: [{ name: 'test', context: { cluster: 'test', user: who, namespace: 'default' } }],
-          'current-context': 'test',
-        }),
-      );
-      return path;
-    },
-    stop: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+    kubeconfig: (who) =>
+      api.kubeconfigFor({ username: who, groups: ['system:masters', 'system:authenticated'] }),
+    stop: () => {
+      offBefore();
+      offAfter();
     },
   };
 }
