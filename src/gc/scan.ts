@@ -8,6 +8,8 @@ import type { Allocation, AllocationStore } from '../store/types.js';
 import { decide } from './decide.js';
 import type { ClusterView, GcPolicy, Reason } from './types.js';
 
+const CONCURRENCY = 8;
+
 export interface GcResult {
   scanned: number;
   released: (Allocation & { reason: Reason })[];
@@ -33,19 +35,27 @@ export async function collect(
     holders.set(k, [...(holders.get(k) ?? []), a]);
   }
   const released: GcResult['released'] = [];
-  for (const group of holders.values()) {
+  const one = async (group: Allocation[]) => {
     // The youngest record speaks for the holder: one young family means the ADD may be running.
     const a = group.reduce((x, y) => (y.createdAt > x.createdAt ? y : x));
     const ns = a.podNamespace;
     const name = a.podName;
     const cached = ns !== undefined && name !== undefined ? view.pod(ns, name) : undefined;
-    if (!decide(a, cached, view, policy, now).release) continue;
+    if (!decide(a, cached, view, policy, now).release) return;
     const live = ns !== undefined && name !== undefined ? await view.livePod(ns, name) : undefined;
     const v = decide(a, live, view, policy, now);
-    if (!v.release) continue;
+    if (!v.release) return;
     hooks.beforeWrite?.(`releasing ${group.map((g) => g.ip).join(', ')} of ${a.containerId}/${a.ifname}`);
-    const gone = await store.release({ containerId: a.containerId, ifname: a.ifname });
+    const gone = store.releaseExact
+      ? await store.releaseExact(group)
+      : await store.release({ containerId: a.containerId, ifname: a.ifname });
     for (const g of gone) released.push({ ...g, reason: v.reason });
-  }
+  };
+  // A few holders at a time: each is a live read and a write; the store orders writes per pool.
+  const queue = [...holders.values()];
+  const worker = async () => {
+    for (let g = queue.shift(); g !== undefined; g = queue.shift()) await one(g);
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   return { scanned: all.length, released };
 }

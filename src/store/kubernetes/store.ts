@@ -125,6 +125,31 @@ export class KubernetesStore implements AllocationStore {
     return ordered(await this.removeWhere(victim));
   }
 
+  async releaseExact(list: readonly Allocation[]): Promise<Allocation[]> {
+    const pools = [...new Set(list.map((a) => a.pool))];
+    const removed = await Promise.all(
+      pools.map((pool) =>
+        this.writer.mutate(pool, (pe): Change<Allocation[]> => {
+          const match = (e: Entry) => {
+            const a = allocationOf(pool, e);
+            return list.some(
+              (x) =>
+                x.pool === pool &&
+                x.ip === a.ip &&
+                x.containerId === a.containerId &&
+                x.ifname === a.ifname &&
+                x.createdAt === a.createdAt,
+            );
+          };
+          const gone = pe.entries.filter(match);
+          pe.entries = pe.entries.filter((e) => !match(e));
+          return { value: gone.map((e) => allocationOf(pool, e)), write: gone.length > 0 };
+        }),
+      ),
+    );
+    return ordered(removed.flatMap((r) => r ?? []));
+  }
+
   async check(): Promise<void> {
     try {
       await this.shared().listIPPools();
