@@ -26,6 +26,7 @@ export const RESOURCES: ResourceType[] = [
   { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false, status: true },
   { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false, status: true },
   { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true, status: false },
+  { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true, status: false },
   {
     group: 'k8s.cni.cncf.io',
     version: 'v1',
