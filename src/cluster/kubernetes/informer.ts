@@ -169,8 +169,10 @@ export class Informer<T> {
     const watch = new c.lib.Watch(c.kc);
     let events = 0;
     let gone: Error | undefined;
+    let finished = false;
     return new Promise<boolean>((resolve, reject) => {
       const done = (err: unknown) => {
+        finished = true;
         this.abort = undefined;
         if (gone) reject(gone);
         else if (err && !this.stopped) reject(err);
@@ -204,7 +206,10 @@ export class Informer<T> {
       watch.watch(this.spec.path, query, onEvent, done).then(
         (ctrl) => {
           if (this.stopped) ctrl.abort();
-          else this.abort = ctrl;
+          else if (!finished) {
+            this.abort = ctrl;
+            this.error = undefined; // connected again
+          }
         },
         (err: unknown) => done(err),
       );
