@@ -64,7 +64,7 @@ export class TokenFileAuth {
     user: { authProvider?: { config?: Record<string, string> } },
     opts: { headers?: Record<string, string> },
   ): Promise<void> {
-    const file = user.authProvider?.config?.['tokenFile'] ?? '';
+    const file = user.authProvider?.config?.['path'] ?? '';
     let stamp: string;
     try {
       const st = statSync(file);
@@ -83,8 +83,8 @@ export class TokenFileAuth {
   }
 }
 
-/** The user entry that selects TokenFileAuth. */
-export const tokenUser = (tokenFile: string) => ({
+/** The user entry that selects TokenFileAuth (not `config.tokenFile`: client-node's FileAuth would claim it and re-read only every 60 s). */
+export const tokenUser = (path: string) => ({
   name: 'serviceaccount',
-  authProvider: { name: AUTH_PROVIDER, config: { tokenFile } },
+  authProvider: { name: AUTH_PROVIDER, config: { path } },
 });
