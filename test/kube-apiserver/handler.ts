@@ -18,7 +18,7 @@ export function status(res: ServerResponse, err: ApiError): void {
     status: 'Failure',
     message: err.message,
     reason: err.reason,
-    details: err.details,
+    ...(Object.keys(err.details).length > 0 ? { details: err.details } : {}),
     code: err.code,
   });
 }

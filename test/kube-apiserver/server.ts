@@ -8,7 +8,8 @@
 // legacy discovery and /version (discovery.ts); CRDs: served on creation, removed on deletion,
 // objects validated with ajv against the OpenAPI v3 schema, pruned and defaulted (crd*.ts);
 // Table responses for `kubectl get` incl. additionalPrinterColumns (table.ts).
-// Not emulated: OpenAPI documents (kubectl runs with --validate=false), aggregated discovery,
+// A schema-less OpenAPI v3 (openapi.ts) so `kubectl apply` validates server-side: no flags needed.
+// Not emulated: OpenAPI schemas (/openapi/v2 is 404), aggregated discovery,
 // server-side apply, admission webhooks (configurations are only stored), controllers (no pod ever
 // runs; DaemonSets get no status), garbage collection of owned objects, protobuf, field managers.
 //
@@ -28,6 +29,7 @@ import { discovery, VERSION } from './discovery.js';
 import { Handler, send, status } from './handler.js';
 import { type InClusterFiles, writeInClusterFiles } from './incluster.js';
 import { kubeconfig } from './kubeconfig.js';
+import { openapiDocument, openapiRoot } from './openapi.js';
 import { route } from './paths.js';
 import { Authorizer } from './rbac.js';
 import { type AfterHook, type BeforeHook, type RequestInfo, reasonFor, verbOf } from './requests.js';
@@ -86,7 +88,10 @@ function describeRequest(reg: Registry, req: IncomingMessage, url: URL): Request
     path: url.pathname,
     query: url.searchParams,
     watch,
-    verb: verbOf(req.method ?? 'GET', name !== undefined, watch),
+    // Non-resource requests (discovery, /version, /openapi) use the lower-cased HTTP method.
+    verb: !(r.type === 'resource' || (r.type === 'unknown' && r.plural !== undefined))
+      ? (req.method ?? 'GET').toLowerCase()
+      : verbOf(req.method ?? 'GET', name !== undefined, watch),
   };
   if (r.type === 'resource') {
     const { resource, namespace, subresource } = r.path;
@@ -216,7 +221,13 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
           `forbidden: User "${user.username}" cannot ${info.verb} path "${url.pathname}"`,
         );
       if (url.pathname === '/version') return send(res, 200, VERSION);
-      const doc = /^\/apis?(\/|$)/.test(url.pathname) ? discovery(registry, url.pathname) : undefined;
+      const doc = /^\/apis?(\/|$)/.test(url.pathname)
+        ? discovery(registry, url.pathname)
+        : url.pathname === '/openapi/v3'
+          ? openapiRoot(registry)
+          : url.pathname.startsWith('/openapi/v3/')
+            ? openapiDocument(registry, url.pathname)
+            : undefined;
       if (doc === undefined)
         throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
       return send(res, 200, doc);
