@@ -1,5 +1,6 @@
 // ClusterSource backed by a Kubernetes API server through @kubernetes/client-node (object-parameter
 // API of client-node 1.x): every read is a request. The client library is loaded on the first call.
+import { statSync } from 'node:fs';
 import { CniError, Code, tryAgainLater } from '../../cni/errors.js';
 import { log } from '../../cni/log.js';
 import { checkPodUid, isStaticPod, PodGoneError } from '../pod.js';
@@ -45,8 +46,20 @@ export interface KubernetesSourceOptions {
 export const EVENT_COMPONENT = 'trunkline';
 const EVENT_TIMEOUT_MS = 2000;
 
+/** Identity of a file's current content (inode, size, mtime); '' when absent or not a file path. */
+function fileStamp(path: string | undefined): string {
+  if (path === undefined) return '';
+  try {
+    const st = statSync(path);
+    return `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return '';
+  }
+}
+
 export class KubernetesSource implements ClusterSource {
   private clients: Promise<Clients> | undefined;
+  private stamp = '';
   protected readonly timeoutMs: number;
   private readonly retries: number;
 
@@ -55,8 +68,16 @@ export class KubernetesSource implements ClusterSource {
     this.retries = opts.conflictRetries ?? 5;
   }
 
-  /** The client, loaded once; a failed load (service-account files not mounted yet) is retried next call. */
+  /**
+   * The client, loaded once; a failed load (service-account files not mounted yet) is retried next
+   * call, and a kubeconfig rewritten since (the installer puts a rotated token into it) is reloaded.
+   */
   protected api(): Promise<Clients> {
+    const stamp = fileStamp(this.opts.kubeconfig);
+    if (stamp !== this.stamp) {
+      this.stamp = stamp;
+      this.clients = undefined;
+    }
     this.clients ??= loadClients(this.opts.kubeconfig).catch((err: unknown) => {
       this.clients = undefined;
       throw err;

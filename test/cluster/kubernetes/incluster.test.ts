@@ -1,7 +1,8 @@
 // In-cluster mode exactly as a pod sees it: KUBERNETES_SERVICE_HOST/PORT, the service account's
 // token and CA in its mounted directory, HTTPS to the test API server, RBAC for that account.
 import assert from 'node:assert/strict';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CachedKubernetesSource } from '../../../src/cluster/kubernetes/cached.js';
@@ -111,6 +112,27 @@ describe('in-cluster mode', () => {
       await src.getNamespace('team-a');
       assert.deepEqual([...usersSince(from)], ['system:serviceaccount:kube-system:rotated']);
     });
+  });
+
+  it('a kubeconfig rewritten with a rotated token is reloaded (Multus thin mode #852)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-rotate-'));
+    try {
+      const path = join(dir, 'trunkline.kubeconfig');
+      copyFileSync(api.kubeconfigFor({ username: SA, groups: ['system:serviceaccounts'] }), path);
+      const src = new KubernetesSource({ kubeconfig: path });
+      let from = api.requests.length;
+      await src.getNamespace('team-a');
+      assert.deepEqual([...usersSince(from)], [SA]);
+      const rotated = 'system:serviceaccount:kube-system:rotated';
+      const next = join(dir, '.new');
+      copyFileSync(api.kubeconfigFor({ username: rotated, groups: ['system:serviceaccounts'] }), next);
+      renameSync(next, path);
+      from = api.requests.length;
+      await src.getNamespace('team-a');
+      assert.deepEqual([...usersSince(from)], [rotated]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names what is missing: the service environment, the token file', async () => {
