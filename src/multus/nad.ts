@@ -5,7 +5,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClusterSource, NetworkAttachmentDefinition } from '../cluster/types.js';
-import { invalidConfig } from '../cni/errors.js';
+import { CniError, Code, invalidConfig } from '../cni/errors.js';
 import type { MultusConf } from './config.js';
 import { isRecord } from './record.js';
 
@@ -141,6 +141,17 @@ export function checkNamespaceIsolation(
 }
 
 /** Resolve a NAD; an empty spec falls back to the confDir file carrying the NAD's name. */
+/** The caller reports it to the pod (Multus's NoNetworkFound event). */
+export class NadNotFoundError extends CniError {
+  constructor(
+    readonly nadNamespace: string,
+    readonly nadName: string,
+  ) {
+    super(Code.InvalidConfig, `cannot find NetworkAttachmentDefinition ${nadNamespace}/${nadName}`);
+    this.name = 'NadNotFoundError';
+  }
+}
+
 export async function resolveNad(
   source: ClusterSource,
   namespace: string,
@@ -148,9 +159,7 @@ export async function resolveNad(
   confDir: string,
 ): Promise<ResolvedNetwork> {
   const nad = await source.getNetworkAttachmentDefinition(namespace, name);
-  if (nad === undefined) {
-    throw invalidConfig(`cannot find NetworkAttachmentDefinition ${namespace}/${name}`);
-  }
+  if (nad === undefined) throw new NadNotFoundError(namespace, name);
   const origin = `NetworkAttachmentDefinition ${namespace}/${name}`;
   let resolved = configFromSpec(nad);
   if (resolved === undefined) {

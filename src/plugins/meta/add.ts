@@ -1,5 +1,7 @@
 // ADD: resolve every network of the pod, record them, attach them in order, roll back on failure,
 // publish network-status, and answer with the default network's result.
+
+import { PodGoneError } from '../../cluster/pod.js';
 import { podRefFromArgs } from '../../cni/args.js';
 import { CniError, invalidConfig } from '../../cni/errors.js';
 import { logger } from '../../cni/log.js';
@@ -7,10 +9,12 @@ import type { Invocation } from '../../cni/plugin.js';
 import type { Result } from '../../cni/types.js';
 import { NETWORK_STATUS_ANNOTATION } from '../../multus/annotations.js';
 import { buildDelegates, type Delegate } from '../../multus/delegates.js';
+import { NadNotFoundError } from '../../multus/nad.js';
 import { applyToResult, defaultRoutePlan, planIsEmpty } from '../../multus/routes.js';
 import { buildNetworkStatus, networkStatusAnnotation } from '../../multus/status.js';
 import { removeCache, saveCache } from './cache.js';
 import type { MetaDeps } from './deps.js';
+import { addedInterface, noNetworkFound } from './events.js';
 import { addDelegate, delDelegate, type Target } from './invoke.js';
 import { applyDefaultRoutePlan, assertIfnameFree } from './netns.js';
 import { waitForReadiness } from './readiness.js';
@@ -50,13 +54,32 @@ export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Re
   const log = logger({ containerID: env.containerId, netns: env.netns, ifname: env.ifname, pod: podId });
   await waitForReadiness(conf.readinessindicatorfile, conf.readinessTimeoutSeconds);
   const source = deps.source(conf);
-  const pod = podRef !== undefined ? await source.getPod(podRef.namespace, podRef.name) : undefined;
+  // A pod re-created under the same name is refused here, before any delegate runs (Multus GetPod).
+  const pod =
+    podRef !== undefined
+      ? await source.getPod(
+          podRef.namespace,
+          podRef.name,
+          podRef.uid !== undefined ? { uid: podRef.uid } : {},
+        )
+      : undefined;
+  if (podRef !== undefined && pod === undefined && conf.source.type === 'kubernetes') {
+    // Deleted before its sandbox was set up: Multus attaches nothing and answers an empty result.
+    log.warn('pod not found (already deleted?): nothing attached, empty result');
+    return emptyResult(conf.cniVersion, env.ifname, env.netns);
+  }
   if (podRef !== undefined && pod === undefined) {
     throw invalidConfig(
       `pod ${podId} not found (${conf.source.type} source): cannot tell which networks it asks for`,
     );
   }
-  const delegates = await buildDelegates({ conf, source, pod, ifname: env.ifname });
+  const delegates = await buildDelegates({ conf, source, pod, ifname: env.ifname }).catch(
+    async (err: unknown) => {
+      if (err instanceof NadNotFoundError) await noNetworkFound(source, pod, err);
+      throw err;
+    },
+  );
+  const events: Promise<void>[] = [];
   const cache: DelegateCache = {
     version: 1,
     containerId: env.containerId,
@@ -91,6 +114,8 @@ export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Re
         cache.results[i] = result;
       }
       saveCache(conf.cniDir, cache);
+      const ev = addedInterface(source, pod, d.ifname, d.name, result);
+      if (ev !== undefined) events.push(ev);
       log.debug('delegate added', { network: d.name, delegateIfname: d.ifname });
     } catch (err) {
       await rollback(t, delegates, cache.results, invoked ? i : i - 1, log);
@@ -110,6 +135,12 @@ export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Re
         podRef.uid !== undefined ? { uid: podRef.uid } : {},
       );
     } catch (err) {
+      if (err instanceof PodGoneError) {
+        // Deleted while we attached: the runtime tears the sandbox down with a DEL (Multus tolerates it).
+        log.warn('pod deleted before network-status could be written; network kept', { error: err.message });
+        await Promise.all(events);
+        return { ...cache.results[0]!, cniVersion: conf.cniVersion };
+      }
       await rollback(t, delegates, cache.results, delegates.length - 1, log);
       removeCache(conf.cniDir, env.containerId);
       const e = err instanceof CniError ? err : new CniError(999, String(err));
@@ -120,5 +151,13 @@ export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Re
       );
     }
   }
+  await Promise.all(events);
   return { ...cache.results[0]!, cniVersion: conf.cniVersion };
 }
+
+/** Multus's emptyCNIResult: the interface name and sandbox, address 0.0.0.0/0. */
+const emptyResult = (cniVersion: string, ifname: string, netns: string): Result => ({
+  cniVersion,
+  interfaces: [{ name: ifname, sandbox: netns }],
+  ips: [{ address: '0.0.0.0/0', gateway: '0.0.0.0' }],
+});
