@@ -6,6 +6,8 @@
 
 import type { NamespaceInfo, NodeInfo, PodInfo, SpiderIPPool, SpiderReservedIP } from '../cluster/types.js';
 import { invalidConfig } from '../cni/errors.js';
+import { cidrContains, tryCidr } from '../net/cidr.js';
+import { parseIp } from '../net/ip.js';
 import {
   ANNO_POD_IPPOOL,
   ANNO_POD_IPPOOLS,
@@ -245,7 +247,21 @@ function mismatch(p: SpiderIPPool, family: Family, input: SelectInput): string |
   ) {
     return `spec.multusName [${s.multusName.join(', ')}] does not include ${input.multusName ?? 'this interface (not attached through a NetworkAttachmentDefinition)'}`;
   }
+  if (input.masterAddrs !== undefined && !onMaster(s.subnet, input.masterAddrs)) {
+    return `match_master_subnet: spec.subnet ${s.subnet} holds none of the master's addresses [${input.masterAddrs.join(', ')}]`;
+  }
   return undefined;
+}
+
+function onMaster(subnet: string, addrs: readonly string[]): boolean {
+  const c = tryCidr(subnet);
+  return (
+    c !== undefined &&
+    addrs.some((t) => {
+      const a = parseIp(t);
+      return a !== undefined && cidrContains(c, a);
+    })
+  );
 }
 
 function priority(p: SpiderIPPool): number[] {
