@@ -17,6 +17,8 @@ export interface Case {
   network?: string;
   ipam?: Record<string, unknown>;
   bundle?: boolean;
+  /** The config itself is invalid, so DEL is refused with 7 as well (nothing was allocated). */
+  badConf?: boolean;
   want: Want;
 }
 
@@ -249,6 +251,7 @@ export const CASES: Case[] = [
     what: 'clean_gateway must be a boolean',
     pod: { [IPPOOL]: one(['v4-a']) },
     ipam: { clean_gateway: 'yes' },
+    badConf: true,
     want: { code: 7, msg: /ipam\.clean_gateway must be true or false/ },
   },
   {

@@ -195,7 +195,8 @@ async function runCase(mode: 'agent' | 'bundle', c: Case, i: number): Promise<vo
     }
   } finally {
     const del = await run('DEL');
-    assert.equal(del.code, 0, del.stdout + del.stderr);
+    if (c.badConf) assert.equal(del.json?.['code'], 7, del.stdout);
+    else assert.equal(del.code, 0, del.stdout + del.stderr);
     assert.deepEqual(await holders(id), [], 'DEL releases everything');
     assert.deepEqual(links(pod.name), ['lo'], 'DEL removes the interface');
   }
