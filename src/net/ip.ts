@@ -130,9 +130,3 @@ export function formatIp(family: Family, value: bigint): string {
   if (bestStart < 0) return hex.join(':');
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
-
-/** The canonical spelling of an address, or undefined when it is not one. */
-export function canonicalIp(s: string): string | undefined {
-  const a = parseIp(s);
-  return a === undefined ? undefined : formatIp(a.family, a.value);
-}
