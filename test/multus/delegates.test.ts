@@ -208,9 +208,7 @@ describe('buildDelegates', () => {
       },
       defaultRoutePlan(ds[0]!),
     );
-    assert.deepEqual(r0.routes, [
-      { dst: '10.9.0.0/16', gw: '10.0.0.1' },
-    ]);
+    assert.deepEqual(r0.routes, [{ dst: '10.9.0.0/16', gw: '10.0.0.1' }]);
     const r1 = applyToResult(
       { cniVersion: '1.0.0', routes: [{ dst: '0.0.0.0/0', gw: '10.1.0.254' }] },
       defaultRoutePlan(ds[1]!),
