@@ -184,9 +184,9 @@ export function loadMultusConf(raw: unknown): MultusConf {
   const multusNamespace = str(raw, 'multusNamespace') ?? DEFAULTS.multusNamespace;
   if (!NAME_RE.test(multusNamespace)) bad('multusNamespace', 'a namespace name', multusNamespace);
   const systemNamespaces = strList(raw, 'systemNamespaces') ?? [...DEFAULTS.systemNamespaces];
-  const logLevel = str(raw, 'logLevel');
-  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel as LogLevel))
-    bad('logLevel', LOG_LEVELS.join('|'), logLevel);
+  // Multus matches the level case-insensitively and keeps its default for a name it does not know.
+  const levelRaw = str(raw, 'logLevel')?.toLowerCase();
+  const logLevel = LOG_LEVELS.includes(levelRaw as LogLevel) ? levelRaw : undefined;
   const timeout = raw.readinessTimeoutSeconds ?? DEFAULTS.readinessTimeoutSeconds;
   if (typeof timeout !== 'number' || !(timeout >= 0))
     bad('readinessTimeoutSeconds', 'a number >= 0', timeout);

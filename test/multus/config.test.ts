@@ -81,7 +81,6 @@ describe('loadMultusConf', () => {
       { clusterNetwork: 'c', confDir: 'etc/x' },
       /"confDir" must be an absolute path, found "etc\/x"/,
     ],
-    ['bad logLevel', { clusterNetwork: 'c', logLevel: 'loud' }, /"logLevel" must be debug\|verbose/],
     [
       'bad source type',
       { clusterNetwork: 'c', source: { type: 'etcd' } },
