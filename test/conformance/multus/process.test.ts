@@ -389,7 +389,7 @@ const cases: Case[] = [
       attached(mode, 'plain', async ({ ns, add }) => {
         assert.deepEqual(links(ns.name).sort(), ['eth0', 'lo']);
         assert.equal(add.json?.cniVersion, '1.1.0');
-        assert.match((add.json?.ips as { address: string }[])[0]!.address, /^10\.99\.0\.\d+\/24$/);
+        assert.match((add.json!.ips as { address: string }[])[0]!.address, /^10\.99\.0\.\d+\/24$/);
         assert.deepEqual(defaultRoutes(ns.name), ['10.99.0.1 eth0']);
       }),
   },
@@ -403,7 +403,7 @@ const cases: Case[] = [
         'plain',
         async ({ add }) => {
           assert.equal(add.json?.cniVersion, '0.4.0');
-          assert.equal((add.json?.ips as { version: string }[])[0]!.version, '4');
+          assert.equal((add.json!.ips as { version: string }[])[0]!.version, '4');
         },
         { cniVersion: '0.4.0' },
       ),
