@@ -92,6 +92,8 @@ const POD_NETWORKS: Record<string, string | undefined> = {
   plain: undefined,
   multi: 'net-a,net-b',
   failing: 'net-a,bad',
+  // host-local without an ipam section fails with an error of its own that carries no CNI code (999).
+  failing999: 'net-a,no-ipam',
   'no-iface': 'ipam-only,net-a',
   runtime: '[{"name":"caps-net","mac":"02:aa:bb:cc:dd:01","ips":["10.8.0.33/24"]}]',
   'at-empty': 'net-a@',
@@ -125,6 +127,7 @@ function objects() {
     nad(NS, 'caps-net', macvlanNet('caps-net', '10.8.0.0/24', { caps: true })),
     // An IPAM plugin used as the whole delegate: addresses, no interface (upstream's "plugin without interface").
     nad(NS, 'ipam-only', ipamAsPlugin('host-local', '10.5.0.0/24')),
+    nad(NS, 'no-ipam', { cniVersion: '1.0.0', type: 'host-local' }),
     nad(NS, 'vanish-net', ipamAsPlugin('tl-vanish', '10.6.0.0/24')),
     nad(NS, 'dev-net', macvlanNet('dev-net', '10.7.0.0/24'), {
       'k8s.v1.cni.cncf.io/resourceName': 'example.com/vf',
@@ -189,6 +192,17 @@ function networkStatus(mode: Mode, name: string): NetStatus[] {
           }
         ).annotations[STATUS];
   return JSON.parse(raw ?? '[]') as NetStatus[];
+}
+
+/** Lines the plugin processes (shim mode) or the agent logged so far. */
+function processLog(mode: Mode): string[] {
+  if (mode === 'agent') return agent.logs();
+  const f = join(dir, 'plugin.log');
+  return existsSync(f)
+    ? readFileSync(f, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+    : [];
 }
 
 /** Addresses host-local holds for a container. */
@@ -593,15 +607,22 @@ const cases: Case[] = [
       const ns = scene.netns('l');
       const logFile = join(dir, `meta-${mode}.log`);
       try {
+        const before = processLog(mode).length;
         const r = await cni(
           mode,
           'ADD',
           cid(),
           ns.path,
-          'failing',
+          'failing999',
           metaConf(mode, { logFile, logLevel: 'error', logToStderr: false }),
         );
-        assert.notEqual(r.code, 0);
+        assert.equal(r.json?.code, 999, r.stdout);
+        assert.deepEqual(links(ns.name), ['lo']);
+        // Nor does the process entry (skel) or the agent log it as an internal fault with a stack.
+        const faults = processLog(mode)
+          .slice(before)
+          .filter((l) => /unexpected failure|\\n\s+at /.test(l));
+        assert.deepEqual(faults, []);
         const lines = readFileSync(logFile, 'utf8')
           .trim()
           .split('\n')
@@ -610,7 +631,7 @@ const cases: Case[] = [
         assert.equal(errs.length, 1, JSON.stringify(lines));
         assert.deepEqual(
           [errs[0]!.msg, errs[0]!.network, errs[0]!.delegateIfname],
-          ['error adding network', `${NS}/bad`, 'net2'],
+          ['error adding network', `${NS}/no-ipam`, 'net2'],
         );
         assert.doesNotMatch(JSON.stringify(lines), /\\n\s+at /);
       } finally {
