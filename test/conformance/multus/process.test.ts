@@ -565,7 +565,7 @@ const cases: Case[] = [
   {
     what: 'resourceName: device-plugin device info published as device-info, file removed on DEL',
     from: `pkg/multus/multus.go CmdAdd (CopyDeviceInfoForCNIFromDP, getDelegateDeviceInfo) + pkg/checkpoint`,
-    modes: ['shim', 'kube'],
+    modes: ['shim', 'kube', 'agent'],
     run: (mode) =>
       attached(mode, 'device', async ({ id }) => {
         const st = networkStatus(mode, 'device');
