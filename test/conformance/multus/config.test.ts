@@ -728,6 +728,24 @@ describe('Multus conformance: runtime config and devices', () => {
     },
   );
   test(
+    cite(
+      "the runtime's runtimeConfig.deviceID reaches the cluster network, with a CNIDeviceInfoFile",
+      `${TYPES} "test mergeCNIRuntimeConfig with masterPlugin" + delegateRuntimeConfig`,
+    ),
+    async () => {
+      const ds = await build(conf(), 'ns1', 'r7', {});
+      const args = capabilityArgs(
+        ds[0]!,
+        { deviceID: '0000:aa:00.1' },
+        { dir: '/devinfo', containerId: 'c2' },
+      );
+      assert.deepEqual(args, {
+        deviceID: '0000:aa:00.1',
+        CNIDeviceInfoFile: '/devinfo/cni/kube-system-cluster-net-c2_eth0',
+      });
+    },
+  );
+  test(
     cite('no deviceID, no CNIDeviceInfoFile', `${TYPES} "creates a valid CNI runtime config"`),
     async () => {
       const ds = await build(conf(), 'ns1', 'r6', nets('net1'));
