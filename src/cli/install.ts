@@ -26,6 +26,8 @@ options:
   --service-account-dir DIR     token and ca.crt (default ${SERVICE_ACCOUNT_DIR} when
                                 KUBERNETES_SERVICE_HOST/PORT are set)
   --no-kubeconfig               do not write the plugins' kubeconfig
+  --no-node                     do not copy this node binary to <payload>/lib/node (the shims'
+                                no-agent fallback then needs node on the host)
   --readiness-indicator-file F  written into the conflist: pods wait for F before their ADD
   --log-level L                 written into the conflist
   --wait-seconds N              wait up to N s for a default network to appear (default 120)
@@ -64,6 +66,7 @@ export async function installCommand(argv: string[]): Promise<number> {
       'host-conf-dir': { type: 'string' },
       'service-account-dir': { type: 'string' },
       'no-kubeconfig': { type: 'boolean', default: false },
+      'no-node': { type: 'boolean', default: false },
       'readiness-indicator-file': { type: 'string' },
       'log-level': { type: 'string' },
       'wait-seconds': { type: 'string' },
@@ -95,6 +98,7 @@ export async function installCommand(argv: string[]): Promise<number> {
       ? { readinessIndicatorFile: values['readiness-indicator-file'] }
       : {}),
     ...(values['log-level'] !== undefined ? { logLevel: values['log-level'] } : {}),
+    ...(values['no-node'] ? {} : { nodeBinary: process.execPath }),
   };
   if (!values['no-kubeconfig'] && values['service-account-dir'] !== undefined && api === undefined)
     throw new Error(

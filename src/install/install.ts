@@ -25,6 +25,8 @@ export interface InstallOptions {
   api?: ApiEndpoint;
   readinessIndicatorFile?: string;
   logLevel?: string;
+  /** Copied to <payload>/lib/node, where the shims find it for their no-agent fallback. */
+  nodeBinary?: string;
 }
 
 export interface InstallResult {
@@ -38,12 +40,20 @@ function put(rec: Recorder, out: InstallResult, path: string, data: Buffer | str
   if (rec.put(path, data, mode)) out.written.push(path);
 }
 
-/** One pass; idempotent: a second run with the same inputs writes nothing. */
-export function installOnce(opts: InstallOptions, rec = new Recorder(opts.stateDir)): InstallResult {
+/**
+ * One pass; idempotent: a second run with the same inputs writes nothing. `withPayload: false` only
+ * refreshes the kubeconfig and the conflist (the watcher's later passes: the payload is the image's).
+ */
+export function installOnce(opts: InstallOptions, withPayload = true): InstallResult {
+  const rec = new Recorder(opts.stateDir);
   const out: InstallResult = { written: [], defaultNetwork: undefined };
   const payloadDir = opts.payloadDir ?? dirname(opts.binDir);
-  for (const f of payload(opts.sourceDir, opts.binDir, payloadDir))
-    put(rec, out, f.dest, readFileSync(f.source), f.mode);
+  if (withPayload) {
+    for (const f of payload(opts.sourceDir, opts.binDir, payloadDir))
+      put(rec, out, f.dest, readFileSync(f.source), f.mode);
+    if (opts.nodeBinary !== undefined)
+      put(rec, out, join(payloadDir, 'lib', 'node'), readFileSync(opts.nodeBinary), 0o755);
+  }
   const hostConfDir = opts.hostConfDir ?? opts.confDir;
   let kubeconfig: string | undefined;
   if (opts.serviceAccountDir !== undefined && opts.api !== undefined) {

@@ -33,9 +33,11 @@ export function watchInstall(
     }
   }
   const done = (async () => {
+    let first = true;
     while (!stopped) {
       try {
-        onPass(installOnce(opts));
+        onPass(installOnce(opts, first));
+        first = false;
       } catch (err) {
         onError(err as Error);
       }

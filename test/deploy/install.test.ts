@@ -3,7 +3,7 @@
 // atomic replacement while the old binary runs, --watch regenerating and surviving SIGTERM without
 // removing anything, and uninstall leaving the dirs exactly as they were.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
@@ -72,6 +72,7 @@ before(() => {
     serviceAccountDir: join(host, 'sa'),
     api: { host: '10.96.0.1', port: '443' },
     readinessIndicatorFile: '/run/calico/ready',
+    nodeBinary: process.execPath,
   };
 });
 
@@ -93,6 +94,7 @@ describe('trunkline install / uninstall', () => {
     assert.ok(!existsSync(join(opts.binDir, 'trunkline-cli')), 'the CLI is not a CNI plugin');
     assert.ok(existsSync(join(host, 'opt/cni/agent/agent.js')));
     assert.ok(existsSync(join(host, 'opt/cni/lib/better_sqlite3.node')));
+    assert.equal(statSync(join(host, 'opt/cni/lib/node')).size, statSync(process.execPath).size);
 
     const conf = JSON.parse(readFileSync(join(opts.confDir, '00-trunkline.conflist'), 'utf8'));
     assert.deepEqual(conf, {
@@ -124,6 +126,27 @@ describe('trunkline install / uninstall', () => {
       readFileSync(join(host, 'sa/ca.crt'), 'utf8'),
     );
     assert.equal(kc.users[0].user.token, 'token-one');
+  });
+
+  it('with no agent, an installed shim answers through the plugin bundle and the node beside it', () => {
+    // Hosts rarely have node: the fallback must use <payload>/lib/node. Wrap it to see it used.
+    const node = join(host, 'opt/cni/lib/node');
+    const marker = join(root, 'bundled-node-used');
+    writeFileSync(node, `#!/bin/sh\necho yes > ${marker}\nexec ${process.execPath} "$@"\n`);
+    const r = spawnSync(join(opts.binDir, 'trunkline-ipam'), [], {
+      env: {
+        CNI_COMMAND: 'VERSION',
+        TRUNKLINE_AGENT_SOCK: join(root, 'no-agent.sock'),
+        PATH: '/usr/bin:/bin',
+      },
+      input: '{"cniVersion":"1.0.0"}',
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(JSON.parse(r.stdout).supportedVersions.includes('1.0.0'));
+    assert.ok(existsSync(marker), 'the shim ran <payload>/lib/node');
+    installOnce(opts);
+    assert.equal(statSync(node).size, statSync(process.execPath).size, 'install puts the real one back');
   });
 
   it('is idempotent: a second run writes nothing', () => {
