@@ -30,6 +30,7 @@ options:
                                 no-agent fallback then needs node on the host)
   --readiness-indicator-file F  written into the conflist: pods wait for F before their ADD
   --log-level L                 written into the conflist
+  --cni-dir DIR                 written into the conflist: the meta plugin's delegate cache
   --wait-seconds N              wait up to N s for a default network to appear (default 120)
   --watch                       keep the conflist and kubeconfig current until SIGTERM (never
                                 removes them on exit)
@@ -69,6 +70,7 @@ export async function installCommand(argv: string[]): Promise<number> {
       'no-node': { type: 'boolean', default: false },
       'readiness-indicator-file': { type: 'string' },
       'log-level': { type: 'string' },
+      'cni-dir': { type: 'string' },
       'wait-seconds': { type: 'string' },
       watch: { type: 'boolean', default: false },
       'interval-ms': { type: 'string' },
@@ -99,6 +101,7 @@ export async function installCommand(argv: string[]): Promise<number> {
       : {}),
     ...(values['log-level'] !== undefined ? { logLevel: values['log-level'] } : {}),
     ...(values['no-node'] ? {} : { nodeBinary: process.execPath }),
+    ...(values['cni-dir'] !== undefined ? { cniDir: values['cni-dir'] } : {}),
   };
   if (!values['no-kubeconfig'] && values['service-account-dir'] !== undefined && api === undefined)
     throw new Error(

@@ -27,6 +27,7 @@ export interface ConflistOptions {
   kubeconfig?: string;
   readinessIndicatorFile?: string;
   logLevel?: string;
+  cniDir?: string;
 }
 
 type Rec = Record<string, unknown>;
@@ -67,6 +68,7 @@ export function renderConflist(confDir: string, defaultFile: string, opts: Confl
       ? { readinessindicatorfile: opts.readinessIndicatorFile }
       : {}),
     ...(opts.logLevel !== undefined ? { logLevel: opts.logLevel } : {}),
+    ...(opts.cniDir !== undefined ? { cniDir: opts.cniDir } : {}),
   };
   return `${JSON.stringify({ cniVersion, name: NETWORK_NAME, plugins: [plugin] }, null, 2)}\n`;
 }

@@ -25,6 +25,8 @@ export interface InstallOptions {
   api?: ApiEndpoint;
   readinessIndicatorFile?: string;
   logLevel?: string;
+  /** The meta plugin's delegate cache (Multus's cniDir), when not its default /var/lib/cni/multus. */
+  cniDir?: string;
   /** Copied to <payload>/lib/node, where the shims find it for their no-agent fallback. */
   nodeBinary?: string;
 }
@@ -77,6 +79,7 @@ export function installOnce(opts: InstallOptions, withPayload = true): InstallRe
         ? { readinessIndicatorFile: opts.readinessIndicatorFile }
         : {}),
       ...(opts.logLevel !== undefined ? { logLevel: opts.logLevel } : {}),
+      ...(opts.cniDir !== undefined ? { cniDir: opts.cniDir } : {}),
     });
     put(rec, out, join(opts.confDir, CONFLIST_NAME), text, 0o644);
   }
