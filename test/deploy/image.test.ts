@@ -1,7 +1,7 @@
 // The Containerfile builds with podman (target `prebuilt`, --network=none) on a base made here, and
 // `trunkline install`, run in that image with the DaemonSet's own arguments and mounts, fills a
 // temporary host dir; `trunkline uninstall` in the image takes exactly that back off. podman runs
-// with private storage (vfs) and config, so nothing lands in the machine's image store.
+// with private storage (its own root and run dirs, overlay driver) and config, so nothing lands in the machine's image store.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,8 @@ import { snapshot } from './tree.js';
 let dir: string;
 const BASE = `localhost/trunkline-test-base:${baseKey()}`;
 const IMAGE = 'localhost/trunkline:test';
+// overlay on the test's own directory: vfs copies the whole base for every layer (minutes).
+const STORAGE_DRIVER = 'overlay';
 
 function podman(args: string[], timeout = 600_000): string {
   const r = spawnSync(
@@ -26,7 +28,7 @@ function podman(args: string[], timeout = 600_000): string {
       '--runroot',
       join(dir, 'run'),
       '--storage-driver',
-      'vfs',
+      STORAGE_DRIVER,
       '--cgroup-manager',
       'cgroupfs',
       '--events-backend',
@@ -69,7 +71,7 @@ after(() => {
       '--runroot',
       join(dir, 'run'),
       '--storage-driver',
-      'vfs',
+      STORAGE_DRIVER,
       'rmi',
       '-a',
       '-f',
