@@ -23,6 +23,14 @@ const COMMANDS: Record<string, { help: string; load: () => Promise<Command> }> =
     help: 'the cluster controller: leader election, pool status repair, IP GC (--kubeconfig, --identity, --listen)',
     load: async () => (await import('./controller.js')).controllerCommand,
   },
+  install: {
+    help: 'put the CNI plugins, agent and 00-trunkline.conflist onto this host (--watch keeps them current)',
+    load: async () => (await import('./install.js')).installCommand,
+  },
+  uninstall: {
+    help: 'remove exactly what install wrote',
+    load: async () => (await import('./install.js')).uninstallCommand,
+  },
   demo: {
     help: 'a short scenario: namespaces, ADD a macvlan NIC, show it, DEL it',
     load: async () => (await import('./demo.js')).demoCommand,

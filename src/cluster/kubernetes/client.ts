@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { CniError, Code, invalidConfig, tryAgainLater } from '../../cni/errors.js';
+import { inClusterConfig, TokenFileAuth, tokenUser } from './incluster.js';
 
 type K8s = typeof import('@kubernetes/client-node');
 export type CoreV1Api = InstanceType<K8s['CoreV1Api']>;
@@ -44,13 +45,19 @@ async function loadLibrary(): Promise<K8s> {
 export async function loadClients(kubeconfig: string | undefined): Promise<Clients> {
   const k8s = await loadLibrary();
   const kc = new k8s.KubeConfig();
-  try {
-    if (kubeconfig !== undefined) kc.loadFromFile(kubeconfig);
-    else kc.loadFromCluster();
-  } catch (err) {
-    throw invalidConfig(
-      `cannot load ${kubeconfig !== undefined ? `kubeconfig ${kubeconfig}` : 'in-cluster service account config'}: ${(err as Error).message}`,
+  if (kubeconfig === undefined) {
+    const ic = inClusterConfig();
+    kc.addAuthenticator(new TokenFileAuth());
+    kc.loadFromClusterAndUser(
+      { name: 'in-cluster', server: ic.server, caFile: ic.caFile, skipTLSVerify: false },
+      tokenUser(ic.tokenFile),
     );
+  } else {
+    try {
+      kc.loadFromFile(kubeconfig);
+    } catch (err) {
+      throw invalidConfig(`cannot load kubeconfig ${kubeconfig}: ${(err as Error).message}`);
+    }
   }
   const server = kc.getCurrentCluster()?.server;
   if (server === undefined)
@@ -64,9 +71,10 @@ export async function loadClients(kubeconfig: string | undefined): Promise<Clien
   };
 }
 
-/** HTTP status of a client-node failure, or undefined for transport errors. */
+/** HTTP status of a client-node failure (ApiException.code, Watch's statusCode), undefined for transport errors. */
 export function httpStatus(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
+  const e = err as { code?: unknown; statusCode?: unknown } | null;
+  const code = e?.code ?? e?.statusCode;
   return typeof code === 'number' ? code : undefined;
 }
 
