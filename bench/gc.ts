@@ -66,9 +66,7 @@ async function scenario(leakEvery: number): Promise<{ ms: number; released: numb
     const store = new KubernetesStore(new KubernetesSource({ kubeconfig: api.kubeconfigPath }));
     const t0 = performance.now();
     const view = await kubeClusterView(clients);
-    const t1 = performance.now();
     const r = await collect(store, view, DEFAULT_POLICY, Date.now());
-    if (process.env["BENCH_DEBUG"]) process.stderr.write(`view ${fmt(t1 - t0)} ms\n`);
     return { ms: performance.now() - t0, released: r.released.length, scanned: r.scanned };
   } finally {
     await api.stop();

@@ -35,7 +35,8 @@ export async function collect(
     holders.set(k, [...(holders.get(k) ?? []), a]);
   }
   const released: GcResult['released'] = [];
-  const one = async (group: Allocation[]) => {
+  const doomed: { group: Allocation[]; reason: Reason }[] = [];
+  const judge = async (group: Allocation[]) => {
     // The youngest record speaks for the holder: one young family means the ADD may be running.
     const a = group.reduce((x, y) => (y.createdAt > x.createdAt ? y : x));
     const ns = a.podNamespace;
@@ -44,18 +45,38 @@ export async function collect(
     if (!decide(a, cached, view, policy, now).release) return;
     const live = ns !== undefined && name !== undefined ? await view.livePod(ns, name) : undefined;
     const v = decide(a, live, view, policy, now);
-    if (!v.release) return;
-    hooks.beforeWrite?.(`releasing ${group.map((g) => g.ip).join(', ')} of ${a.containerId}/${a.ifname}`);
-    const gone = store.releaseExact
-      ? await store.releaseExact(group)
-      : await store.release({ containerId: a.containerId, ifname: a.ifname });
-    for (const g of gone) released.push({ ...g, reason: v.reason });
+    if (v.release) doomed.push({ group, reason: v.reason });
   };
-  // A few holders at a time: each is a live read and a write; the store orders writes per pool.
+  // A few live reads at a time.
   const queue = [...holders.values()];
   const worker = async () => {
-    for (let g = queue.shift(); g !== undefined; g = queue.shift()) await one(g);
+    for (let g = queue.shift(); g !== undefined; g = queue.shift()) await judge(g);
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const reasonOf = new Map<string, Reason>();
+  for (const d of doomed) reasonOf.set(`${d.group[0]!.containerId}\u0000${d.group[0]!.ifname}`, d.reason);
+  const record = (gone: Allocation[]) => {
+    for (const g of gone) released.push({ ...g, reason: reasonOf.get(`${g.containerId}\u0000${g.ifname}`)! });
+  };
+  const exact = store.releaseExact?.bind(store);
+  if (exact !== undefined) {
+    // One write per pool for all its victims, a few pools per fenced batch.
+    const byPool = new Map<string, Allocation[]>();
+    for (const d of doomed) for (const a of d.group) byPool.set(a.pool, [...(byPool.get(a.pool) ?? []), a]);
+    const pools = [...byPool.keys()];
+    for (let i = 0; i < pools.length; i += CONCURRENCY) {
+      const batch = pools.slice(i, i + CONCURRENCY);
+      hooks.beforeWrite?.(
+        `releasing ${batch.reduce((n, p) => n + byPool.get(p)!.length, 0)} addresses in ${batch.join(', ')}`,
+      );
+      record(await exact(batch.flatMap((p) => byPool.get(p)!)));
+    }
+  } else {
+    for (const { group } of doomed) {
+      const a = group[0]!;
+      hooks.beforeWrite?.(`releasing ${group.map((g) => g.ip).join(', ')} of ${a.containerId}/${a.ifname}`);
+      record(await store.release({ containerId: a.containerId, ifname: a.ifname }));
+    }
+  }
   return { scanned: all.length, released };
 }
