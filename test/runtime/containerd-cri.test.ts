@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -19,9 +20,9 @@ import { type KubeApiServer, startKubeApiServer } from '../kube-apiserver/server
 import {
   clusterObjects,
   installCni,
+  nodeScene,
   OVERLAY,
   OVERLAY_CIDR,
-  nodeScene,
   pod,
   relayKubeconfig,
   STANDALONE,
@@ -49,7 +50,10 @@ function inSandbox<T>(pid: number, args: string[]): T {
 }
 
 const v4 = (a: AddrInfo[], ifname: string) =>
-  a.find((x) => x.ifname === ifname)?.addr_info.filter((i) => i.family === 'inet').map((i) => i.local) ?? [];
+  a
+    .find((x) => x.ifname === ifname)
+    ?.addr_info.filter((i) => i.family === 'inet')
+    .map((i) => i.local) ?? [];
 
 /** Every address the API server's pools record as allocated, "pool ip pod". */
 function poolHolders(): string[] {
@@ -57,6 +61,8 @@ function poolHolders(): string[] {
   for (const p of api.list('spiderpool.spidernet.io/v2beta1', 'SpiderIPPool')) {
     const st = (p as { status?: { allocatedIPs?: string } }).status?.allocatedIPs;
     for (const [ipAddr, h] of Object.entries(JSON.parse(st || '{}') as Record<string, { pod: string }>)) {
+      // Our allocator's cursor shares the map (a key that is not an address).
+      if (isIP(ipAddr) === 0) continue;
       out.push(`${p.metadata?.name} ${ipAddr} ${h.pod}`);
     }
   }
@@ -69,7 +75,9 @@ const nodeLinks = () =>
     .filter((n) => n !== 'cni0')
     .sort();
 
-function networkStatus(name: string): { name: string; interface: string; ips: string[]; default?: boolean }[] {
+function networkStatus(
+  name: string,
+): { name: string; interface: string; ips: string[]; default?: boolean }[] {
   const p = api.get('v1', 'Pod', 'default', name);
   return JSON.parse(p?.metadata?.annotations?.[STATUS] ?? '[]');
 }
@@ -88,7 +96,10 @@ async function runSandbox(name: string, uid: string, attempt = 0) {
     namespace: 'default',
     uid,
     attempt,
-    annotations: (api.get('v1', 'Pod', 'default', name)?.metadata?.annotations ?? {}) as Record<string, string>,
+    annotations: (api.get('v1', 'Pod', 'default', name)?.metadata?.annotations ?? {}) as Record<
+      string,
+      string
+    >,
     cgroupParent: ctd.cgroupParent,
   });
   return { id, st: await ctd.cri.status(id) };
@@ -169,8 +180,21 @@ function suite(withAgent: boolean) {
       // test's directory there, and the sandboxes' netns paths resolve.
       agent = spawn(
         'nsenter',
-        ['-t', String(ctd.pid()), '-m', '-n', '--', process.execPath, join(ROOT, 'dist', 'agent', 'agent.js'), '--metrics-port', '0'],
-        { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TRUNKLINE_LOG_LEVEL: 'info', NODE_NAME: 'node1' } },
+        [
+          '-t',
+          String(ctd.pid()),
+          '-m',
+          '-n',
+          '--',
+          process.execPath,
+          join(ROOT, 'dist', 'agent', 'agent.js'),
+          '--metrics-port',
+          '0',
+        ],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+          env: { ...process.env, TRUNKLINE_LOG_LEVEL: 'info', NODE_NAME: 'node1' },
+        },
       );
       agent.stderr!.on('data', (c: Buffer) => {
         agentLog += c.toString();
@@ -193,13 +217,19 @@ function suite(withAgent: boolean) {
       try {
         assert.equal(st.state, 'SANDBOX_READY');
         const addrs = inSandbox<AddrInfo[]>(st.pid, ['-d', 'addr', 'show']);
-        assert.deepEqual(addrs.map((a) => a.ifname).sort(), ['eth0', 'lo', 'net1']);
+        // veth0: the coordinator's (underlay mode) link to the node.
+        assert.deepEqual(addrs.map((a) => a.ifname).sort(), ['eth0', 'lo', 'net1', 'veth0']);
         const eth0 = v4(addrs, 'eth0');
         const net1 = v4(addrs, 'net1');
         assert.match(eth0[0] ?? '', /^10\.100\.0\.1[0-4]\d$/);
         assert.match(net1[0] ?? '', /^10\.200\.0\.1[0-4]\d$/);
         assert.equal(st.ip, eth0[0], 'PodSandboxStatus reports the pod IP containerd got from us');
-        const def = inSandbox<{ gateway?: string; dev: string }[]>(st.pid, ['-4', 'route', 'show', 'default']);
+        const def = inSandbox<{ gateway?: string; dev: string }[]>(st.pid, [
+          '-4',
+          'route',
+          'show',
+          'default',
+        ]);
         assert.deepEqual(
           def.map((r) => [r.gateway, r.dev]),
           [['10.100.0.1', 'eth0']],
@@ -269,7 +299,11 @@ function suite(withAgent: boolean) {
         assert.equal(held.length, 2, held.join('\n'));
         assert.equal(second.st.ip, held[0]!.split(' ')[1]);
         await ctd.cri.remove(first.id);
-        assert.deepEqual(poolHolders(), held, "removing the old sandbox leaves the new one's addresses alone");
+        assert.deepEqual(
+          poolHolders(),
+          held,
+          "removing the old sandbox leaves the new one's addresses alone",
+        );
       } finally {
         if (second) await removeSandbox(second.id);
         await removeSandbox(first.id).catch(() => {});

@@ -30,7 +30,8 @@ export function nodeScene(scene: Scene): { node: { name: string; path: string };
 export function installCni(binDir: string): void {
   mkdirSync(binDir, { recursive: true });
   for (const t of TYPES) copyFileSync(join(DIST_CNI, t), join(binDir, t));
-  for (const t of ['loopback', 'bridge', 'host-local', 'macvlan']) copyFileSync(join(REF_CNI, t), join(binDir, t));
+  for (const t of ['loopback', 'bridge', 'host-local', 'macvlan'])
+    copyFileSync(join(REF_CNI, t), join(binDir, t));
 }
 
 /** The test API server's kubeconfig, pointed at the relay port inside the node namespace. */
@@ -63,7 +64,12 @@ const pool = (vlan: number) => ({
   apiVersion: 'spiderpool.spidernet.io/v2beta1',
   kind: 'SpiderIPPool',
   metadata: { name: `vlan${vlan}-v4` },
-  spec: { ipVersion: 4, subnet: `10.${vlan}.0.0/24`, ips: [`10.${vlan}.0.100-10.${vlan}.0.149`], gateway: `10.${vlan}.0.1` },
+  spec: {
+    ipVersion: 4,
+    subnet: `10.${vlan}.0.0/24`,
+    ips: [`10.${vlan}.0.100-10.${vlan}.0.149`],
+    gateway: `10.${vlan}.0.1`,
+  },
 });
 
 export const pod = (name: string, uid: string, annotations: Record<string, string>) => ({

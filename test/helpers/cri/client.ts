@@ -48,7 +48,9 @@ export class CriClient {
   private call<T>(method: string, req: unknown): Promise<T> {
     return new Promise((resolve, reject) => {
       this.client[method]!.call(this.client, req, { deadline: Date.now() + 120_000 }, (err, res) =>
-        err ? reject(new Error(`CRI ${method}: ${err.code} ${err.details}`, { cause: err })) : resolve(res as T),
+        err
+          ? reject(new Error(`CRI ${method}: ${err.code} ${err.details}`, { cause: err }))
+          : resolve(res as T),
       );
     });
   }
@@ -80,7 +82,11 @@ export class CriClient {
 
   async status(id: string): Promise<SandboxStatus> {
     const r = await this.call<{
-      status: { id: string; state: SandboxStatus['state']; network: { ip: string; additional_ips: { ip: string }[] } | null };
+      status: {
+        id: string;
+        state: SandboxStatus['state'];
+        network: { ip: string; additional_ips: { ip: string }[] } | null;
+      };
       info: Record<string, string>;
     }>('PodSandboxStatus', { pod_sandbox_id: id, verbose: true });
     const info = JSON.parse(r.info['info'] ?? '{}') as {

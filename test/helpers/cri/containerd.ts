@@ -7,7 +7,15 @@
 // visible only inside that mount namespace: enter with `inside()`.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CriClient } from './client.js';
@@ -137,7 +145,18 @@ export async function startContainerd(opts: ContainerdOptions): Promise<PrivateC
     mkdirSync('/var/lib/cni', { recursive: true });
     child = spawn(
       'nsenter',
-      [`--net=${opts.netns}`, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', dir],
+      [
+        `--net=${opts.netns}`,
+        'unshare',
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        script,
+        'sh',
+        dir,
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...opts.env }, detached: true },
     );
     let log = '';

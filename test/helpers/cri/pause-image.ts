@@ -81,6 +81,17 @@ export function buildPauseImage(dir: string, name: string): string {
     }),
   );
   const out = join(dir, 'pause-oci.tar');
-  execFileSync('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', oci, '-cf', out, 'oci-layout', 'index.json', 'blobs']);
+  execFileSync('tar', [
+    '--numeric-owner',
+    '--owner=0',
+    '--group=0',
+    '-C',
+    oci,
+    '-cf',
+    out,
+    'oci-layout',
+    'index.json',
+    'blobs',
+  ]);
   return out;
 }
