@@ -290,7 +290,7 @@ function suite(withAgent: boolean) {
 
     test('sandbox restart for the same pod UID: one address held at a time, none after removal', async () => {
       const first = await runSandbox('standalone', 'uid-standalone');
-      let second: { id: string } | undefined;
+      let second: Awaited<ReturnType<typeof runSandbox>> | undefined;
       try {
         await ctd.cri.stop(first.id);
         assert.deepEqual(poolHolders(), [], 'StopPodSandbox released the addresses');

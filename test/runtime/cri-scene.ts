@@ -92,7 +92,7 @@ export const OVERLAY = {
   'ipam.spidernet.io/ippools': '[{"interface":"net1","ipv4":["vlan200-v4"],"cleangateway":true}]',
 };
 
-export function clusterObjects(ipamDir: string): object[] {
+export function clusterObjects(ipamDir: string): Record<string, unknown>[] {
   return [
     { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node1' } },
     nad('cluster-net', {

@@ -1,6 +1,5 @@
 // ADD: resolve every network of the pod, record them, attach them in order, roll back on failure,
 // publish network-status, and answer with the default network's result.
-import { podRefFromArgs } from '../../cni/args.js';
 import { CniError, invalidConfig } from '../../cni/errors.js';
 import { logger } from '../../cni/log.js';
 import type { Invocation } from '../../cni/plugin.js';
@@ -11,6 +10,7 @@ import { applyToResult, defaultRoutePlan, planIsEmpty } from '../../multus/route
 import { buildNetworkStatus, networkStatusAnnotation } from '../../multus/status.js';
 import { removeCache, saveCache } from './cache.js';
 import type { MetaDeps } from './deps.js';
+import { argsWithNamespace, podIdentity } from './identity.js';
 import { addDelegate, delDelegate, type Target } from './invoke.js';
 import { applyDefaultRoutePlan, assertIfnameFree } from './netns.js';
 import { waitForReadiness } from './readiness.js';
@@ -45,24 +45,38 @@ function wrap(err: unknown, pod: string, d: Delegate): CniError {
 
 export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Result> {
   const { env, conf } = inv;
-  const podRef = podRefFromArgs(env.args);
-  const podId = podRef !== undefined ? `${podRef.namespace}/${podRef.name}` : '-';
+  const id = podIdentity(env.args, conf.source.podNamespace);
+  let podRef = id.ref;
+  let podId = podRef !== undefined ? `${podRef.namespace}/${podRef.name}` : '-';
   const log = logger({ containerID: env.containerId, netns: env.netns, ifname: env.ifname, pod: podId });
   await waitForReadiness(conf.readinessindicatorfile, conf.readinessTimeoutSeconds);
   const source = deps.source(conf);
   const pod = podRef !== undefined ? await source.getPod(podRef.namespace, podRef.name) : undefined;
   if (podRef !== undefined && pod === undefined) {
-    throw invalidConfig(
-      `pod ${podId} not found (${conf.source.type} source): cannot tell which networks it asks for`,
-    );
+    if (!id.assumed) {
+      throw invalidConfig(
+        `pod ${podId} not found (${conf.source.type} source): cannot tell which networks it asks for`,
+      );
+    }
+    log.info('pod cannot be identified: no Pod of that name in source.podNamespace; default networks only', {
+      lookedUp: podId,
+      source: conf.source.type,
+    });
+    podRef = undefined;
+    podId = '-';
+  } else if (podRef === undefined) {
+    log.info('pod cannot be identified: CNI_ARGS carry no K8S_POD_NAME; default networks only', {
+      args: env.args.raw,
+    });
   }
+  const args = podRef !== undefined ? argsWithNamespace(env.args.raw, id) : env.args.raw;
   const delegates = await buildDelegates({ conf, source, pod, ifname: env.ifname });
   const cache: DelegateCache = {
     version: 1,
     containerId: env.containerId,
     netns: env.netns,
     ifname: env.ifname,
-    args: env.args.raw,
+    args,
     ...(podRef !== undefined ? { pod: podRef } : {}),
     delegates,
     results: delegates.map(() => null),
@@ -71,7 +85,7 @@ export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Re
   const t: Target = {
     containerId: env.containerId,
     netns: env.netns,
-    args: env.args.raw,
+    args,
     path: pathFor(conf, env.path),
     runtimeConfig: conf.runtimeConfig,
   };
