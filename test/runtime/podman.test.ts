@@ -37,18 +37,26 @@ exec sleep infinity
 
 /** Runs a shell line inside the private mount namespace and the node's network namespace. */
 function sh(line: string): { code: number; out: string } {
-  const r = spawnSync('nsenter', ['-t', String(holder!.pid), '-m', '-n', `--wd=${ROOT}`, '--', 'sh', '-c', line], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
+  const r = spawnSync(
+    'nsenter',
+    ['-t', String(holder!.pid), '-m', '-n', `--wd=${ROOT}`, '--', 'sh', '-c', line],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 180_000,
+    },
+  );
   return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
 }
 
 function write(path: string, body: string): void {
-  const r = spawnSync('nsenter', ['-t', String(holder!.pid), '-m', '--', 'sh', '-c', 'cat > "$1"', 'sh', path], {
-    input: body,
-  });
+  const r = spawnSync(
+    'nsenter',
+    ['-t', String(holder!.pid), '-m', '--', 'sh', '-c', 'cat > "$1"', 'sh', path],
+    {
+      input: body,
+    },
+  );
   assert.equal(r.status, 0, String(r.stderr));
 }
 
@@ -86,9 +94,13 @@ before(async () => {
   node = nodeScene(scene).node;
   dir = mkdtempSync(join(tmpdir(), 'tl-podman-'));
   mkdirSync(join(dir, 'storage'));
-  holder = spawn('nsenter', [`--net=${node.path}`, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', MOUNTS, 'sh', dir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  holder = spawn(
+    'nsenter',
+    [`--net=${node.path}`, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', MOUNTS, 'sh', dir],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   await new Promise<void>((resolve, reject) => {
     holder!.stdout!.on('data', (b: Buffer) => {
@@ -139,6 +151,14 @@ describe('podman: the README recipe through meta → macvlan → ipam → coordi
       if (cmd.startsWith('podman rm')) beforeRm = await holders();
       const r = sh(cmd);
       results.set(cmd, r);
+      if (r.code !== 0 && process.env['DEBUG_PODMAN']) {
+        for (const c of ['web-1', 'web-2'])
+          console.log(
+            sh(`podman exec ${c} sh -c 'ip -d addr; ip route; ip rule; ip route show table all; ip neigh'`)
+              .out,
+          );
+        console.log(sh('ip -d link; ip route; ip neigh').out);
+      }
       assert.equal(r.code, 0, `${cmd}\n${r.out}`);
     }
   });
@@ -175,7 +195,10 @@ describe('podman: the README recipe through meta → macvlan → ipam → coordi
       assert.match(taken.out, /10\.100\.0\.121 .*is already held in pool "vlan100-v4"/);
       const outside = sh(`podman run --rm --network vlan100 --ip 10.100.0.7 ${img} true`);
       assert.notEqual(outside.code, 0);
-      assert.match(outside.out, /requested address 10\.100\.0\.7 is in pool "vlan100-v4" but .*outside spec\.ips/);
+      assert.match(
+        outside.out,
+        /requested address 10\.100\.0\.7 is in pool "vlan100-v4" but .*outside spec\.ips/,
+      );
       assert.deepEqual(await holders(), ['10.100.0.121 eth0']);
     } finally {
       sh('podman rm -f -t 0 holder');
