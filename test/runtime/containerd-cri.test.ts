@@ -7,19 +7,19 @@
 // files containerd keeps under its state dir.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type PrivateContainerd, startContainerd } from '../helpers/cri/containerd.js';
 import { bridgePort, type PortBridge } from '../helpers/cri/port-bridge.js';
-import { ROOT } from '../helpers/paths.js';
+import { type PrivateRoot, privateRoot } from '../helpers/private-root.js';
+import { readmeRecipe } from '../helpers/readme.js';
 import { ipj, Scene } from '../helpers/scene.js';
 import { type KubeApiServer, startKubeApiServer } from '../kube-apiserver/server.js';
 import {
   clusterObjects,
-  installCni,
   nodeScene,
   OVERLAY,
   OVERLAY_CIDR,
@@ -35,6 +35,7 @@ let node: { name: string; path: string };
 let api: KubeApiServer;
 let relay: PortBridge;
 let ctd: PrivateContainerd;
+let root: PrivateRoot;
 
 interface AddrInfo {
   ifname: string;
@@ -44,7 +45,7 @@ interface AddrInfo {
 
 /** `ip -j` inside the sandbox's network namespace (through the pause process). */
 function inSandbox<T>(pid: number, args: string[]): T {
-  const r = ctd.inside(['nsenter', '-t', String(pid), '-n', 'ip', '-j', ...args]);
+  const r = root.sh(`nsenter -t ${pid} -n ip -j ${args.join(' ')}`);
   assert.equal(r.code, 0, r.out);
   return JSON.parse(r.out) as T;
 }
@@ -85,9 +86,10 @@ function networkStatus(
 function assertNothingLeft(): void {
   assert.deepEqual(poolHolders(), [], 'every address released');
   assert.deepEqual(nodeLinks(), ['lo', 'vlan100', 'vlan200'], 'no link left in the node namespace');
-  const results = join(ctd.dir, 'cni-cache', 'results');
+  const results = root.hostPath('var/lib/cni/results');
   assert.deepEqual(existsSync(results) ? readdirSync(results) : [], [], "libcni's cache is empty");
-  assert.deepEqual(readdirSync(join(dir, 'multus')), [], "the meta plugin's cache is empty");
+  const meta = root.hostPath('var/lib/cni/multus');
+  assert.deepEqual(existsSync(meta) ? readdirSync(meta) : [], [], "the meta plugin's cache is empty");
 }
 
 async function runSandbox(name: string, uid: string, attempt = 0) {
@@ -110,22 +112,7 @@ async function removeSandbox(id: string): Promise<void> {
   await ctd.cri.remove(id);
 }
 
-const metaConflist = (binDir: string, kubeconfig: string) => ({
-  cniVersion: '1.0.0',
-  name: 'trunkline',
-  plugins: [
-    {
-      type: 'trunkline',
-      kubeconfig,
-      clusterNetwork: 'cluster-net',
-      binDir,
-      cniDir: join(dir, 'multus'),
-      confDir: join(dir, 'multus-conf'),
-      source: { type: 'kubernetes' },
-      capabilities: { 'io.kubernetes.cri.pod-annotations': true },
-    },
-  ],
-});
+const KUBECONFIG = '/etc/cni/net.d/trunkline.d/trunkline.kubeconfig';
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tlcri-test-'));
@@ -137,57 +124,58 @@ before(async () => {
       pod('standalone', 'uid-standalone', STANDALONE),
       pod('overlay', 'uid-overlay', OVERLAY),
     ]);
-    mkdirSync(join(dir, 'multus'));
+    root = await privateRoot(node.path, dir);
     relay = await bridgePort(node.path, Number(new URL(api.url).port), dir);
-    const kubeconfig = relayKubeconfig(api.kubeconfigPath, api.url, relay.port, join(dir, 'kubeconfig'));
+    root.write(KUBECONFIG, relayKubeconfig(api.kubeconfigPath, api.url, relay.port));
+    const recipe = readmeRecipe('#### containerd (CRI)');
+    assert.deepEqual(
+      recipe.files.map((f) => f.path),
+      ['/etc/cni/net.d/00-trunkline.conflist'],
+    );
+    assert.ok(recipe.files[0]!.body.includes(KUBECONFIG));
+    for (const f of recipe.files) root.write(f.path, f.body);
+    for (const cmd of recipe.commands) {
+      const r = root.sh(cmd);
+      assert.equal(r.code, 0, `${cmd}\n${r.out}`);
+    }
     ctd = await startContainerd({
-      netns: node.path,
-      env: {
-        TRUNKLINE_PLUGIN_DIR: join(ROOT, 'dist', 'plugins'),
-        TRUNKLINE_LOG_FILE: join(dir, 'plugins.log'),
-        TRUNKLINE_LOG_LEVEL: 'info',
-        NODE_NAME: 'node1',
-      },
-      prepare: (bin, conf) => {
-        installCni(bin);
-        writeFileSync(join(conf, '00-trunkline.conflist'), JSON.stringify(metaConflist(bin, kubeconfig)));
-      },
+      root,
+      env: { TRUNKLINE_LOG_FILE: join(dir, 'plugins.log'), TRUNKLINE_LOG_LEVEL: 'info', NODE_NAME: 'node1' },
     });
   } catch (e) {
-    await ctd?.stop();
-    await relay?.close();
-    await api?.stop();
-    scene.cleanup();
+    await cleanup();
     throw e;
   }
 });
 
-after(async () => {
+async function cleanup(): Promise<void> {
   await ctd?.stop();
+  root?.close();
   await relay?.close();
   await api?.stop();
   scene.cleanup();
   rmSync(dir, { recursive: true, force: true });
-});
+}
 
+after(cleanup);
 function suite(withAgent: boolean) {
   let agent: ChildProcess | undefined;
   let agentLog = '';
   describe(withAgent ? 'through the node agent' : 'plugins as processes (no agent)', () => {
     before(async () => {
       if (!withAgent) return;
-      // Inside containerd's namespaces: the shims' default socket /run/trunkline/agent.sock is the
-      // test's directory there, and the sandboxes' netns paths resolve.
+      // As the README says: in containerd's namespaces, where the shims' default socket
+      // /run/trunkline/agent.sock is and the sandboxes' netns paths resolve.
       agent = spawn(
         'nsenter',
         [
           '-t',
-          String(ctd.pid()),
+          String(root.pid),
           '-m',
           '-n',
           '--',
           process.execPath,
-          join(ROOT, 'dist', 'agent', 'agent.js'),
+          '/opt/cni/agent/agent.js',
           '--metrics-port',
           '0',
         ],

@@ -2,13 +2,10 @@
 // masters + trunkline-ipam + coordinator), SpiderIPPools, the cluster network (reference bridge +
 // host-local, standing in for Calico) and the seed's pods, all in the test API server; the node is a
 // network namespace whose veths `vlan100`/`vlan200` are cabled to a switch namespace with the gateways.
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { DIST_CNI, REF_CNI } from '../helpers/paths.js';
+import { readFileSync } from 'node:fs';
 import { ip, type Scene } from '../helpers/scene.js';
 
 export const OVERLAY_CIDR = '10.233.64.0/18';
-const TYPES = ['trunkline', 'trunkline-macvlan', 'trunkline-ipam', 'trunkline-coordinator'];
 
 /** Node namespace (containerd's) with the two VLAN masters, cabled to a switch with the gateways. */
 export function nodeScene(scene: Scene): { node: { name: string; path: string }; sw: string } {
@@ -26,19 +23,9 @@ export function nodeScene(scene: Scene): { node: { name: string; path: string };
   return { node, sw };
 }
 
-/** A temporary CNI install: our shims and the reference plugins the tests need, side by side. */
-export function installCni(binDir: string): void {
-  mkdirSync(binDir, { recursive: true });
-  for (const t of TYPES) copyFileSync(join(DIST_CNI, t), join(binDir, t));
-  for (const t of ['loopback', 'bridge', 'host-local', 'macvlan'])
-    copyFileSync(join(REF_CNI, t), join(binDir, t));
-}
-
 /** The test API server's kubeconfig, pointed at the relay port inside the node namespace. */
-export function relayKubeconfig(path: string, url: string, port: number, out: string): string {
-  const u = new URL(url);
-  writeFileSync(out, readFileSync(path, 'utf8').replaceAll(u.host, `127.0.0.1:${port}`));
-  return out;
+export function relayKubeconfig(path: string, url: string, port: number): string {
+  return readFileSync(path, 'utf8').replaceAll(new URL(url).host, `127.0.0.1:${port}`);
 }
 
 const nad = (name: string, config: object) => ({

@@ -1,18 +1,17 @@
 // podman 4.3 (CNI backend, runc) as a user without Kubernetes runs it: the README's "podman" recipe,
 // files and commands exactly as written, through the full chain (meta plugin → NAD → trunkline-macvlan
-// → trunkline-ipam → trunkline-coordinator). The commands run in a private mount namespace where
-// /etc, /opt and /var/lib are overlays on temporary directories and /run is a tmpfs, so the default
-// paths the README names (/etc/cni/net.d, /opt/cni/bin, /etc/trunkline, /var/lib/trunkline) are the
-// test's own; podman gets its own storage there too. Network: a node namespace whose veths vlan100 and
-// vlan200 are cabled to a switch namespace holding the gateways.
+// → trunkline-ipam → trunkline-coordinator). The commands run in a private root (helpers/private-root.ts)
+// where the default paths the README names are the test's own; podman gets its own storage too.
+// Network: a node namespace whose veths vlan100 and vlan200 are cabled to a switch namespace holding
+// the gateways.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { ROOT } from '../helpers/paths.js';
+import { type PrivateRoot, privateRoot } from '../helpers/private-root.js';
 import { readmeRecipe } from '../helpers/readme.js';
 import { ipj, Scene } from '../helpers/scene.js';
 import { nodeScene } from './cri-scene.js';
@@ -20,49 +19,11 @@ import { nodeScene } from './cri-scene.js';
 const scene = new Scene('tlp');
 let node: { name: string; path: string };
 let dir: string;
-let holder: ChildProcess | undefined;
-
-const MOUNTS = `set -e
-mount -t tmpfs tmpfs /run
-for d in etc opt var/lib; do
-  mkdir -p "$1/up/$d" "$1/work/$d"
-  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$1/up/$d,workdir=$1/work/$d" "/$d"
-done
-rm -f /etc/cni/net.d/*
-mkdir -p /etc/containers /etc/trunkline
-printf '[storage]\\ndriver = "overlay"\\ngraphroot = "%s"\\nrunroot = "%s"\\n' "$1/storage" "/run/containers/storage" > /etc/containers/storage.conf
-echo ready
-exec sleep infinity
-`;
-
-/** Runs a shell line inside the private mount namespace and the node's network namespace. */
-function sh(line: string): { code: number; out: string } {
-  const r = spawnSync(
-    'nsenter',
-    ['-t', String(holder!.pid), '-m', '-n', `--wd=${ROOT}`, '--', 'sh', '-c', line],
-    {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 180_000,
-    },
-  );
-  return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
-}
-
-function write(path: string, body: string): void {
-  const r = spawnSync(
-    'nsenter',
-    ['-t', String(holder!.pid), '-m', '--', 'sh', '-c', 'cat > "$1"', 'sh', path],
-    {
-      input: body,
-    },
-  );
-  assert.equal(r.status, 0, String(r.stderr));
-}
+let root: PrivateRoot;
 
 /** Addresses held in the IPAM database at the README's default path, "ip container". */
 async function holders(): Promise<string[]> {
-  const path = join(dir, 'up', 'var', 'lib', 'trunkline', 'ipam.db');
+  const path = root.hostPath('var/lib/trunkline/ipam.db');
   if (!existsSync(path)) return [];
   const store = new SqliteStore({ path });
   await store.open();
@@ -78,48 +39,31 @@ const macvlans = () =>
     .map((l) => l.ifname)
     .sort();
 
-function killLeftovers(): void {
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p) || Number(p) === holder?.pid) continue;
-    try {
-      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir)) process.kill(Number(p), 'SIGKILL');
-    } catch {}
-  }
-}
-
 before(async () => {
   for (const tool of ['podman', 'runc', 'busybox']) {
     assert.equal(spawnSync('sh', ['-c', `command -v ${tool}`]).status, 0, `${tool} is not installed`);
   }
   node = nodeScene(scene).node;
   dir = mkdtempSync(join(tmpdir(), 'tl-podman-'));
-  mkdirSync(join(dir, 'storage'));
-  holder = spawn(
-    'nsenter',
-    [`--net=${node.path}`, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', MOUNTS, 'sh', dir],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    holder!.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('ready')) resolve();
-    });
-    holder!.stderr!.on('data', (b: Buffer) => {
-      out += b.toString();
-    });
-    holder!.once('exit', () => reject(new Error(`mount namespace setup failed: ${out}`)));
-  });
+  try {
+    root = await privateRoot(node.path, dir);
+    // The environment, not the recipe: podman's own storage, so the host's images and containers
+    // are neither seen nor touched.
+    root.write(
+      '/etc/containers/storage.conf',
+      `[storage]\ndriver = "overlay"\ngraphroot = "${dir}/storage"\nrunroot = "/run/containers/storage"\n`,
+    );
+  } catch (e) {
+    scene.cleanup();
+    throw e;
+  }
 });
 
-after(async () => {
-  if (holder?.exitCode === null) {
-    sh('podman rm -a -f -t 0');
-    holder.kill('SIGKILL');
+after(() => {
+  if (root !== undefined) {
+    root.sh('podman rm -a -f -t 0');
+    root.close();
   }
-  killLeftovers();
   scene.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -145,20 +89,12 @@ describe('podman: the README recipe through meta → macvlan → ipam → coordi
         '/etc/cni/net.d/vlan200.conflist',
       ],
     );
-    for (const f of recipe.files) write(f.path, f.body);
+    for (const f of recipe.files) root.write(f.path, f.body);
     for (const cmd of recipe.commands) {
       if (cmd.startsWith('podman network reload')) beforeReload = await holders();
       if (cmd.startsWith('podman rm')) beforeRm = await holders();
-      const r = sh(cmd);
+      const r = root.sh(cmd);
       results.set(cmd, r);
-      if (r.code !== 0 && process.env['DEBUG_PODMAN']) {
-        for (const c of ['web-1', 'web-2'])
-          console.log(
-            sh(`podman exec ${c} sh -c 'ip -d addr; ip route; ip rule; ip route show table all; ip neigh'`)
-              .out,
-          );
-        console.log(sh('ip -d link; ip route; ip neigh').out);
-      }
       assert.equal(r.code, 0, `${cmd}\n${r.out}`);
     }
   });
@@ -187,13 +123,13 @@ describe('podman: the README recipe through meta → macvlan → ipam → coordi
 
   it('--ip outside the pool fails with code 7, a held one with code 102, and nothing is left', async () => {
     const img = 'localhost/busybox';
-    const keep = sh(`podman run -d --name holder --network vlan100 --ip 10.100.0.121 ${img} sleep 600`);
+    const keep = root.sh(`podman run -d --name holder --network vlan100 --ip 10.100.0.121 ${img} sleep 600`);
     assert.equal(keep.code, 0, keep.out);
     try {
-      const taken = sh(`podman run --rm --network vlan100 --ip 10.100.0.121 ${img} true`);
+      const taken = root.sh(`podman run --rm --network vlan100 --ip 10.100.0.121 ${img} true`);
       assert.notEqual(taken.code, 0);
       assert.match(taken.out, /10\.100\.0\.121 .*is already held in pool "vlan100-v4"/);
-      const outside = sh(`podman run --rm --network vlan100 --ip 10.100.0.7 ${img} true`);
+      const outside = root.sh(`podman run --rm --network vlan100 --ip 10.100.0.7 ${img} true`);
       assert.notEqual(outside.code, 0);
       assert.match(
         outside.out,
@@ -201,7 +137,7 @@ describe('podman: the README recipe through meta → macvlan → ipam → coordi
       );
       assert.deepEqual(await holders(), ['10.100.0.121 eth0']);
     } finally {
-      sh('podman rm -f -t 0 holder');
+      root.sh('podman rm -f -t 0 holder');
     }
     assert.deepEqual(await holders(), []);
     assert.deepEqual(macvlans(), ['lo', 'vlan100', 'vlan200']);

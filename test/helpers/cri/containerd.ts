@@ -1,10 +1,11 @@
 // A private containerd 1.6 (Debian's) with its CRI plugin, for tests: own root, state, socket and
-// config; CNI bin_dir/conf_dir in a temporary directory; a locally built pause image (no registry).
-// It runs in the network namespace the test gives it (the plugins run there, so the macvlan master is
-// a veth of that namespace) and in a private mount namespace where /run and /var/lib/cni are the
-// test's own directories: containerd 1.6 writes shim sockets to /run/containerd/s and libcni's cache
-// to /var/lib/cni/results whatever its config says. Netns files live under its state dir and are
-// visible only inside that mount namespace: enter with `inside()`.
+// config; a locally built pause image (no registry). It runs inside a private root
+// (helpers/private-root.ts): the network namespace the test gives it (the plugins run there, so the
+// macvlan master is a veth of that namespace) and a mount namespace where /etc, /opt, /var/lib are
+// overlays and /run a tmpfs, so its CRI plugin uses its defaults bin_dir /opt/cni/bin and conf_dir
+// /etc/cni/net.d exactly as the README tells users, and containerd 1.6's hard-coded writes
+// (/run/containerd/s, libcni's /var/lib/cni/results) stay private. Netns files live under its state
+// dir and are visible only inside: enter with `root.sh`.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -18,6 +19,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PrivateRoot } from '../private-root.js';
 import { CriClient } from './client.js';
 import { buildPauseImage } from './pause-image.js';
 
@@ -26,15 +28,9 @@ export const PAUSE_IMAGE = 'localhost/trunkline-pause:1';
 export interface PrivateContainerd {
   dir: string;
   socket: string;
-  cniBin: string;
-  cniConf: string;
   /** The cgroup parent every sandbox of this run uses (removed on stop). */
   cgroupParent: string;
   cri: CriClient;
-  /** PID of containerd (its mount and network namespaces are the sandboxes' world). */
-  pid(): number;
-  /** Runs argv inside containerd's mount and network namespaces. */
-  inside(argv: string[]): { code: number; out: string };
   /** Stop + Remove every sandbox, then containerd, then anything left naming its socket. */
   stop(): Promise<void>;
 }
@@ -58,10 +54,6 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     disable_tcp_service = true
     stream_server_address = "127.0.0.1"
     stream_server_port = "0"
-    [plugins."io.containerd.grpc.v1.cri".cni]
-      bin_dir = "${dir}/cni/bin"
-      conf_dir = "${dir}/cni/conf"
-      max_conf_num = 1
     [plugins."io.containerd.grpc.v1.cri".containerd]
       snapshotter = "overlayfs"
       default_runtime_name = "runc"
@@ -95,12 +87,10 @@ function removeCgroups(parent: string): void {
 }
 
 export interface ContainerdOptions {
-  /** Network namespace path containerd (and so every CNI plugin) runs in. */
-  netns: string;
+  /** Where containerd (and so every CNI plugin) runs; its CNI install must be in place. */
+  root: PrivateRoot;
   /** Extra environment for containerd, inherited by the CNI plugins it runs. */
   env?: Record<string, string>;
-  /** Fills bin_dir and conf_dir before containerd starts (it loads the CNI config at start-up). */
-  prepare?: (cniBin: string, cniConf: string) => void;
 }
 
 export async function startContainerd(opts: ContainerdOptions): Promise<PrivateContainerd> {
@@ -112,11 +102,10 @@ export async function startContainerd(opts: ContainerdOptions): Promise<PrivateC
   const dir = mkdtempSync(join(tmpdir(), 'tlcri-'));
   const socket = join(dir, 'containerd.sock');
   const cgroupParent = `/tlcri-${randomBytes(3).toString('hex')}`;
-  for (const d of ['root', 'state', 'run', 'cni-cache', 'cni/bin', 'cni/conf', 'runc-root', 'opt', 'img']) {
+  for (const d of ['root', 'state', 'runc-root', 'opt', 'img']) {
     mkdirSync(join(dir, d), { recursive: true });
   }
   writeFileSync(join(dir, 'config.toml'), config(dir));
-  opts.prepare?.(join(dir, 'cni', 'bin'), join(dir, 'cni', 'conf'));
   let child: ChildProcess | undefined;
   const cri = new CriClient(socket);
   const stop = async () => {
@@ -140,23 +129,9 @@ export async function startContainerd(opts: ContainerdOptions): Promise<PrivateC
     }
   };
   try {
-    const script =
-      'mount --bind "$1/run" /run && mount --bind "$1/cni-cache" /var/lib/cni && exec containerd --config "$1/config.toml"';
-    mkdirSync('/var/lib/cni', { recursive: true });
     child = spawn(
       'nsenter',
-      [
-        `--net=${opts.netns}`,
-        'unshare',
-        '--mount',
-        '--propagation',
-        'private',
-        'sh',
-        '-c',
-        script,
-        'sh',
-        dir,
-      ],
+      ['-t', String(opts.root.pid), '-m', '-n', '--', 'containerd', '--config', join(dir, 'config.toml')],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...opts.env }, detached: true },
     );
     let log = '';
@@ -183,20 +158,11 @@ export async function startContainerd(opts: ContainerdOptions): Promise<PrivateC
     await stop();
     throw e;
   }
-  const pid = () => child!.pid!;
   return {
     dir,
     socket,
-    cniBin: join(dir, 'cni', 'bin'),
-    cniConf: join(dir, 'cni', 'conf'),
     cgroupParent,
     cri,
-    pid,
-    inside(argv) {
-      // The child is nsenter → unshare → sh → exec containerd: one PID throughout.
-      const r = spawnSync('nsenter', ['-t', String(pid()), '-m', '-n', '--', ...argv], { encoding: 'utf8' });
-      return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
-    },
     stop,
   };
 }
