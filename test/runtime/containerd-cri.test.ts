@@ -148,13 +148,23 @@ before(async () => {
   }
 });
 
+/** Every step runs even when an earlier one fails: nothing may be left on the machine. */
 async function cleanup(): Promise<void> {
-  await ctd?.stop();
-  root?.close();
-  await relay?.close();
-  await api?.stop();
-  scene.cleanup();
-  rmSync(dir, { recursive: true, force: true });
+  const steps: [string, () => unknown][] = [
+    ['containerd', () => ctd?.stop()],
+    ['private root', () => root?.close()],
+    ['relay', () => relay?.close()],
+    ['API server', () => api?.stop()],
+    ['namespaces', () => scene.cleanup()],
+    ['temporary directory', () => rmSync(dir, { recursive: true, force: true })],
+  ];
+  for (const [what, step] of steps) {
+    try {
+      await step();
+    } catch (e) {
+      console.error(`cleanup of ${what} failed: ${String(e)}`);
+    }
+  }
 }
 
 after(cleanup);

@@ -77,13 +77,24 @@ function killNamingSocket(socket: string): void {
   }
 }
 
-function removeCgroups(parent: string): void {
-  for (const c of readdirSync('/sys/fs/cgroup')) {
-    const base = join('/sys/fs/cgroup', c, parent);
-    if (!existsSync(base)) continue;
-    // Depth first: runc removes only the leaf it made.
-    spawnSync('find', [base, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';']);
+/** Kills whatever still runs under the cgroup parent (a pause process whose shim died), then rmdirs it. */
+async function removeCgroups(parent: string): Promise<void> {
+  const bases = readdirSync('/sys/fs/cgroup')
+    .map((c) => join('/sys/fs/cgroup', c, parent))
+    .filter((b) => existsSync(b));
+  for (const base of bases) {
+    const procs = spawnSync('sh', ['-c', 'cat $(find "$1" -name cgroup.procs) 2>/dev/null', 'sh', base], {
+      encoding: 'utf8',
+    });
+    for (const pid of procs.stdout.split('\n').filter((p) => /^\d+$/.test(p))) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {}
+    }
   }
+  await sleep(100);
+  // Depth first: runc removes only the leaf it made.
+  for (const base of bases) spawnSync('find', [base, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';']);
 }
 
 export interface ContainerdOptions {
@@ -124,7 +135,7 @@ export async function startContainerd(opts: ContainerdOptions): Promise<PrivateC
       // Shims outlive containerd (reparented to PID 1).
       killNamingSocket(socket);
       await sleep(200);
-      removeCgroups(cgroupParent);
+      await removeCgroups(cgroupParent);
       rmSync(dir, { recursive: true, force: true });
     }
   };

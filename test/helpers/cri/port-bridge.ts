@@ -3,7 +3,7 @@
 // listens on 127.0.0.1 and pipes each connection through a unix socket (file system, so it crosses
 // namespaces) to the test process, which connects to the real port. Byte-transparent, TLS included.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createConnection, createServer, type Server } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 
 const RELAY = `
@@ -21,7 +21,10 @@ export interface PortBridge {
 
 export async function bridgePort(netns: string, targetPort: number, dir: string): Promise<PortBridge> {
   const path = join(dir, `bridge-${targetPort}.sock`);
+  const open = new Set<Socket>();
   const server: Server = createServer((c) => {
+    open.add(c);
+    c.once('close', () => open.delete(c));
     const t = createConnection(targetPort, '127.0.0.1');
     c.pipe(t).pipe(c);
     c.on('error', () => t.destroy());
@@ -39,6 +42,7 @@ export async function bridgePort(netns: string, targetPort: number, dir: string)
     port,
     close: async () => {
       relay.kill('SIGKILL');
+      for (const c of open) c.destroy();
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
