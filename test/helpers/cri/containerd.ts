@@ -35,7 +35,7 @@ export interface PrivateContainerd {
   stop(): Promise<void>;
 }
 
-function config(dir: string): string {
+function config(dir: string, confDir: string | undefined): string {
   return `version = 2
 root = "${dir}/root"
 state = "${dir}/state"
@@ -54,7 +54,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     disable_tcp_service = true
     stream_server_address = "127.0.0.1"
     stream_server_port = "0"
-    [plugins."io.containerd.grpc.v1.cri".containerd]
+${confDir !== undefined ? `    [plugins."io.containerd.grpc.v1.cri".cni]\n      conf_dir = "${confDir}"\n` : ''}    [plugins."io.containerd.grpc.v1.cri".containerd]
       snapshotter = "overlayfs"
       default_runtime_name = "runc"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
@@ -102,6 +102,8 @@ export interface ContainerdOptions {
   root: PrivateRoot;
   /** Extra environment for containerd, inherited by the CNI plugins it runs. */
   env?: Record<string, string>;
+  /** CNI conf_dir other than the default /etc/cni/net.d (benchmarks run several containerds). */
+  confDir?: string;
 }
 
 export async function startContainerd(opts: ContainerdOptions): Promise<PrivateContainerd> {
@@ -116,7 +118,7 @@ export async function startContainerd(opts: ContainerdOptions): Promise<PrivateC
   for (const d of ['root', 'state', 'runc-root', 'opt', 'img']) {
     mkdirSync(join(dir, d), { recursive: true });
   }
-  writeFileSync(join(dir, 'config.toml'), config(dir));
+  writeFileSync(join(dir, 'config.toml'), config(dir, opts.confDir));
   let child: ChildProcess | undefined;
   const cri = new CriClient(socket);
   const stop = async () => {
