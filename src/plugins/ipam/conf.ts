@@ -28,6 +28,25 @@ function optString(v: unknown, field: string): string | undefined {
   return v;
 }
 
+function optBool(v: unknown, field: string): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean')
+    throw invalidConfig(`ipam.${field} must be true or false, found ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** match_master_subnet compares pools with the master's addresses, so it needs one master name. */
+function matchMaster(raw: NetConf, on: boolean): string | undefined {
+  if (!on) return undefined;
+  const m = raw['master'];
+  if (typeof m !== 'string' || m === '') {
+    throw invalidConfig(
+      `ipam.match_master_subnet needs the network's "master" interface name, found ${JSON.stringify(m)}`,
+    );
+  }
+  return m;
+}
+
 /**
  * Addresses the caller asks for: runtimeConfig.ips (the "ips" capability) and CNI_ARGS IP=a[,b]
  * (podman --ip, Multus's per-network "ips"), as the reference host-local honours both. The same
@@ -61,6 +80,11 @@ export function loadConf(raw: NetConf, env: CniEnv): IpamConf {
   const kubeconfig = optString(section['kubeconfig'], 'kubeconfig');
   const pod = podRefFromArgs(env.args);
   const stateDir = optString(section['stateDir'], 'stateDir');
+  const clusterNetwork =
+    optString(section['multusClusterNetwork'], 'multusClusterNetwork') ||
+    process.env['MULTUS_CLUSTER_NETWORK'] ||
+    undefined;
+  const master = matchMaster(raw, optBool(section['match_master_subnet'], 'match_master_subnet'));
   return {
     ...raw,
     resolved: {
@@ -72,6 +96,9 @@ export function loadConf(raw: NetConf, env: CniEnv): IpamConf {
       nodeName: optString(section['nodeName'], 'nodeName') ?? (process.env['NODE_NAME'] || hostname()),
       multusNamespace: optString(section['multusNamespace'], 'multusNamespace') ?? 'kube-system',
       ...(multusName !== undefined ? { multusName } : {}),
+      ...(clusterNetwork !== undefined ? { multusClusterNetwork: clusterNetwork } : {}),
+      cleanGateway: optBool(section['clean_gateway'], 'clean_gateway'),
+      ...(master !== undefined ? { matchMaster: master } : {}),
       ...(kubeconfig !== undefined ? { kubeconfig } : {}),
       ...(pod !== undefined ? { pod } : {}),
       requestedIps: requestedIps(raw, env),
