@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { ClusterSource, NetworkAttachmentDefinition } from '../cluster/types.js';
 import { CniError, Code, invalidConfig } from '../cni/errors.js';
 import type { MultusConf } from './config.js';
+import { RESOURCE_NAME_ANNOTATION } from './devices.js';
 import { isRecord } from './record.js';
 
 export const NETWORK_MODE_ANNOTATION = 'trunkline.io/network-mode';
@@ -25,6 +26,8 @@ export interface ResolvedNetwork {
   overlay: boolean;
   /** For messages: "NetworkAttachmentDefinition ns/name" or "file /path". */
   origin: string;
+  /** The NAD's k8s.v1.cni.cncf.io/resourceName (device-plugin resource), if any. */
+  resourceName?: string;
 }
 
 /** Multus's minimal validation: a conf needs `type`, otherwise a conflist whose first plugin has one. */
@@ -172,12 +175,14 @@ export async function resolveNad(
     resolved = found;
   }
   const marked = nad.metadata.annotations?.[NETWORK_MODE_ANNOTATION] === 'overlay';
+  const resourceName = nad.metadata.annotations?.[RESOURCE_NAME_ANNOTATION];
   return {
     name: `${namespace}/${name}`,
     config: resolved.config,
     isList: resolved.isList,
     overlay: marked || chainIsOverlay(resolved.config),
     origin,
+    ...(resourceName !== undefined && resourceName !== '' ? { resourceName } : {}),
   };
 }
 

@@ -8,6 +8,40 @@ const col = (name: string, jsonPath: string, priority = 0, type = 'string'): Pri
   priority,
 });
 
+type Status = {
+  phase?: string;
+  podIP?: string;
+  containerStatuses?: { ready?: boolean; restartCount?: number }[];
+};
+const statusOf = (o: Record<string, unknown>) => (o.status ?? {}) as Status;
+const orNone = (v: unknown) => (v === undefined || v === '' ? '<none>' : v);
+
+// kubectl's pod columns (NOMINATED NODE and READINESS GATES are never set here).
+const podColumns: PrinterColumn[] = [
+  {
+    ...col('Ready', ''),
+    value: (o) => {
+      const cs = statusOf(o).containerStatuses ?? [];
+      const total = ((o.spec as { containers?: unknown[] } | undefined)?.containers ?? []).length;
+      return `${cs.filter((c) => c.ready).length}/${total}`;
+    },
+  },
+  {
+    ...col('Status', ''),
+    value: (o) =>
+      (o.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp
+        ? 'Terminating'
+        : (statusOf(o).phase ?? 'Pending'),
+  },
+  {
+    ...col('Restarts', '', 0, 'integer'),
+    value: (o) => (statusOf(o).containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0),
+  },
+  col('Age', '.metadata.creationTimestamp', 0, 'date'),
+  { ...col('IP', '', 1), value: (o) => orNone(statusOf(o).podIP) },
+  { ...col('Node', '', 1), value: (o) => orNone((o.spec as { nodeName?: string } | undefined)?.nodeName) },
+];
+
 const core = (
   plural: string,
   kind: string,
@@ -37,11 +71,7 @@ registerBuiltin(
     statusKeepsMetadata: true,
     shortNames: ['po'],
     categories: ['all'],
-    columns: [
-      col('Status', '.status.phase'),
-      col('IP', '.status.podIP', 1),
-      col('Node', '.spec.nodeName', 1),
-    ],
+    columns: podColumns,
   }),
   core('namespaces', 'Namespace', false, {
     status: true,

@@ -42,8 +42,7 @@ function toJsonSchema(s: unknown): unknown {
       out[k] = toJsonSchema(v);
     }
   }
-  if (s['x-kubernetes-int-or-string'] === true && out.type === undefined)
-    out.anyOf = [{ type: 'integer' }, { type: 'string' }];
+  if (s['x-kubernetes-int-or-string'] === true && out.type === undefined) out.type = ['integer', 'string'];
   if (s.nullable === true && typeof out.type === 'string') out.type = [out.type, 'null'];
   if (s.nullable === true && Array.isArray(out.enum)) out.enum = [...out.enum, null];
   return out;
@@ -62,6 +61,17 @@ export function prune(value: unknown, s: Schema | undefined, root = false): unkn
       out[k] = v;
   }
   return out;
+}
+
+function dropped(before: unknown, after: unknown, at: string): string[] {
+  if (Array.isArray(before) && Array.isArray(after)) {
+    return before.flatMap((v, i) => dropped(v, after[i], `${at}[${i}]`));
+  }
+  if (!isObj(before) || !isObj(after)) return [];
+  return Object.keys(before).flatMap((k) => {
+    const path = at === '' ? k : `${at}.${k}`;
+    return k in after ? dropped(before[k], after[k], path) : [path];
+  });
 }
 
 export function applyDefaults(value: unknown, s: Schema | undefined): unknown {
@@ -114,10 +124,15 @@ function causeOf(e: ErrorObject, value: unknown): Cause | undefined {
         message: `Unsupported value: ${show(value)}: supported values: ${allowed}`,
       };
     }
-    case 'type':
-      return invalid(
-        `${field} in body must be of type ${String(p.type)}: ${JSON.stringify(typeName(value))}`,
-      );
+    case 'type': {
+      // kube-openapi shows the found type where other errors show the value.
+      const found = JSON.stringify(typeName(value));
+      return {
+        reason: 'FieldValueInvalid',
+        field,
+        message: `Invalid value: ${found}: ${field} in body must be of type ${String(p.type)}: ${found}`,
+      };
+    }
     case 'minimum':
     case 'exclusiveMinimum':
       return invalid(`${field} in body should be greater than or equal to ${String(p.limit)}`);
@@ -176,6 +191,11 @@ export class SchemaValidator {
     const props = { ...((s.properties as Record<string, unknown> | undefined) ?? {}) };
     delete props.metadata;
     this.check = ajv.compile({ ...s, properties: props });
+  }
+
+  /** Paths (spec.a.b, spec.list[0].c) of the fields pruning would drop. */
+  unknownFields(obj: Record<string, unknown>): string[] {
+    return dropped(obj, prune(obj, this.schema, true), '');
   }
 
   /** Pruned and defaulted copy of `obj`, or the causes that make it invalid. */

@@ -4,7 +4,7 @@
 import type { Cause, Schema } from './crd-schema.js';
 import { SchemaValidator } from './crd-schema.js';
 import { apiVersionOf, type PrinterColumn, type Registry, type ResourceType } from './resources.js';
-import { ApiError, type Obj, type Store, type StoreEvent } from './store.js';
+import { ApiError, type Obj, type Store, type StoreEvent, type WriteOptions } from './store.js';
 
 interface CrdVersion {
   name: string;
@@ -34,7 +34,7 @@ export class CrdController {
 
   start(): void {
     this.unsubscribe = this.store.subscribe((e) => this.onEvent(e));
-    this.store.admitters.push((r, obj) => this.admit(r, obj));
+    this.store.admitters.push((r, obj, opts) => this.admit(r, obj, opts));
   }
 
   stop(): void {
@@ -112,9 +112,17 @@ export class CrdController {
     this.reg.remove(spec.group, spec.names.plural);
   }
 
-  private admit(r: ResourceType, obj: Obj): Obj {
+  private admit(r: ResourceType, obj: Obj, opts: WriteOptions): Obj {
     const v = this.validators.get(apiVersionOf(r) + '/' + r.plural);
     if (!r.crd || !v) return obj;
+    const unknown = opts.fieldValidation === 'Strict' ? v.unknownFields(obj) : [];
+    if (unknown.length > 0) {
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`,
+      );
+    }
     const res = v.admit(obj);
     if ('object' in res) return res.object as Obj;
     throw invalid(r, obj.metadata?.name ?? '', res.causes);

@@ -6,7 +6,7 @@ import type { ParsedPath } from './paths.js';
 import type { RequestInfo } from './requests.js';
 import type { Registry } from './resources.js';
 import { fieldSelector, labelSelector, SelectorError } from './selectors.js';
-import { ApiError, type Obj, Store, type StoreEvent } from './store.js';
+import { ApiError, type Obj, Store, type StoreEvent, type WriteOptions } from './store.js';
 import { strategicMergePatch } from './strategic.js';
 import { toTable, wantsTable } from './table.js';
 
@@ -54,8 +54,11 @@ export class Handler {
     private readonly reg: Registry,
   ) {}
 
-  body(req: IncomingMessage): Promise<unknown> {
-    return readBody(req);
+  /** A deleted namespace takes its objects with it (at once: no Terminating phase here). */
+  private emptyNamespace(ns: string): void {
+    for (const t of this.reg.types) {
+      if (t.namespaced) for (const o of this.store.list(t, ns)) this.store.purge(t, o);
+    }
   }
 
   filter(q: URLSearchParams, ns: string | undefined): (o: Obj) => boolean {
@@ -117,7 +120,7 @@ export class Handler {
     res.on('finish', done);
   }
 
-  patch(p: ParsedPath, ctype: string, body: unknown): Obj {
+  patch(p: ParsedPath, ctype: string, body: unknown, opts: WriteOptions): Obj {
     const name = p.name!;
     const cur = this.store.get(p.resource, p.namespace, name);
     if (!cur) throw this.store.notFound(p.resource, name);
@@ -140,7 +143,7 @@ export class Handler {
     }
     // The patched object keeps the current resourceVersion unless the patch set one, which then
     // acts as a precondition (409 when stale), as on a real server.
-    return this.store.update(p.resource, p.namespace, name, bodyObj(next), p.subresource);
+    return this.store.update(p.resource, p.namespace, name, bodyObj(next), p.subresource, false, opts);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, info: RequestInfo, p: ParsedPath): Promise<void> {
@@ -166,6 +169,8 @@ export class Handler {
       );
     }
     const body = await readBody(req);
+    const fv = info.query.get('fieldValidation');
+    const opts: WriteOptions = fv ? { fieldValidation: fv } : {};
     if (m === 'POST' && p.name === undefined) {
       const o = bodyObj(body);
       if (
@@ -188,18 +193,24 @@ export class Handler {
           kind: 'namespaces',
         });
       }
-      return send(res, 201, s.create(p.resource, p.namespace, o));
+      return send(res, 201, s.create(p.resource, p.namespace, o, false, opts));
     }
     if (m === 'PUT' && p.name !== undefined) {
-      return send(res, 200, s.update(p.resource, p.namespace, p.name, bodyObj(body), p.subresource));
+      return send(
+        res,
+        200,
+        s.update(p.resource, p.namespace, p.name, bodyObj(body), p.subresource, false, opts),
+      );
     }
     if (m === 'PATCH' && p.name !== undefined) {
-      return send(res, 200, this.patch(p, String(req.headers['content-type'] ?? ''), body));
+      return send(res, 200, this.patch(p, String(req.headers['content-type'] ?? ''), body, opts));
     }
     if (m === 'DELETE' && p.name !== undefined) {
       const pre = (body as { preconditions?: { uid?: string; resourceVersion?: string } } | undefined)
         ?.preconditions;
-      return send(res, 200, s.delete(p.resource, p.namespace, p.name, pre));
+      const gone = s.delete(p.resource, p.namespace, p.name, pre);
+      if (p.resource.group === '' && p.resource.plural === 'namespaces') this.emptyNamespace(p.name);
+      return send(res, 200, gone);
     }
     if (m === 'DELETE') {
       const match = this.filter(info.query, p.namespace);

@@ -32,10 +32,9 @@ export interface HookAction {
   drop?: boolean;
 }
 
-// biome-ignore lint/suspicious/noConfusingVoidType: a hook that only observes returns nothing
-export type BeforeHook = (
-  req: RequestInfo,
-) => HookAction | undefined | void | Promise<HookAction | undefined | void>;
+type Outcome = HookAction | undefined;
+/** What to do with the request (undefined: handle it normally); observers use after() or onRequest. */
+export type BeforeHook = (req: RequestInfo) => Outcome | Promise<Outcome>;
 export type AfterHook = (req: RequestInfo) => void | Promise<void>;
 
 export function verbOf(method: string, named: boolean, watch: boolean): string {

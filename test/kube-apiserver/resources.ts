@@ -10,6 +10,8 @@ export interface PrinterColumn {
   format?: string;
   /** 0 shows always; higher only with `-o wide` (kubectl's convention). */
   priority?: number;
+  /** Built-in kinds only: a cell computed from the object instead of jsonPath. */
+  value?: (obj: Record<string, unknown>) => unknown;
 }
 
 export interface ResourceType {

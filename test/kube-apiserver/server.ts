@@ -210,7 +210,7 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
     }
     if (url.pathname === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews' && info.method === 'POST') {
       info.allowed = true;
-      return send(res, 201, selfSubjectAccessReview(authz, user, await handler.body(req)));
+      return send(res, 201, await selfSubjectAccessReview(authz, user, req));
     }
     if (info.plural === undefined) {
       info.allowed = authz.allowsNonResource(user, info.verb, url.pathname);

@@ -41,6 +41,7 @@ export function jsonPath(obj: unknown, path: string): unknown[] {
 }
 
 function cell(c: PrinterColumn, obj: Obj): unknown {
+  if (c.value) return c.value(obj);
   const values = jsonPath(obj, c.jsonPath);
   if (values.length === 0) return null;
   const v = values.length === 1 ? values[0] : values;
@@ -64,7 +65,7 @@ export function toTable(
   include: string | null,
 ): unknown {
   const cols = r.columns ?? [];
-  const withAge = !r.crd || r.columns === undefined;
+  const withAge = (!r.crd || r.columns === undefined) && !cols.some((c) => c.name === 'Age');
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
