@@ -10,12 +10,14 @@ import { type HttpEndpoint, startHttp } from './http.js';
 import { AgentMetrics, type Collector, processCollector } from './metrics.js';
 import { ownPlugins } from './plugins.js';
 import { KeyedSerializer } from './serial.js';
-import { SocketServer } from './server.js';
+import { DEFAULT_LIMITS, type ServerLimits, SocketServer } from './server.js';
 import { WarmCaches } from './warm.js';
 
 export const DEFAULT_SOCKET = '/run/trunkline/agent.sock';
 export const DEFAULT_METRICS_PORT = 9483;
 export const DEFAULT_MAX_CONNECTIONS = 64;
+/** Below the shim's 120 s, so the runtime hears the agent's code 11 rather than the shim's. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 110_000;
 
 export interface AgentOptions {
   socketPath?: string;
@@ -25,6 +27,10 @@ export interface AgentOptions {
   /** Requests served at once; more wait in a queue of `maxQueue` (default 16 × this), then "busy". */
   maxConnections?: number;
   maxQueue?: number;
+  /** Longest one request may run before it is answered with code 11 (its late effects undone). */
+  requestTimeoutMs?: number;
+  /** Open connections, request memory, idle and read time (defaults: DEFAULT_LIMITS). */
+  limits?: Partial<ServerLimits>;
   kernel: Kernel;
   /** Defaults to ownPlugins(kernel, warm caches). */
   plugins?: Map<string, Plugin>;
@@ -58,11 +64,17 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   for (const [type, p] of plugins) registerInProcess(type, p);
 
   const gate = new Gate(limit, opts.maxQueue ?? limit * 16);
-  const server = new SocketServer(socketPath, gate, {
-    plugins,
-    serializer: new KeyedSerializer(),
-    metrics,
-  });
+  const server = new SocketServer(
+    socketPath,
+    gate,
+    {
+      plugins,
+      serializer: new KeyedSerializer(),
+      metrics,
+      requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    },
+    { ...DEFAULT_LIMITS, ...opts.limits },
+  );
   let http: HttpEndpoint | undefined;
   let state: 'starting' | 'ready' | 'stopping' = 'starting';
   try {

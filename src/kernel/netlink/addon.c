@@ -87,7 +87,7 @@ static int enter(const char *ns, struct nsguard *g) {
   if (!ns[0]) return 0;
   int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (self < 0) return errno;
-  int target = open(ns, O_RDONLY | O_CLOEXEC);
+  int target = open(ns, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (target < 0) {
     int e = errno;
     close(self);

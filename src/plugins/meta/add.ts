@@ -1,7 +1,7 @@
 // ADD: resolve every network of the pod, record them, attach them in order, roll back on failure,
 // publish network-status, and answer with the default network's result.
 import { podRefFromArgs } from '../../cni/args.js';
-import { CniError, invalidConfig } from '../../cni/errors.js';
+import { CniError, Code, invalidConfig } from '../../cni/errors.js';
 import { logger } from '../../cni/log.js';
 import type { Invocation } from '../../cni/plugin.js';
 import type { Result } from '../../cni/types.js';
@@ -48,6 +48,18 @@ export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Re
   const podRef = podRefFromArgs(env.args);
   const podId = podRef !== undefined ? `${podRef.namespace}/${podRef.name}` : '-';
   const log = logger({ containerID: env.containerId, netns: env.netns, ifname: env.ifname, pod: podId });
+  const kernel = deps.kernel();
+  // The pod namespace first: a missing one is the runtime's error (3), before any wait or side effect.
+  await kernel.checkNetns(env.netns).catch((e: unknown) => {
+    throw new CniError(
+      Code.UnknownContainer,
+      `failed to open netns "${env.netns}": ${(e as Error).message}`,
+      undefined,
+      {
+        cause: e,
+      },
+    );
+  });
   await waitForReadiness(conf.readinessindicatorfile, conf.readinessTimeoutSeconds);
   const source = deps.source(conf);
   const pod = podRef !== undefined ? await source.getPod(podRef.namespace, podRef.name) : undefined;
@@ -75,7 +87,6 @@ export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Re
     path: pathFor(conf, env.path),
     runtimeConfig: conf.runtimeConfig,
   };
-  const kernel = deps.kernel();
   for (const [i, d] of delegates.entries()) {
     // A name taken by something we did not create must not be DELeted by the rollback (Multus does).
     let invoked = false;
