@@ -1,6 +1,7 @@
 // The node agent: our plugins in-process behind a unix socket, with a concurrency gate, per-container
 // serialization, metrics and health endpoints. Stopping it finishes what was accepted and leaves every
 // file but its own socket alone — in particular the CNI config the runtime relies on.
+import { chown } from 'node:fs/promises';
 import { registerInProcess, unregisterInProcess } from '../cni/exec.js';
 import { log } from '../cni/log.js';
 import type { Plugin } from '../cni/plugin.js';
@@ -8,6 +9,7 @@ import type { Kernel } from '../kernel/types.js';
 import { Gate } from './gate.js';
 import { type HttpEndpoint, startHttp } from './http.js';
 import { AgentMetrics, type Collector, processCollector } from './metrics.js';
+import { peerCheck } from './peer.js';
 import { ownPlugins } from './plugins.js';
 import { KeyedSerializer } from './serial.js';
 import { DEFAULT_LIMITS, type ServerLimits, SocketServer } from './server.js';
@@ -31,6 +33,8 @@ export interface AgentOptions {
   requestTimeoutMs?: number;
   /** Open connections, request memory, idle and read time (defaults: DEFAULT_LIMITS). */
   limits?: Partial<ServerLimits>;
+  /** A non-root uid allowed to call the agent besides root (its socket file is given to it). */
+  allowUid?: number;
   kernel: Kernel;
   /** Defaults to ownPlugins(kernel, warm caches). */
   plugins?: Map<string, Plugin>;
@@ -74,6 +78,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     },
     { ...DEFAULT_LIMITS, ...opts.limits },
+    peerCheck(opts.allowUid),
   );
   let http: HttpEndpoint | undefined;
   let state: 'starting' | 'ready' | 'stopping' = 'starting';
@@ -86,6 +91,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       );
     }
     await server.listen();
+    if (opts.allowUid !== undefined) await chown(socketPath, opts.allowUid, 0);
   } catch (e) {
     await http?.close();
     await warm.close();

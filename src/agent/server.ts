@@ -8,6 +8,7 @@ import { log } from '../cni/log.js';
 import { CURRENT_VERSION } from '../cni/types.js';
 import { type Dispatcher, dispatch } from './dispatch.js';
 import type { Gate } from './gate.js';
+import { assertSafeDir, type PeerCheck } from './peer.js';
 import {
   type AgentReply,
   BudgetExceeded,
@@ -37,6 +38,9 @@ export const DEFAULT_LIMITS: ServerLimits = {
 };
 
 const BUSY: AgentReply = { status: 'busy', exitCode: 0, stdout: '' };
+/** No reply: the peer went away or went idle. */
+const GONE: AgentReply = { status: 'busy', exitCode: 0, stdout: '' };
+const refused = new WeakSet<AgentReply>();
 
 /** A refused request is answered with its CNI error, so the shim reports it instead of retrying. */
 function refusal(e: ProtocolError): AgentReply {
@@ -45,7 +49,9 @@ function refusal(e: ProtocolError): AgentReply {
     code: e.code,
     msg: `trunkline agent refused the request: ${e.message}`,
   };
-  return { status: 'ok', exitCode: 1, stdout: `${JSON.stringify(err)}\n` };
+  const reply: AgentReply = { status: 'ok', exitCode: 1, stdout: `${JSON.stringify(err)}\n` };
+  refused.add(reply);
+  return reply;
 }
 
 export class SocketServer {
@@ -60,6 +66,7 @@ export class SocketServer {
     private readonly gate: Gate,
     private readonly d: Dispatcher,
     private readonly limits: ServerLimits = DEFAULT_LIMITS,
+    private readonly peer?: PeerCheck,
   ) {
     this.budget = new ByteBudget(limits.requestMemory);
     this.server = createServer({ pauseOnConnect: true }, (sock) => this.track(this.handle(sock)));
@@ -77,6 +84,7 @@ export class SocketServer {
 
   async listen(): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true, mode: 0o755 });
+    await assertSafeDir(dirname(this.path));
     await removeStale(this.path);
     // umask while binding, so the socket is never reachable by others even for an instant.
     const old = process.umask(0o177);
@@ -110,6 +118,13 @@ export class SocketServer {
     sock.on('error', () => {
       // A shim that gave up (timeout) closes its end; nothing to do but drop the reply.
     });
+    const who = this.peer?.(sock);
+    if (who && !who.ok) {
+      this.d.metrics.rejected.add({}, 1);
+      log('warn', 'agent socket peer refused', { uid: who.uid ?? 'unknown' });
+      sock.destroy();
+      return;
+    }
     if (this.connections >= this.limits.maxOpen) {
       this.d.metrics.rejected.add({}, 1);
       await write(sock, encodeReply(BUSY));
@@ -119,7 +134,8 @@ export class SocketServer {
     const reader = new FrameReader('stdinLength', this.budget);
     try {
       const reply = await this.serve(sock, reader);
-      await write(sock, encodeReply(reply));
+      if (reply === GONE) return;
+      await write(sock, encodeReply(reply), refused.has(reply) ? this.limits.idleMs : 0);
     } catch (e) {
       log('error', 'agent request failed', { error: String((e as Error)?.stack ?? e) });
       sock.destroy();
@@ -136,7 +152,7 @@ export class SocketServer {
       if (typeof frame === 'string') {
         if (frame !== 'gone') log('warn', 'agent connection closed', { reason: frame });
         sock.destroy();
-        return BUSY; // not written: the socket is gone
+        return GONE;
       }
       req = toRequest(frame.header, frame.body);
     } catch (e) {
@@ -220,9 +236,11 @@ function readFrame(sock: Socket, reader: FrameReader, limits: ServerLimits): Pro
 
 /**
  * Writes the reply and closes. The socket is paused (its EOF would never be read, keeping it — and a
- * graceful stop — waiting), so it is destroyed once the data is flushed rather than half-closed.
+ * graceful stop — waiting), so it is destroyed once the data is flushed rather than half-closed. After
+ * a refusal the client may still be sending (a 100 MB frame): its input is then discarded for up to
+ * `drainMs` so it reads the reply instead of failing on a reset connection.
  */
-function write(sock: Socket, data: Buffer): Promise<void> {
+function write(sock: Socket, data: Buffer, drainMs = 0): Promise<void> {
   return new Promise((resolve) => {
     if (sock.destroyed) {
       resolve();
@@ -230,6 +248,14 @@ function write(sock: Socket, data: Buffer): Promise<void> {
     }
     sock.once('error', () => resolve());
     sock.once('close', () => resolve());
+    if (drainMs > 0) {
+      const timer = setTimeout(() => sock.destroy(), drainMs);
+      sock.once('close', () => clearTimeout(timer));
+      sock.on('data', () => timer.refresh());
+      sock.end(data);
+      sock.resume();
+      return;
+    }
     sock.end(data, () => {
       sock.destroy();
       resolve();

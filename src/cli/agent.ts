@@ -22,6 +22,7 @@ const USAGE = `usage: trunkline agent [options]
   --max-open N            connections open at once, reading or queued (default ${DEFAULT_LIMITS.maxOpen})
   --request-memory N      bytes of requests held at once (default ${DEFAULT_LIMITS.requestMemory})
   --idle-ms N             a connection silent this long is closed (default ${DEFAULT_LIMITS.idleMs})
+  --allow-uid N           a non-root uid that may call the agent (the socket file is given to it)
 `;
 
 interface Parsed {
@@ -33,6 +34,7 @@ interface Parsed {
   graceMs: number;
   requestTimeoutMs: number;
   limits: ServerLimits;
+  allowUid: number | undefined;
 }
 
 function parse(argv: string[]): Parsed | string {
@@ -45,6 +47,7 @@ function parse(argv: string[]): Parsed | string {
     graceMs: 30_000,
     requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
     limits: { ...DEFAULT_LIMITS },
+    allowUid: undefined,
   };
   // Times end up in setTimeout, which takes at most 2^31-1 ms; counts and sizes stay far below that.
   const MAX = 2 ** 31 - 1;
@@ -99,6 +102,12 @@ function parse(argv: string[]): Parsed | string {
         else out.limits.idleMs = n;
         break;
       }
+      case '--allow-uid': {
+        const n = int(flag, value(), 1);
+        if (typeof n === 'string') return n;
+        out.allowUid = n;
+        break;
+      }
       case '--kernel': {
         const v = value();
         if (v !== 'auto' && v !== 'netlink' && v !== 'iproute2')
@@ -134,6 +143,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
     requestTimeoutMs: p.requestTimeoutMs,
     limits: p.limits,
     kernel,
+    ...(p.allowUid !== undefined ? { allowUid: p.allowUid } : {}),
     ...(p.metricsPort !== undefined ? { metricsPort: p.metricsPort } : {}),
     ...(p.maxQueue !== undefined ? { maxQueue: p.maxQueue } : {}),
   });

@@ -276,4 +276,39 @@ describe('agent robustness', () => {
       nobodyFake.kill('SIGKILL');
     }
   });
+
+  it('the agent serves only root or the configured uid (SO_PEERCRED), and refuses an unsafe socket dir', async () => {
+    chmodSync(tmp.path, 0o755);
+    // As nobody, through a socket whose mode was widened: the agent closes without a word.
+    const ask = (socket: string) =>
+      new Promise<string>((resolve) => {
+        const script = `const s=require('net').connect(process.argv[1]);let g='';s.on('data',c=>g+=c);s.on('error',()=>{});s.on('close',()=>process.stdout.write(g||'<nothing>'));s.write(JSON.stringify({version:1,type:'no-such',command:'ADD',env:{},stdinLength:0})+'\\n');`;
+        const c = spawn(process.execPath, ['-e', script, socket], {
+          uid: 65534,
+          gid: 65534,
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let out = '';
+        c.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+        });
+        c.on('close', () => resolve(out));
+      });
+    chmodSync(agent.socket, 0o666);
+    assert.equal(await ask(agent.socket), '<nothing>');
+    assert.ok(agent.logs().some((l) => l.includes('agent socket peer refused')));
+    const allowed = await startAgent(host.path, tmp.path, ['--allow-uid', '65534']);
+    try {
+      assert.match(await ask(allowed.socket), /"status":"fallback"/);
+    } finally {
+      await allowed.stop();
+    }
+    const unsafe = join(tmp.path, 'unsafe');
+    mkdirSync(unsafe, { mode: 0o777 });
+    chmodSync(unsafe, 0o777);
+    await assert.rejects(
+      startAgent(host.path, unsafe),
+      /must be owned by root and not group\/world-writable/,
+    );
+  });
 });

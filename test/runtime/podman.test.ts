@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { DIST_CNI, REF_CNI } from '../helpers/paths.js';
 import { Scene } from '../helpers/scene.js';
+import { tierSkip } from '../helpers/tier.js';
 
 const havePodman =
   spawnSync('podman', ['--version']).status === 0 && spawnSync('runc', ['--version']).status === 0;
@@ -81,7 +82,7 @@ after(() => {
 });
 
 describe('podman runs containers through the trunkline plugins', {
-  skip: havePodman ? false : 'podman or runc is not installed',
+  skip: tierSkip('podman', havePodman ? undefined : 'podman or runc is not installed'),
 }, () => {
   it('the container gets a macvlan eth0 with a pool address; --rm releases it', async () => {
     const r = podman([
