@@ -2,20 +2,13 @@
 // resource path, errors as Status objects.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { jsonPatch, mergePatch, PatchError } from './patch.js';
-import { findByPlural, type ParsedPath, type ResourceType } from './resources.js';
+import type { ParsedPath } from './paths.js';
+import type { RequestInfo } from './requests.js';
+import type { Registry } from './resources.js';
 import { fieldSelector, labelSelector, SelectorError } from './selectors.js';
-import { ApiError, type Obj, type Store, type StoreEvent } from './store.js';
-
-export interface RequestInfo {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  resource?: ResourceType;
-  namespace?: string;
-  name?: string;
-  subresource?: 'status';
-  watch: boolean;
-}
+import { ApiError, type Obj, Store, type StoreEvent, type WriteOptions } from './store.js';
+import { strategicMergePatch } from './strategic.js';
+import { toTable, wantsTable } from './table.js';
 
 export function status(res: ServerResponse, err: ApiError): void {
   send(res, err.code, {
@@ -25,7 +18,7 @@ export function status(res: ServerResponse, err: ApiError): void {
     status: 'Failure',
     message: err.message,
     reason: err.reason,
-    details: err.details,
+    ...(Object.keys(err.details).length > 0 ? { details: err.details } : {}),
     code: err.code,
   });
 }
@@ -56,7 +49,17 @@ const bodyObj = (b: unknown): Obj => {
 
 export class Handler {
   readonly watches = new Set<ServerResponse>();
-  constructor(readonly store: Store) {}
+  constructor(
+    readonly store: Store,
+    private readonly reg: Registry,
+  ) {}
+
+  /** A deleted namespace takes its objects with it (at once: no Terminating phase here). */
+  private emptyNamespace(ns: string): void {
+    for (const t of this.reg.types) {
+      if (t.namespaced) for (const o of this.store.list(t, ns)) this.store.purge(t, o);
+    }
+  }
 
   filter(q: URLSearchParams, ns: string | undefined): (o: Obj) => boolean {
     try {
@@ -69,7 +72,10 @@ export class Handler {
     }
   }
 
-  list(p: ParsedPath, q: URLSearchParams): unknown {
+  list(
+    p: ParsedPath,
+    q: URLSearchParams,
+  ): { kind: string; apiVersion: string; metadata: { resourceVersion: string }; items: Obj[] } {
     const match = this.filter(q, p.namespace);
     const r = p.resource;
     return {
@@ -80,14 +86,20 @@ export class Handler {
     };
   }
 
-  watch(p: ParsedPath, q: URLSearchParams, res: ServerResponse): void {
+  watch(p: ParsedPath, q: URLSearchParams, res: ServerResponse, table: boolean): void {
+    const include = q.get('includeObject');
     const match = this.filter(q, p.namespace);
     const from = Number(q.get('resourceVersion') ?? '0') || 0;
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     // Clients wait for the headers before they consider the watch established.
     res.flushHeaders();
-    const write = (type: string, object: Obj) => res.write(`${JSON.stringify({ type, object })}\n`);
-    const relevant = (e: StoreEvent) => e.resource === p.resource && match(e.object);
+    const write = (type: string, o: Obj) => {
+      const object = table
+        ? toTable(p.resource, [o], { resourceVersion: o.metadata?.resourceVersion }, include)
+        : o;
+      res.write(`${JSON.stringify({ type, object })}\n`);
+    };
+    const relevant = (e: StoreEvent) => Store.concerns(e, p.resource) && match(e.object);
     if (from === 0) {
       for (const o of this.store.list(p.resource, p.namespace).filter(match)) write('ADDED', o);
     } else {
@@ -108,18 +120,16 @@ export class Handler {
     res.on('finish', done);
   }
 
-  patch(p: ParsedPath, ctype: string, body: unknown): Obj {
+  patch(p: ParsedPath, ctype: string, body: unknown, opts: WriteOptions): Obj {
     const name = p.name!;
     const cur = this.store.get(p.resource, p.namespace, name);
     if (!cur) throw this.store.notFound(p.resource, name);
     let next: unknown;
     try {
       if (ctype.startsWith('application/json-patch+json')) next = jsonPatch(cur, body);
-      else if (
-        ctype.startsWith('application/merge-patch+json') ||
-        ctype.startsWith('application/strategic-merge-patch+json')
-      ) {
-        next = mergePatch(cur, body);
+      else if (ctype.startsWith('application/merge-patch+json')) next = mergePatch(cur, body);
+      else if (ctype.startsWith('application/strategic-merge-patch+json') && !p.resource.crd) {
+        next = strategicMergePatch(cur, body);
       } else {
         throw new ApiError(
           415,
@@ -133,22 +143,34 @@ export class Handler {
     }
     // The patched object keeps the current resourceVersion unless the patch set one, which then
     // acts as a precondition (409 when stale), as on a real server.
-    return this.store.update(p.resource, p.namespace, name, bodyObj(next), p.subresource);
+    return this.store.update(p.resource, p.namespace, name, bodyObj(next), p.subresource, false, opts);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, info: RequestInfo, p: ParsedPath): Promise<void> {
     const m = info.method;
     const s = this.store;
     if (m === 'GET' && p.name === undefined) {
-      if (info.watch) return this.watch(p, info.query, res);
-      return send(res, 200, this.list(p, info.query));
+      const table = wantsTable(req.headers.accept);
+      if (info.watch) return this.watch(p, info.query, res, table);
+      const list = this.list(p, info.query);
+      return send(
+        res,
+        200,
+        table ? toTable(p.resource, list.items, list.metadata, info.query.get('includeObject')) : list,
+      );
     }
     if (m === 'GET') {
       const o = s.get(p.resource, p.namespace, p.name!);
       if (!o) throw s.notFound(p.resource, p.name!);
-      return send(res, 200, o);
+      return send(
+        res,
+        200,
+        wantsTable(req.headers.accept) ? toTable(p.resource, [o], {}, info.query.get('includeObject')) : o,
+      );
     }
     const body = await readBody(req);
+    const fv = info.query.get('fieldValidation');
+    const opts: WriteOptions = fv ? { fieldValidation: fv } : {};
     if (m === 'POST' && p.name === undefined) {
       const o = bodyObj(body);
       if (
@@ -164,25 +186,31 @@ export class Handler {
       }
       if (
         p.namespace !== undefined &&
-        !s.get(findByPlural('', 'v1', 'namespaces')!, undefined, p.namespace)
+        !s.get(this.reg.byPlural('', 'v1', 'namespaces')!, undefined, p.namespace)
       ) {
         throw new ApiError(404, 'NotFound', `namespaces "${p.namespace}" not found`, {
           name: p.namespace,
           kind: 'namespaces',
         });
       }
-      return send(res, 201, s.create(p.resource, p.namespace, o));
+      return send(res, 201, s.create(p.resource, p.namespace, o, false, opts));
     }
     if (m === 'PUT' && p.name !== undefined) {
-      return send(res, 200, s.update(p.resource, p.namespace, p.name, bodyObj(body), p.subresource));
+      return send(
+        res,
+        200,
+        s.update(p.resource, p.namespace, p.name, bodyObj(body), p.subresource, false, opts),
+      );
     }
     if (m === 'PATCH' && p.name !== undefined) {
-      return send(res, 200, this.patch(p, String(req.headers['content-type'] ?? ''), body));
+      return send(res, 200, this.patch(p, String(req.headers['content-type'] ?? ''), body, opts));
     }
     if (m === 'DELETE' && p.name !== undefined) {
       const pre = (body as { preconditions?: { uid?: string; resourceVersion?: string } } | undefined)
         ?.preconditions;
-      return send(res, 200, s.delete(p.resource, p.namespace, p.name, pre));
+      const gone = s.delete(p.resource, p.namespace, p.name, pre);
+      if (p.resource.group === '' && p.resource.plural === 'namespaces') this.emptyNamespace(p.name);
+      return send(res, 200, gone);
     }
     if (m === 'DELETE') {
       const match = this.filter(info.query, p.namespace);

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
+import { apiError } from './api-error.js';
 import { type KubeApiServer, startKubeApiServer } from './server.js';
 
 let api: KubeApiServer;
@@ -23,20 +24,6 @@ const pod = (name: string, nodeName: string, labels: Record<string, string> = {}
   metadata: { name, labels, annotations: { a: '1' } },
   spec: { nodeName, containers: [{ name: 'c', image: 'busybox' }] },
 });
-
-async function apiError(p: Promise<unknown>): Promise<{ code: number; body: Record<string, unknown> }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { code: number; body: unknown };
-    const body =
-      typeof e.body === 'string'
-        ? (JSON.parse(e.body) as Record<string, unknown>)
-        : (e.body as Record<string, unknown>);
-    return { code: e.code, body };
-  }
-  assert.fail('expected the request to fail');
-}
 
 describe('test kube-apiserver through @kubernetes/client-node', () => {
   test('create, get and list with label and field selectors', async () => {

@@ -1,26 +1,70 @@
-// A Kubernetes API server emulation for tests (none can be installed on these machines). Plain HTTP
-// on loopback; production code reaches it through @kubernetes/client-node via the kubeconfig it
-// writes. Serves the REST semantics our code relies on: CRUD, /status, merge and JSON patch, watch
-// streams that resume from a resourceVersion, selectors, 409 conflicts and Status error objects.
+// A Kubernetes API server emulation for tests (none can be installed on these machines).
+//
+// Emulated: HTTPS with a per-process CA (tls.ts); bearer tokens per identity, 401 otherwise
+// (auth.ts); RBAC from stored Roles/ClusterRoles/bindings incl. subresources, resourceNames and
+// aggregated ClusterRoles, kube-apiserver's 403 wording, SelfSubjectAccessReview (rbac.ts, access.ts);
+// CRUD, /status, JSON / merge / strategic-merge patch, watch resuming from a resourceVersion,
+// label/field selectors, 409 conflicts, finalizers, Status errors (handler.ts, store.ts, patch*.ts);
+// legacy discovery and /version (discovery.ts); CRDs: served on creation, removed on deletion,
+// objects validated with ajv against the OpenAPI v3 schema, pruned and defaulted (crd*.ts);
+// Table responses for `kubectl get` incl. additionalPrinterColumns (table.ts).
+// A schema-less OpenAPI v3 (openapi.ts) so `kubectl apply` validates server-side: no flags needed.
+// Not emulated: OpenAPI schemas (/openapi/v2 is 404), aggregated discovery,
+// server-side apply, admission webhooks (configurations are only stored), controllers (no pod ever
+// runs; DaemonSets get no status), garbage collection of owned objects, protobuf, field managers.
+//
+// Extension points: registerBuiltin() (resources.ts) adds kinds; api.before()/api.after() hook
+// every request (delay, fail, drop); api.requests logs each request with its user and decision.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Handler, type RequestInfo, send, status } from './handler.js';
-import { discovery, findByKind, findByPlural, parsePath, type ResourceType } from './resources.js';
+import { selfSubjectAccessReview } from './access.js';
+import { ADMIN, Authenticator, serviceAccountUser, type UserInfo } from './auth.js';
+import './builtins.js';
+import { CrdController } from './crd.js';
+import { discovery, VERSION } from './discovery.js';
+import { Handler, send, status } from './handler.js';
+import { type InClusterFiles, writeInClusterFiles } from './incluster.js';
+import { kubeconfig } from './kubeconfig.js';
+import { openapiDocument, openapiRoot } from './openapi.js';
+import { route } from './paths.js';
+import { Authorizer } from './rbac.js';
+import { type AfterHook, type BeforeHook, type RequestInfo, reasonFor, verbOf } from './requests.js';
+import { Registry, type ResourceType } from './resources.js';
 import { ApiError, type Obj, Store, type Validator } from './store.js';
+import { servingCerts } from './tls.js';
 
-export type { RequestInfo } from './handler.js';
+export type { UserInfo } from './auth.js';
+export type { InClusterFiles } from './incluster.js';
+export type { AfterHook, BeforeHook, HookAction, RequestInfo } from './requests.js';
 
 export interface KubeApiServer {
   url: string;
+  /** Admin kubeconfig (group system:masters: bypasses RBAC). */
   kubeconfigPath: string;
+  /** PEM of the CA that signed the serving certificate. */
+  caCert: string;
   store: Store;
-  /** Every request served, in order (for asserting what the client did). */
+  registry: Registry;
+  /** Every request received, in order, with its user, verb, authorization decision and status. */
   requests: RequestInfo[];
   /** Called before each request is handled; may await (to interleave a concurrent writer). */
   onRequest: ((req: RequestInfo) => void | Promise<void>) | undefined;
+  /** Adds a hook run after authentication, before authorization; returns its removal. */
+  before(hook: BeforeHook): () => void;
+  /** Adds a hook run once the response status is known; returns its removal. */
+  after(hook: AfterHook): () => void;
+  /** A new bearer token for `user`. */
+  token(user: UserInfo): string;
+  /** A kubeconfig (CA data + a new token for `user`), written in the server's temp dir. */
+  kubeconfigFor(user: UserInfo, namespace?: string): string;
+  /** A token for service account NS/NAME (username system:serviceaccount:NS:NAME). */
+  serviceAccountToken(namespace: string, name: string): string;
+  /** token, ca.crt and namespace as a pod of that service account sees them, plus the env. */
+  inCluster(namespace: string, name: string): InClusterFiles;
   stop(): Promise<void>;
   /** Store objects as given (apiVersion + kind pick the resource); status is kept. */
   seed(objects: Obj[]): Obj[];
@@ -32,37 +76,96 @@ export interface KubeApiServer {
   addValidator(kind: string, v: Validator): void;
 }
 
-function resourceOf(apiVersion: unknown, kind: unknown): ResourceType {
-  const r = findByKind(String(apiVersion), String(kind));
-  if (!r) throw new Error(`test API server does not serve ${String(apiVersion)} ${String(kind)}`);
-  return r;
-}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function kubeconfig(url: string): string {
-  return JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'test', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
-    users: [{ name: 'test', user: { token: 'test-token' } }],
-    contexts: [{ name: 'test', context: { cluster: 'test', user: 'test', namespace: 'default' } }],
-    'current-context': 'test',
-  });
+function describeRequest(reg: Registry, req: IncomingMessage, url: URL): RequestInfo {
+  const r = route(reg, url.pathname);
+  const watch = ['1', 'true'].includes(url.searchParams.get('watch') ?? '');
+  const p = r.type === 'resource' ? r.path : r.type === 'unknown' ? r : undefined;
+  const name = p?.name;
+  const info: RequestInfo = {
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    query: url.searchParams,
+    watch,
+    // Non-resource requests (discovery, /version, /openapi) use the lower-cased HTTP method.
+    verb: !(r.type === 'resource' || (r.type === 'unknown' && r.plural !== undefined))
+      ? (req.method ?? 'GET').toLowerCase()
+      : verbOf(req.method ?? 'GET', name !== undefined, watch),
+  };
+  if (r.type === 'resource') {
+    const { resource, namespace, subresource } = r.path;
+    Object.assign(info, { resource, apiGroup: resource.group, plural: resource.plural });
+    if (namespace !== undefined) info.namespace = namespace;
+    if (subresource !== undefined) info.subresource = subresource;
+  } else if (r.type === 'unknown') {
+    Object.assign(info, { apiGroup: r.group, plural: r.plural });
+    if (r.namespace !== undefined) info.namespace = r.namespace;
+  }
+  if (name !== undefined) info.name = name;
+  return info;
 }
 
 export async function startKubeApiServer(): Promise<KubeApiServer> {
+  const certs = servingCerts();
   const store = new Store();
-  const handler = new Handler(store);
-  const nsType = findByPlural('', 'v1', 'namespaces')!;
+  const registry = new Registry();
+  const handler = new Handler(store, registry);
+  const auth = new Authenticator();
+  const authz = new Authorizer(store, registry);
+  const crds = new CrdController(store, registry);
+  const resourceOf = (apiVersion: unknown, kind: unknown): ResourceType => {
+    const r = registry.byKind(String(apiVersion), String(kind));
+    if (!r) throw new Error(`test API server does not serve ${String(apiVersion)} ${String(kind)}`);
+    return r;
+  };
+  const nsType = registry.byPlural('', 'v1', 'namespaces')!;
   for (const n of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     store.create(nsType, undefined, { metadata: { name: n }, status: { phase: 'Active' } }, true);
   }
+  store.create(registry.byPlural('rbac.authorization.k8s.io', 'v1', 'clusterroles')!, undefined, {
+    metadata: { name: 'cluster-admin' },
+    rules: [
+      { apiGroups: ['*'], resources: ['*'], verbs: ['*'] },
+      { nonResourceURLs: ['*'], verbs: ['*'] },
+    ],
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'kube-apiserver-'));
+  const befores = new Set<BeforeHook>();
+  const afters = new Set<AfterHook>();
   const requests: RequestInfo[] = [];
+  let files = 0;
   const api: KubeApiServer = {
     url: '',
-    kubeconfigPath: '',
+    kubeconfigPath: join(dir, 'kubeconfig'),
+    caCert: certs.caCert,
     store,
+    registry,
     requests,
     onRequest: undefined,
+    before: (h) => {
+      befores.add(h);
+      return () => befores.delete(h);
+    },
+    after: (h) => {
+      afters.add(h);
+      return () => afters.delete(h);
+    },
+    token: (user) => auth.issue(user),
+    kubeconfigFor: (user, namespace = 'default') => {
+      const path = join(dir, `kubeconfig-${++files}`);
+      writeFileSync(path, kubeconfig(api.url, certs.caCert, auth.issue(user), namespace), { mode: 0o600 });
+      return path;
+    },
+    serviceAccountToken: (ns, name) => auth.issue(serviceAccountUser(ns, name)),
+    inCluster: (ns, name) =>
+      writeInClusterFiles(
+        join(dir, `pod-${++files}`),
+        api.url,
+        certs.caCert,
+        api.serviceAccountToken(ns, name),
+        ns,
+      ),
     stop: async () => {},
     seed: (objects) =>
       objects.map((o) => store.create(resourceOf(o.apiVersion, o.kind), o.metadata?.namespace, o, true)),
@@ -82,48 +185,84 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
     },
     addValidator: (kind, v) => store.validators.set(kind, [...(store.validators.get(kind) ?? []), v]),
   };
-  const server = createServer((req, res) => {
+
+  async function serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: RequestInfo,
+    url: URL,
+  ): Promise<void> {
+    const user = auth.authenticate(req.headers.authorization);
+    if (!user) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+    info.user = user;
+    await api.onRequest?.(info);
+    for (const h of befores) {
+      const act = await h(info);
+      if (act?.delayMs) await sleep(act.delayMs);
+      if (act?.drop) {
+        req.socket.destroy();
+        return;
+      }
+      if (act?.fail) {
+        const { code, reason, message } = act.fail;
+        throw new ApiError(code, reason ?? reasonFor(code), message ?? `injected failure ${code}`);
+      }
+    }
+    if (url.pathname === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews' && info.method === 'POST') {
+      info.allowed = true;
+      return send(res, 201, await selfSubjectAccessReview(authz, user, req));
+    }
+    if (info.plural === undefined) {
+      info.allowed = authz.allowsNonResource(user, info.verb, url.pathname);
+      if (!info.allowed)
+        throw new ApiError(
+          403,
+          'Forbidden',
+          `forbidden: User "${user.username}" cannot ${info.verb} path "${url.pathname}"`,
+        );
+      if (url.pathname === '/version') return send(res, 200, VERSION);
+      const doc = /^\/apis?(\/|$)/.test(url.pathname)
+        ? discovery(registry, url.pathname)
+        : url.pathname === '/openapi/v3'
+          ? openapiRoot(registry)
+          : url.pathname.startsWith('/openapi/v3/')
+            ? openapiDocument(registry, url.pathname)
+            : undefined;
+      if (doc === undefined)
+        throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+      return send(res, 200, doc);
+    }
+    authz.check(info);
+    const r = route(registry, url.pathname);
+    if (r.type !== 'resource')
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    await handler.handle(req, res, info, r.path);
+  }
+
+  const server = createServer({ key: certs.key, cert: certs.cert }, (req, res) => {
     void (async () => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const parsed = parsePath(url.pathname);
-      const info: RequestInfo = {
-        method: req.method ?? 'GET',
-        path: url.pathname,
-        query: url.searchParams,
-        watch: ['1', 'true'].includes(url.searchParams.get('watch') ?? ''),
-        ...(parsed && parsed !== 'discovery'
-          ? {
-              resource: parsed.resource,
-              ...(parsed.namespace !== undefined ? { namespace: parsed.namespace } : {}),
-              ...(parsed.name !== undefined ? { name: parsed.name } : {}),
-              ...(parsed.subresource !== undefined ? { subresource: parsed.subresource } : {}),
-            }
-          : {}),
-      };
+      const url = new URL(req.url ?? '/', 'https://localhost');
+      const info = describeRequest(registry, req, url);
       requests.push(info);
       try {
-        await api.onRequest?.(info);
-        if (parsed === 'discovery') return send(res, 200, discovery(url.pathname));
-        if (parsed === undefined)
-          throw new ApiError(
-            404,
-            'NotFound',
-            `the server could not find the requested resource (${url.pathname})`,
-          );
-        await handler.handle(req, res, info, parsed);
+        await serve(req, res, info, url);
       } catch (e) {
-        if (e instanceof ApiError) return status(res, e);
-        status(res, new ApiError(500, 'InternalError', (e as Error).message));
+        status(res, e instanceof ApiError ? e : new ApiError(500, 'InternalError', (e as Error).message));
       }
+      if (!req.socket.destroyed || res.headersSent) info.code = res.statusCode;
+      for (const h of afters) await h(info);
     })();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  const dir = mkdtempSync(join(tmpdir(), 'kube-apiserver-'));
-  api.url = `http://127.0.0.1:${port}`;
-  api.kubeconfigPath = join(dir, 'kubeconfig');
-  writeFileSync(api.kubeconfigPath, kubeconfig(api.url));
+  api.url = `https://127.0.0.1:${port}`;
+  writeFileSync(
+    api.kubeconfigPath,
+    kubeconfig(api.url, certs.caCert, auth.issue(ADMIN, 'test-token'), 'default'),
+  );
+  crds.start();
   api.stop = async () => {
+    crds.stop();
     for (const w of handler.watches) w.end();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));

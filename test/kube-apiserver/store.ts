@@ -46,6 +46,15 @@ const clone = <T>(v: T): T => structuredClone(v);
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 export type Validator = (obj: Obj) => string | undefined;
+/** Per-request options of a write (query parameters). */
+export interface WriteOptions {
+  /** Strict, Warn or Ignore: what to do with fields the schema does not know. */
+  fieldValidation?: string;
+}
+/** Runs on every API write (not on seeding): returns the object to store or throws an ApiError. */
+export type Admitter = (r: ResourceType, obj: Obj, opts: WriteOptions) => Obj;
+
+const sameResource = (a: ResourceType, b: ResourceType) => a.group === b.group && a.plural === b.plural;
 
 export class Store {
   private rv = 0;
@@ -53,6 +62,7 @@ export class Store {
   readonly history: StoreEvent[] = [];
   private readonly listeners = new Set<(e: StoreEvent) => void>();
   readonly validators = new Map<string, Validator[]>();
+  readonly admitters: Admitter[] = [];
 
   get currentRv(): number {
     return this.rv;
@@ -95,11 +105,33 @@ export class Store {
   list(r: ResourceType, ns?: string): Obj[] {
     const out: Obj[] = [];
     for (const { resource, object } of this.objects.values()) {
-      if (resource !== r) continue;
+      if (!sameResource(resource, r)) continue;
       if (ns !== undefined && object.metadata?.namespace !== ns) continue;
       out.push(clone(object));
     }
     return out.sort((a, b) => Number(a.metadata?.resourceVersion) - Number(b.metadata?.resourceVersion));
+  }
+
+  private admit(r: ResourceType, obj: Obj, opts: WriteOptions): Obj {
+    let out = obj;
+    for (const a of this.admitters) out = a(r, out, opts);
+    return out;
+  }
+
+  /** Whether an event concerns resource `r` (any version of it). */
+  static concerns(e: StoreEvent, r: ResourceType): boolean {
+    return sameResource(e.resource, r);
+  }
+
+  /** Removes an object at once, ignoring finalizers (its type is going away). */
+  purge(r: ResourceType, obj: Obj): void {
+    const key = this.key(r, obj.metadata?.namespace, obj.metadata?.name ?? '');
+    const cur = this.objects.get(key);
+    if (!cur) return;
+    this.objects.delete(key);
+    const gone = clone(cur.object);
+    gone.metadata = { ...gone.metadata, resourceVersion: String(++this.rv) };
+    this.emit('DELETED', r, gone);
   }
 
   private validate(r: ResourceType, obj: Obj): void {
@@ -126,8 +158,8 @@ export class Store {
   }
 
   /** Create; `raw` skips API-side rules (used to seed fixtures exactly as given). */
-  create(r: ResourceType, ns: string | undefined, body: Obj, raw = false): Obj {
-    const obj = clone(body);
+  create(r: ResourceType, ns: string | undefined, body: Obj, raw = false, opts: WriteOptions = {}): Obj {
+    const obj = raw ? clone(body) : this.admit(r, clone(body), opts);
     const meta: Meta = { ...(obj.metadata ?? {}) };
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomUUID().slice(0, 5)}`;
     if (r.namespaced) meta.namespace = ns ?? meta.namespace ?? 'default';
@@ -157,7 +189,15 @@ export class Store {
   }
 
   /** PUT semantics; `sub` 'status' for the status subresource, `raw` for server-side test mutations. */
-  update(r: ResourceType, ns: string | undefined, name: string, body: Obj, sub?: 'status', raw = false): Obj {
+  update(
+    r: ResourceType,
+    ns: string | undefined,
+    name: string,
+    body: Obj,
+    sub?: 'status',
+    raw = false,
+    opts: WriteOptions = {},
+  ): Obj {
     const key = this.key(r, ns, name);
     const cur = this.objects.get(key);
     if (!cur) throw this.notFound(r, name);
@@ -204,6 +244,7 @@ export class Store {
     next.metadata = meta;
     next.apiVersion = apiVersionOf(r);
     next.kind = r.kind;
+    if (!raw) next = this.admit(r, next, opts);
     if (!raw && sub !== 'status') this.validate(r, next);
     if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0) {
       this.objects.delete(key);
