@@ -2,7 +2,7 @@
 // the agent hardening): each reproduces the defect's input and asserts the agent answers it with a CNI
 // error and keeps serving normal calls, leaving nothing behind.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, symlinkSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -310,5 +310,29 @@ describe('agent robustness', () => {
       startAgent(host.path, unsafe),
       /must be owned by root and not group\/world-writable/,
     );
+  });
+
+  it('CNI_NETNS that is not a network namespace (FIFO, device, directory, /proc entry) → 3, relative → 4', async () => {
+    const fifo = join(tmp.path, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const conf = macvlanConf(host.master, hostLocal());
+    for (const [netns, code] of [
+      [fifo, 3],
+      ['/dev/null', 3],
+      [tmp.path, 3],
+      ['/proc/1', 3],
+      ['/proc/self/fd/0', 3],
+      ['/proc/1/ns/mnt', 3],
+      ['relative/ns', 4],
+    ] as const) {
+      const r = await viaShim(
+        'ADD',
+        { id: 'tr-ns', netns, socket: agent.socket, hostNetns: host.path, path: CNI_PATH },
+        conf,
+      );
+      assert.equal(r.json?.['code'], code, `${netns}: ${r.stdout}`);
+    }
+    assert.deepEqual(links(pod.name), ['lo']);
+    await stillServes();
   });
 });
