@@ -90,7 +90,12 @@ function mutateCase(
   if (r() < 0.3) {
     const key = pick(r, ['CNI_IFNAME', 'CNI_CONTAINERID', 'CNI_ARGS', 'CNI_NETNS']);
     // The environment cannot carry NUL bytes (execve would refuse it before any plugin runs).
-    env[key] = String(pick(r, NASTY.filter((x) => typeof x === 'string'))).replaceAll('\0', '');
+    env[key] = String(
+      pick(
+        r,
+        NASTY.filter((x) => typeof x === 'string'),
+      ),
+    ).replaceAll('\0', '');
   }
   let stdin = JSON.stringify(r() < 0.9 ? mutateValue(r, base) : base);
   const roll = r();

@@ -1,10 +1,14 @@
 // TLS, bearer tokens, in-cluster files, the request log and the request hooks, through the real
 // @kubernetes/client-node.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { request } from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
+import { ROOT } from '../helpers/paths.js';
 import { apiError } from './api-error.js';
+import { inClusterCommand } from './incluster.js';
 import { type KubeApiServer, startKubeApiServer } from './server.js';
 
 let api: KubeApiServer;
@@ -103,6 +107,40 @@ describe('test kube-apiserver: TLS and authentication', () => {
     assert.equal(entry.namespace, 'kube-system');
     assert.equal(entry.allowed, false);
     assert.equal(entry.code, 403);
+  });
+});
+
+function run(
+  argv: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(argv[0]!, argv.slice(1), { ...opts, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('test kube-apiserver: in-cluster mode as a pod sees it', () => {
+  test('loadFromCluster() without a prefix, in a mount namespace with the service-account files', async () => {
+    const files = api.inCluster('kube-system', 'trunkline-node');
+    const script = [
+      "import * as k8s from '@kubernetes/client-node';",
+      'const kc = new k8s.KubeConfig();',
+      'kc.loadFromCluster();',
+      "const ns = await kc.makeApiClient(k8s.CoreV1Api).readNamespace({ name: 'kube-system' }).catch((e) => e.code);",
+      'console.log(kc.getCurrentCluster().server, ns);',
+    ].join('\n');
+    const argv = inClusterCommand(files, [process.execPath, '--input-type=module', '-e', script]);
+    const { KUBECONFIG: _, ...env } = process.env;
+    // Asynchronous: the API server runs in this process.
+    const r = await run(argv, { cwd: ROOT, env: { ...env, ...files.env } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), `${api.url} 403`);
+    const entry = api.requests.filter((q) => q.name === 'kube-system' && q.plural === 'namespaces').at(-1)!;
+    assert.equal(entry.user?.username, 'system:serviceaccount:kube-system:trunkline-node');
+    assert.equal(entry.code, 403);
+    assert.equal(existsSync('/run/secrets'), false, 'nothing was mounted or created on the host');
   });
 });
 

@@ -1,11 +1,11 @@
 // The files and environment a pod's service account gives it, for in-cluster client config.
 // @kubernetes/client-node reads /var/run/secrets/kubernetes.io/serviceaccount/{token,ca.crt,namespace}
 // behind an optional prefix: `kc.loadFromCluster(files.root)` reads exactly these files. Code that
-// calls loadFromCluster() without a prefix cannot be redirected (there is no environment variable
-// for it, and the mount point does not exist on this host, so a private mount namespace cannot bind
-// over it without creating a directory in /run): such code should take the prefix as a parameter.
+// calls loadFromCluster() without a prefix (there is no environment variable for it) runs through
+// inClusterCommand(): its own mount namespace shows the files at the real path.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
@@ -31,4 +31,15 @@ export function writeInClusterFiles(
   writeFileSync(join(dir, 'namespace'), namespace);
   const u = new URL(url);
   return { root, dir, env: { KUBERNETES_SERVICE_HOST: u.hostname, KUBERNETES_SERVICE_PORT: u.port } };
+}
+
+/**
+ * argv that runs `argv` with `files` mounted at SERVICE_ACCOUNT_DIR (needs root: unshare + mount);
+ * pass `files.env` in its environment as well.
+ */
+export function inClusterCommand(files: InClusterFiles, argv: string[]): string[] {
+  const here = fileURLToPath(import.meta.url);
+  const helper = join(dirname(here), `incluster-exec${here.endsWith('.ts') ? '.ts' : '.js'}`);
+  const node = here.endsWith('.ts') ? [process.execPath, '--import', 'tsx'] : [process.execPath];
+  return ['unshare', '--mount', '--propagation', 'slave', '--', ...node, helper, files.dir, '--', ...argv];
 }
