@@ -2,11 +2,8 @@
 // the same dispatch as the process entry (skel.invoke), records metrics and a log line.
 import { parseCniArgs } from '../cni/args.js';
 import { invokeWithDeadline } from '../cni/deadline.js';
-import { CniError, Code, invalidEnv } from '../cni/errors.js';
 import { log } from '../cni/log.js';
 import type { Outcome, Plugin } from '../cni/plugin.js';
-import { errorOutcome } from '../cni/skel.js';
-import { checkNetnsPath } from '../kernel/iproute2/netns.js';
 import type { AgentMetrics } from './metrics.js';
 import type { AgentReply, AgentRequest } from './protocol.js';
 import type { KeyedSerializer } from './serial.js';
@@ -39,31 +36,6 @@ function podOf(env: Record<string, string>): string | undefined {
   }
 }
 
-/**
- * CNI_NETNS of an ADD or CHECK must be a network namespace before the plugin runs: a FIFO, a device or
- * a directory would reach an open() or setns() that blocks or misbehaves (statfs here opens nothing).
- */
-async function netnsRefusal(command: string, req: AgentRequest): Promise<Outcome | undefined> {
-  const netns = req.env['CNI_NETNS'] ?? '';
-  if ((command !== 'ADD' && command !== 'CHECK') || netns === '') return undefined;
-  if (!netns.startsWith('/'))
-    return errorOutcome(invalidEnv(`CNI_NETNS must be an absolute path, found "${netns}"`), req.stdin);
-  try {
-    await checkNetnsPath(netns);
-    return undefined;
-  } catch (e) {
-    const err = new CniError(
-      Code.UnknownContainer,
-      `failed to open netns "${netns}": not a network namespace`,
-      undefined,
-      {
-        cause: e,
-      },
-    );
-    return errorOutcome(err, req.stdin);
-  }
-}
-
 export async function dispatch(d: Dispatcher, req: AgentRequest): Promise<AgentReply> {
   const plugin = d.plugins.get(req.type);
   if (!plugin) {
@@ -73,8 +45,6 @@ export async function dispatch(d: Dispatcher, req: AgentRequest): Promise<AgentR
   const command = req.env['CNI_COMMAND'] ?? req.command;
   const containerID = req.env['CNI_CONTAINERID'] ?? '';
   const start = process.hrtime.bigint();
-  const refused = await netnsRefusal(command, req);
-  if (refused) return { status: 'ok', exitCode: refused.exitCode, stdout: refused.stdout };
   // The container lock is taken here, once per request. Delegation inside the plugin stays
   // in-process and does not take it again, so a meta plugin calling its delegates cannot deadlock.
   const outcome = await d.serializer.run(containerID, () =>

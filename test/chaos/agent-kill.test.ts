@@ -72,6 +72,16 @@ describe('chaos: the agent SIGKILLed and restarted under bursts of ADDs', { time
       conf(),
     );
 
+  /** A DEL cut off by the kill is a CNI error too (code 11); the runtime retries it. */
+  async function delUntilDone(id: string, netns: string): Promise<PluginRun> {
+    let del = await call('DEL', id, netns);
+    for (let i = 0; i < 3 && del.code !== 0; i++) {
+      assertCniError(del, `seed ${SEED} ${id} DEL`);
+      del = await call('DEL', id, netns);
+    }
+    return del;
+  }
+
   function assertCniError(r: PluginRun, what: string): void {
     assert.ok(
       r.json && Number.isInteger(r.json['code']),
@@ -110,8 +120,8 @@ describe('chaos: the agent SIGKILLed and restarted under bursts of ADDs', { time
             if (res.code === 0) return { id, pod: p, res };
             failures++;
             assertCniError(res, `seed ${SEED} ${id} ADD`);
-            // The runtime's reaction to a failed ADD: DEL, then try again.
-            const del = await call('DEL', id, p.path);
+            // The runtime's reaction to a failed ADD: DEL (retried like the ADD), then try again.
+            const del = await delUntilDone(id, p.path);
             assert.equal(del.code, 0, `seed ${SEED} ${id} DEL after failure: ${del.stdout}`);
           }
           return { id, pod: p, res: undefined };
