@@ -172,6 +172,13 @@ if (nodeInclude) {
 // The sqlite native binding, located by the store at runtime relative to the bundle.
 const binding = join(root, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
 if (existsSync(binding)) copyFileSync(binding, join(lib, 'better_sqlite3.node'));
+// The Kubernetes client, bundled on its own: plugins load it from <bundle>/../lib/ only on the first
+// API call (src/cluster/kubernetes/client.ts), so an install outside the repository needs no node_modules.
+await bundle({
+  stdin: { contents: "module.exports = require('@kubernetes/client-node');", resolveDir: root },
+  outfile: join(lib, 'kubernetes-client.js'),
+  banner: {},
+});
 console.log(
   `built ${types.length} plugins (dist/plugins/, ${haveShim ? 'C shims' : 'Node launchers'} in dist/cni/), ` +
     `${entries.length - types.length} tools, dist/agent/agent.js${haveNetlink ? ', netlink addon' : ''}`,
