@@ -40,6 +40,13 @@ export interface RunningAgent {
   close(graceMs?: number): Promise<{ drained: boolean }>;
 }
 
+function readiness(state: string, unsynced: string[], what: string): { ok: boolean; reason: string } {
+  if (state !== 'ready') return { ok: false, reason: state };
+  if (unsynced.length > 0)
+    return { ok: false, reason: `Kubernetes caches not synced: ${unsynced.join(', ')}` };
+  return { ok: true, reason: `ready: ${what}` };
+}
+
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const socketPath = opts.socketPath ?? DEFAULT_SOCKET;
   const limit = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
@@ -68,9 +75,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   try {
     if (opts.metricsPort !== undefined) {
       http = await startHttp(opts.metricsHost ?? '127.0.0.1', opts.metricsPort, metrics, () =>
-        state === 'ready'
-          ? { ok: true, reason: `ready: ${[...plugins.keys()].join(', ')} on ${socketPath}` }
-          : { ok: false, reason: state },
+        readiness(state, warm.unsyncedCaches(), `${[...plugins.keys()].join(', ')} on ${socketPath}`),
       );
     }
     await server.listen();

@@ -3,7 +3,7 @@
 // read once and re-read when their directory changes (fs.watch), one Kubernetes client per
 // kubeconfig. Also the pool-utilization metrics, computed from the same sources and stores.
 import { type FSWatcher, watch } from 'node:fs';
-import { KubernetesSource } from '../cluster/kubernetes/source.js';
+import { CachedKubernetesSource } from '../cluster/kubernetes/cached.js';
 import { LocalSource } from '../cluster/local/source.js';
 import type { ClusterSource } from '../cluster/types.js';
 import { poolUsage } from '../ipam/status.js';
@@ -53,7 +53,7 @@ class SharedStore implements AllocationStore {
 export class WarmCaches {
   private readonly stores = new Map<string, SharedStore>();
   private readonly locals = new Map<string, LocalSource>();
-  private readonly kubes = new Map<string, KubernetesSource>();
+  private readonly kubes = new Map<string, CachedKubernetesSource>();
   private readonly watchers: FSWatcher[] = [];
   /** (source, store) pairs IPAM requests used, for pool utilization. */
   private readonly pairs = new Map<string, { source: ClusterSource; store: AllocationStore }>();
@@ -98,14 +98,27 @@ export class WarmCaches {
     return s;
   }
 
-  kubernetesSource(kubeconfig: string | undefined): KubernetesSource {
+  /** Watch-backed: pods of this node (NODE_NAME, as the DaemonSet sets it), NADs, pools, … */
+  kubernetesSource(kubeconfig: string | undefined): CachedKubernetesSource {
     const key = kubeconfig ?? '';
     let s = this.kubes.get(key);
     if (!s) {
-      s = new KubernetesSource(kubeconfig !== undefined ? { kubeconfig } : {});
+      const nodeName = process.env['NODE_NAME'] || undefined;
+      s = new CachedKubernetesSource({
+        ...(kubeconfig !== undefined ? { kubeconfig } : {}),
+        ...(nodeName !== undefined ? { nodeName } : {}),
+      });
+      s.start();
       this.kubes.set(key, s);
     }
     return s;
+  }
+
+  /** Caches still without their first LIST, for /readyz (reads meanwhile go to the API). */
+  unsyncedCaches(): string[] {
+    return [...this.kubes.values()].flatMap((s) =>
+      s.syncState().flatMap((c) => (c.synced ? [] : [`${c.what}${c.error ? ` (${c.error})` : ''}`])),
+    );
   }
 
   /** Remembers which pools live in which store, for the utilization metrics. */
@@ -153,6 +166,7 @@ export class WarmCaches {
   async close(): Promise<void> {
     for (const w of this.watchers.splice(0)) w.close();
     for (const s of this.stores.values()) await s.inner.close().catch(() => undefined);
+    await Promise.all([...this.kubes.values()].map((s) => s.stop()));
     this.stores.clear();
     this.locals.clear();
     this.kubes.clear();

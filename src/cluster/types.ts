@@ -70,9 +70,20 @@ export interface NodeInfo {
   metadata: ObjectMeta;
 }
 
+/** A core/v1 Event about a pod (Multus's AddedInterface, NoNetworkFound). */
+export interface PodEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
 export interface ClusterSource {
-  /** undefined when the pod does not exist (or no pod identity was given). */
-  getPod(namespace: string, name: string): Promise<PodInfo | undefined>;
+  /**
+   * undefined when the pod does not exist (or no pod identity was given). With `opts.uid` (the
+   * runtime's K8S_POD_UID): throws PodUidMismatchError when the pod found is another incarnation
+   * (static pods excepted).
+   */
+  getPod(namespace: string, name: string, opts?: { uid?: string }): Promise<PodInfo | undefined>;
   getNamespace(name: string): Promise<NamespaceInfo | undefined>;
   getNode(name: string): Promise<NodeInfo | undefined>;
   getNetworkAttachmentDefinition(
@@ -84,6 +95,7 @@ export interface ClusterSource {
   /**
    * Merge the given annotations into the pod (network-status). Local source: best effort / no-op.
    * `opts.uid`: refuse to write when the pod with that name is a different incarnation.
+   * Throws PodGoneError when the pod no longer exists.
    */
   setPodAnnotations(
     namespace: string,
@@ -91,6 +103,8 @@ export interface ClusterSource {
     annotations: Record<string, string>,
     opts?: { uid?: string },
   ): Promise<void>;
+  /** Best effort: never rejects, never delays the caller for long. Sources without events omit it. */
+  recordPodEvent?(pod: PodInfo, event: PodEvent): Promise<void>;
   /** Sources whose pools are shared between nodes (Kubernetes): read one pool fresh. */
   getIPPool?(name: string): Promise<SpiderIPPool | undefined>;
   /**

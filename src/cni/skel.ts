@@ -82,7 +82,9 @@ export async function invoke<C extends Parameters<Plugin['add']>[0]['conf']>(
     }
     return { exitCode: 0, stdout: '' };
   } catch (err) {
-    if (!(err instanceof CniError) || err.code === Code.Internal) {
+    // A 999 caused by another CniError is a delegate's own failure, already logged by the caller.
+    const reported = err instanceof CniError && err.cause instanceof CniError;
+    if (!(err instanceof CniError) || (err.code === Code.Internal && !reported)) {
       log('error', 'unexpected failure', {
         plugin: plugin.name,
         error: String((err as Error)?.stack ?? err),

@@ -117,6 +117,14 @@ export async function allocate(input: AllocateInput): Promise<AllocateOutput> {
   }
 
   const selection = selectPools(input);
+  if (selection.families.length === 0) {
+    // Spiderpool fails such an ADD too: a NIC that asked for IPAM and would get no address is an error.
+    throw new NoEligiblePoolError(
+      who,
+      `no IP allocation: the selection rule (${selection.source}) names no IPv4 and no IPv6 pool for this interface`,
+      ['expected at least one pool name in "ipv4" or "ipv6"'],
+    );
+  }
   const requested = parseRequested(input.requestedIps ?? []);
   const requests: FamilyRequest[] = [];
   for (const [family, ip] of requested) {

@@ -1,6 +1,8 @@
 // Spiderpool's pod and namespace annotations, parsed strictly: a malformed annotation is an error
 // naming the pod and the annotation rather than silently falling through to another rule.
 import { invalidConfig } from '../cni/errors.js';
+import { tryCidr } from '../net/cidr.js';
+import { parseIpOf } from '../net/ip.js';
 
 export const ANNO_POD_IPPOOLS = 'ipam.spidernet.io/ippools';
 export const ANNO_POD_IPPOOL = 'ipam.spidernet.io/ippool';
@@ -47,33 +49,45 @@ function poolNames(where: string, annotation: string, o: Record<string, unknown>
   if (cg !== undefined && typeof cg !== 'boolean')
     throw bad(where, annotation, 'cleangateway must be true or false');
   const iface = o['interface'];
-  if (iface !== undefined && (typeof iface !== 'string' || iface === '')) {
-    throw bad(where, annotation, 'interface must be a non-empty string');
-  }
+  if (iface !== undefined && typeof iface !== 'string')
+    throw bad(where, annotation, 'interface must be a string');
   return {
     ipv4,
     ipv6,
     cleanGateway: cg === true,
-    ...(typeof iface === 'string' ? { interface: iface } : {}),
+    // An empty interface counts as none, as in Spiderpool (Go's omitempty).
+    ...(typeof iface === 'string' && iface !== '' ? { interface: iface } : {}),
   };
 }
 
-/** `ipam.spidernet.io/ippools`: a non-empty list, each entry with a unique `interface`. */
-export function parsePodIPPools(where: string, value: string): (PoolNames & { interface: string })[] {
+/**
+ * `ipam.spidernet.io/ippools`: a non-empty list whose entries either all name their `interface` (each
+ * once) or all leave it out — then they belong to the pod's interfaces by order (Spiderpool's
+ * validateAndMutateMultipleNICAnnotations).
+ */
+export function parsePodIPPools(where: string, value: string): PoolNames[] {
   const v = parseJson(where, ANNO_POD_IPPOOLS, value);
   if (!Array.isArray(v) || v.length === 0)
     throw bad(where, ANNO_POD_IPPOOLS, 'expected a non-empty JSON list');
   const seen = new Set<string>();
-  return v.map((item, i) => {
+  const entries = v.map((item, i) => {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) {
       throw bad(where, ANNO_POD_IPPOOLS, `entry ${i} must be an object`);
     }
     const p = poolNames(where, ANNO_POD_IPPOOLS, item as Record<string, unknown>);
-    if (p.interface === undefined) throw bad(where, ANNO_POD_IPPOOLS, `entry ${i}: interface is required`);
-    if (seen.has(p.interface)) throw bad(where, ANNO_POD_IPPOOLS, `interface ${p.interface} is listed twice`);
-    seen.add(p.interface);
-    return p as PoolNames & { interface: string };
+    if (p.interface !== undefined && seen.has(p.interface))
+      throw bad(where, ANNO_POD_IPPOOLS, `interface ${p.interface} is listed twice`);
+    if (p.interface !== undefined) seen.add(p.interface);
+    return p;
   });
+  if (seen.size !== 0 && seen.size !== entries.length) {
+    throw bad(
+      where,
+      ANNO_POD_IPPOOLS,
+      'entries must either all name their interface or all leave it out (then they go to the interfaces by order)',
+    );
+  }
+  return entries;
 }
 
 /** `ipam.spidernet.io/ippool`: one {ipv4, ipv6} object (legacy `interface` key accepted). */
@@ -101,16 +115,29 @@ export function parseNamespaceDefaults(
   };
 }
 
-/** `ipam.spidernet.io/routes`: [{dst, gw}]. */
+/**
+ * `ipam.spidernet.io/routes`: [{dst, gw}], each an IPv4 CIDR with an IPv4 gateway or an IPv6 CIDR with an
+ * IPv6 gateway (Spiderpool's IsRouteWithoutIPVersion); anything else fails the ADD.
+ */
 export function parsePodRoutes(where: string, value: string | undefined): { dst: string; gw: string }[] {
-  if (value === undefined || value.trim() === '') return [];
+  if (value === undefined) return [];
   const v = parseJson(where, ANNO_POD_ROUTES, value);
   if (!Array.isArray(v)) throw bad(where, ANNO_POD_ROUTES, 'expected a JSON list of {dst, gw}');
   return v.map((r, i) => {
     const o = (typeof r === 'object' && r !== null ? r : {}) as Record<string, unknown>;
-    if (typeof o['dst'] !== 'string' || typeof o['gw'] !== 'string') {
+    const dst = o['dst'];
+    const gw = o['gw'];
+    if (typeof dst !== 'string' || typeof gw !== 'string') {
       throw bad(where, ANNO_POD_ROUTES, `entry ${i} needs string dst and gw`);
     }
-    return { dst: o['dst'], gw: o['gw'] };
+    const d = tryCidr(dst);
+    if (d === undefined || parseIpOf(gw, d.family) === undefined) {
+      throw bad(
+        where,
+        ANNO_POD_ROUTES,
+        `entry ${i} {dst: ${JSON.stringify(dst)}, gw: ${JSON.stringify(gw)}} is not a route: expected dst an IPv4 CIDR with an IPv4 gw, or an IPv6 CIDR with an IPv6 gw`,
+      );
+    }
+    return { dst, gw };
   });
 }

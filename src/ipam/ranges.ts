@@ -1,64 +1,19 @@
 // Address sets of SpiderIPPool manifests as sorted disjoint intervals (bigint, so IPv6 /64s and
-// IPv4 /8s cost the same as a /24). Parse errors are RangeSyntaxError; validate.ts names pool/field.
+// IPv4 /8s cost the same as a /24). Addresses, CIDRs and range entries are read by src/net (one
+// grammar: Spiderpool's); parse errors are its IpSyntaxError, which validate.ts names pool/field for.
 import type { SpiderIPPool, SpiderReservedIP } from '../cluster/types.js';
-import { BITS, type Family, formatIp, type Interval, parseIp } from '../store/ip.js';
+import { parseCidr } from '../net/cidr.js';
+import { BITS, type Family, formatIp, IpSyntaxError, parseIp } from '../net/ip.js';
+import { parseRange } from '../net/range.js';
+import type { Interval } from '../store/ip.js';
 
-export type { Family, Interval } from '../store/ip.js';
-export { formatIp, intervalsContain, parseIp } from '../store/ip.js';
-
-export class RangeSyntaxError extends Error {
-  override name = 'RangeSyntaxError';
-}
-
-export interface Cidr {
-  family: Family;
-  prefix: number;
-  /** The address as written (may have host bits set). */
-  addr: bigint;
-  network: bigint;
-  broadcast: bigint;
-  /** True when the host bits are zero, i.e. it is written as a network. */
-  isNetwork: boolean;
-}
-
-export function parseCidr(s: string): Cidr {
-  const slash = s.indexOf('/');
-  const ip = slash < 0 ? undefined : parseIp(s.slice(0, slash));
-  const p = slash < 0 ? '' : s.slice(slash + 1);
-  if (ip === undefined || !/^(0|[1-9]\d{0,2})$/.test(p)) {
-    throw new RangeSyntaxError(`"${s}" is not a CIDR (expected e.g. 10.1.0.0/24 or fd00::/64)`);
-  }
-  const prefix = Number(p);
-  const bits = BITS[ip.family];
-  if (prefix > bits) throw new RangeSyntaxError(`"${s}": prefix length ${prefix} exceeds ${bits}`);
-  const hostMask = (1n << BigInt(bits - prefix)) - 1n;
-  const network = ip.value & ~hostMask;
-  return {
-    family: ip.family,
-    prefix,
-    addr: ip.value,
-    network,
-    broadcast: network | hostMask,
-    isNetwork: network === ip.value,
-  };
-}
-
-export function formatCidr(c: Cidr): string {
-  return `${formatIp(c.family, c.network)}/${c.prefix}`;
-}
-
-/** One `ips`/`excludeIPs` entry: "a" or "a-b" (same family, a ≤ b). */
-export function parseRangeEntry(s: string): Interval & { family: Family } {
-  const dash = s.indexOf('-');
-  const a = parseIp(dash < 0 ? s.trim() : s.slice(0, dash).trim());
-  const b = dash < 0 ? a : parseIp(s.slice(dash + 1).trim());
-  if (a === undefined || b === undefined) {
-    throw new RangeSyntaxError(`"${s}" is not an IP address or an "a-b" range`);
-  }
-  if (a.family !== b.family) throw new RangeSyntaxError(`"${s}" mixes IPv4 and IPv6`);
-  if (a.value > b.value) throw new RangeSyntaxError(`"${s}": range start is after its end`);
-  return { family: a.family, start: a.value, end: b.value };
-}
+export type { Cidr } from '../net/cidr.js';
+export { formatCidr, parseCidr } from '../net/cidr.js';
+export type { Family } from '../net/ip.js';
+export { formatIp, IpSyntaxError as RangeSyntaxError, parseIp } from '../net/ip.js';
+export { parseRange } from '../net/range.js';
+export type { Interval } from '../store/ip.js';
+export { intervalsContain } from '../store/ip.js';
 
 /** Sorts and merges overlapping or adjacent intervals. */
 export function normalize(list: readonly Interval[]): Interval[] {
@@ -131,8 +86,8 @@ export function formatIntervals(family: Family, list: readonly Interval[]): stri
 export function parseEntries(entries: readonly string[] | undefined, family: Family): Interval[] {
   const out: Interval[] = [];
   for (const e of entries ?? []) {
-    const iv = parseRangeEntry(e);
-    if (iv.family !== family) throw new RangeSyntaxError(`"${e}" is not an IPv${family} address or range`);
+    if (typeof e !== 'string') throw new IpSyntaxError(`${JSON.stringify(e)} is not a string`);
+    const iv = parseRange(e, family);
     out.push({ start: iv.start, end: iv.end });
   }
   return normalize(out);
@@ -159,7 +114,7 @@ export function reservedIntervals(reserved: readonly SpiderReservedIP[], family:
   const out: Interval[] = [];
   for (const r of reserved) {
     for (const e of r.spec.ips ?? []) {
-      const iv = parseRangeEntry(e);
+      const iv = parseRange(e);
       if (iv.family === family) out.push({ start: iv.start, end: iv.end });
     }
   }

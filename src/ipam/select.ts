@@ -6,9 +6,12 @@
 
 import type { NamespaceInfo, NodeInfo, PodInfo, SpiderIPPool, SpiderReservedIP } from '../cluster/types.js';
 import { invalidConfig } from '../cni/errors.js';
+import { cidrContains, tryCidr } from '../net/cidr.js';
+import { parseIp } from '../net/ip.js';
 import {
   ANNO_POD_IPPOOL,
   ANNO_POD_IPPOOLS,
+  type PoolNames,
   parseNamespaceDefaults,
   parsePodIPPool,
   parsePodIPPools,
@@ -36,6 +39,15 @@ export interface SelectInput {
   /** Namespace assumed for spec.multusName entries without one (Spiderpool: its own namespace). */
   multusNamespace?: string;
   defaults?: { ipv4?: readonly string[]; ipv6?: readonly string[] };
+  /** The IPAM config's clean_gateway: every rule but a pod `ippools` entry uses it. */
+  cleanGateway?: boolean;
+  /** This NIC's position among the pod's interfaces (eth0 0, then the networks annotation's order). */
+  nicIndex?: number;
+  /**
+   * match_master_subnet: the master interface's addresses; only pools whose subnet holds one of them
+   * may serve this NIC.
+   */
+  masterAddrs?: readonly string[];
 }
 
 export type RuleSource = 'pod:ippools' | 'pod:ippool' | 'namespace' | 'ipam-config' | 'cluster-default';
@@ -73,14 +85,10 @@ interface Rule {
   cleanGateway: boolean;
 }
 
-/** The winning rule for this NIC: which pool names (or wildcards) per family. */
-export function pickRule(input: SelectInput): Rule {
+function ippoolsEntry(input: SelectInput, where: string, value: string): PoolNames {
   const who = whoOf(input);
-  const where = `pod ${who.pod}`;
-  const annotations = input.pod?.metadata.annotations ?? {};
-  const many = annotations[ANNO_POD_IPPOOLS];
-  if (many !== undefined) {
-    const entries = parsePodIPPools(where, many);
+  const entries = parsePodIPPools(where, value);
+  if (entries[0]?.interface !== undefined) {
     const mine = entries.find((e) => e.interface === input.ifname);
     if (mine === undefined) {
       throw new NoEligiblePoolError(
@@ -88,6 +96,29 @@ export function pickRule(input: SelectInput): Rule {
         `annotation ${ANNO_POD_IPPOOLS} lists interfaces ${entries.map((e) => e.interface).join(', ')} but not ${input.ifname}`,
       );
     }
+    return mine;
+  }
+  const i = input.nicIndex;
+  const mine = i === undefined ? undefined : entries[i];
+  if (mine === undefined) {
+    const at = i === undefined ? 'not among the pod’s interfaces' : `interface number ${i + 1}`;
+    throw new NoEligiblePoolError(
+      who,
+      `annotation ${ANNO_POD_IPPOOLS} has ${entries.length} entries without interface, given to the pod's interfaces in order; ${input.ifname} is ${at}`,
+    );
+  }
+  return mine;
+}
+
+/** The winning rule for this NIC: which pool names (or wildcards) per family. */
+export function pickRule(input: SelectInput): Rule {
+  const who = whoOf(input);
+  const where = `pod ${who.pod}`;
+  const annotations = input.pod?.metadata.annotations ?? {};
+  const cleanGateway = input.cleanGateway === true;
+  const many = annotations[ANNO_POD_IPPOOLS];
+  if (many !== undefined) {
+    const mine = ippoolsEntry(input, where, many);
     return { source: 'pod:ippools', ipv4: mine.ipv4, ipv6: mine.ipv6, cleanGateway: mine.cleanGateway };
   }
   const one = annotations[ANNO_POD_IPPOOL];
@@ -95,18 +126,17 @@ export function pickRule(input: SelectInput): Rule {
     const p = parsePodIPPool(where, one);
     // Legacy values name their interface; for another NIC the annotation does not apply.
     if (p.interface === undefined || p.interface === input.ifname) {
-      return { source: 'pod:ippool', ipv4: p.ipv4, ipv6: p.ipv6, cleanGateway: p.cleanGateway };
+      return { source: 'pod:ippool', ipv4: p.ipv4, ipv6: p.ipv6, cleanGateway };
     }
   }
   const ns = parseNamespaceDefaults(
     `namespace ${input.namespace?.metadata.name ?? ''}`,
     input.namespace?.metadata.annotations,
   );
-  if (ns.ipv4.length > 0 || ns.ipv6.length > 0) return { source: 'namespace', ...ns, cleanGateway: false };
+  if (ns.ipv4.length > 0 || ns.ipv6.length > 0) return { source: 'namespace', ...ns, cleanGateway };
   const d4 = input.defaults?.ipv4 ?? [];
   const d6 = input.defaults?.ipv6 ?? [];
-  if (d4.length > 0 || d6.length > 0)
-    return { source: 'ipam-config', ipv4: d4, ipv6: d6, cleanGateway: false };
+  if (d4.length > 0 || d6.length > 0) return { source: 'ipam-config', ipv4: d4, ipv6: d6, cleanGateway };
   const defaults = input.pools.filter((p) => p.spec?.default === true);
   if (defaults.length === 0) {
     throw new NoEligiblePoolError(
@@ -117,7 +147,7 @@ export function pickRule(input: SelectInput): Rule {
   }
   // A default pool whose family cannot be told is listed for IPv4 so that its validation error surfaces.
   const names = (f: Family) => defaults.filter((p) => (safeFamily(p) ?? 4) === f).map((p) => p.metadata.name);
-  return { source: 'cluster-default', ipv4: names(4), ipv6: names(6), cleanGateway: false };
+  return { source: 'cluster-default', ipv4: names(4), ipv6: names(6), cleanGateway };
 }
 
 function safeFamily(p: SpiderIPPool): Family | undefined {
@@ -128,30 +158,46 @@ function safeFamily(p: SpiderIPPool): Family | undefined {
   }
 }
 
+/**
+ * Pool names in the rule's order, wildcards expanded (by name, among pools of this family) as
+ * Spiderpool's ParseWildcardPoolNameList does. Like Spiderpool, a name listed twice (also through a
+ * wildcard) is an error, and so is a name no SpiderIPPool has.
+ */
 function expand(
   patterns: readonly string[],
   byName: Map<string, SpiderIPPool>,
+  family: Family,
   rejected: FamilyChoice['rejected'],
+  input: SelectInput,
 ) {
   const out: { pool: SpiderIPPool; wildcard: boolean }[] = [];
   const taken = new Set<string>();
+  const take = (name: string, wildcard: boolean) => {
+    if (taken.has(name)) {
+      throw invalidConfig(
+        `pod ${whoOf(input).pod} interface ${input.ifname}: IPv${family} pool "${name}" is listed twice`,
+        'expected each SpiderIPPool at most once per interface and family (wildcards included)',
+      );
+    }
+    taken.add(name);
+    const pool = byName.get(name);
+    if (pool === undefined) {
+      throw new NoEligiblePoolError(whoOf(input), `SpiderIPPool "${name}" (IPv${family}) does not exist`, [
+        `expected one of: ${[...byName.keys()].sort().join(', ') || '(no pools)'}`,
+      ]);
+    }
+    out.push({ pool, wildcard });
+  };
   for (const pat of patterns) {
     if (!hasWildcard(pat)) {
-      const p = byName.get(pat);
-      if (p === undefined) rejected.push({ pool: pat, reason: 'no such SpiderIPPool' });
-      else if (!taken.has(pat)) {
-        out.push({ pool: p, wildcard: false });
-        taken.add(pat);
-      }
+      take(pat, false);
       continue;
     }
     const re = wildcardToRegExp(pat);
-    const hits = [...byName.keys()].filter((n) => re.test(n) && !taken.has(n)).sort();
-    if (hits.length === 0) rejected.push({ pool: pat, reason: 'wildcard matches no SpiderIPPool' });
-    for (const n of hits) {
-      out.push({ pool: byName.get(n)!, wildcard: true });
-      taken.add(n);
-    }
+    const hits = [...byName.keys()].filter((n) => re.test(n) && safeFamily(byName.get(n)!) === family).sort();
+    if (hits.length === 0)
+      rejected.push({ pool: pat, reason: `wildcard matches no IPv${family} SpiderIPPool` });
+    for (const n of hits) take(n, true);
   }
   return out;
 }
@@ -201,7 +247,21 @@ function mismatch(p: SpiderIPPool, family: Family, input: SelectInput): string |
   ) {
     return `spec.multusName [${s.multusName.join(', ')}] does not include ${input.multusName ?? 'this interface (not attached through a NetworkAttachmentDefinition)'}`;
   }
+  if (input.masterAddrs !== undefined && !onMaster(s.subnet, input.masterAddrs)) {
+    return `match_master_subnet: spec.subnet ${s.subnet} holds none of the master's addresses [${input.masterAddrs.join(', ')}]`;
+  }
   return undefined;
+}
+
+function onMaster(subnet: string, addrs: readonly string[]): boolean {
+  const c = tryCidr(subnet);
+  return (
+    c !== undefined &&
+    addrs.some((t) => {
+      const a = parseIp(t);
+      return a !== undefined && cidrContains(c, a);
+    })
+  );
 }
 
 function priority(p: SpiderIPPool): number[] {
@@ -236,7 +296,7 @@ export function selectPools(input: SelectInput): Selection {
     if (patterns.length === 0) continue;
     const choice: FamilyChoice = { family, patterns: [...patterns], candidates: [], rejected: [] };
     const reserved = reservedIntervals(input.reserved, family);
-    for (const { pool: p, wildcard } of expand(patterns, byName, choice.rejected)) {
+    for (const { pool: p, wildcard } of expand(patterns, byName, family, choice.rejected, input)) {
       const name = p.metadata.name;
       const bad = issues.get(name);
       if (bad !== undefined && bad.length > 0) {

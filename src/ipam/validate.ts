@@ -11,7 +11,7 @@ import {
   intersect,
   parseCidr,
   parseIp,
-  parseRangeEntry,
+  parseRange,
   poolTotalIntervals,
   RangeSyntaxError,
 } from './ranges.js';
@@ -49,9 +49,9 @@ function checkEntries(
       issue(f, `expected a string, found ${JSON.stringify(e)}`);
       continue;
     }
-    let iv: ReturnType<typeof parseRangeEntry>;
+    let iv: ReturnType<typeof parseRange>;
     try {
-      iv = parseRangeEntry(e);
+      iv = parseRange(e);
     } catch (err) {
       issue(f, errText(err));
       continue;
@@ -125,7 +125,7 @@ export function validatePool(pool: SpiderIPPool): Issue[] {
       // As Spiderpool: the gateway may sit inside spec.ips only when spec.excludeIPs removes it.
       const inRange = (e: unknown) => {
         try {
-          const iv = parseRangeEntry(String(e));
+          const iv = parseRange(String(e));
           return gw.value >= iv.start && gw.value <= iv.end;
         } catch {
           return false;

@@ -41,8 +41,12 @@ export interface NetworkSelection {
   deviceID?: string;
 }
 
-/** DNS-1123 label, the rule Multus applies to namespace and network names. */
+/** DNS-1123 label, the rule Multus applies to namespace and network names of the comma form. */
 export const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** DNS-1123 subdomain: what any Kubernetes object name is. Multus checks nothing in the JSON form;
+ * a name outside this rule cannot name a NAD, so refusing it only spares a lookup (and keeps '/' and
+ * '..' out of the local source's file names). */
+const OBJECT_NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const IFNAMSIZ = 16;
 
 /** Why an interface name is unusable, or undefined. Multus checks length, '/' and whitespace; the
@@ -88,6 +92,12 @@ function checkName(ctx: EntryContext, i: number, entry: string, what: string, va
   }
 }
 
+function checkObjectName(ctx: EntryContext, i: number, e: string, what: string, value: string): void {
+  if (value.length > 253 || !OBJECT_NAME_RE.test(value)) {
+    ctx.fail(i, e, `${what} "${value}" cannot name a Kubernetes object (DNS-1123 subdomain expected)`);
+  }
+}
+
 function parseShortItem(ctx: EntryContext, i: number, raw: string, defaultNs: string): NetworkSelection {
   const item = raw.trim();
   const shown = JSON.stringify(item);
@@ -101,7 +111,8 @@ function parseShortItem(ctx: EntryContext, i: number, raw: string, defaultNs: st
   if (name === '') ctx.fail(i, shown, 'network name is empty');
   if (ns !== '') checkName(ctx, i, shown, 'namespace', ns);
   checkName(ctx, i, shown, 'network name', name);
-  if (at.length === 2) {
+  // Multus reads "net-a@" as no interface requested (the delegate gets netN).
+  if (ifname !== '') {
     const problem = interfaceNameProblem(ifname);
     if (problem !== undefined) ctx.fail(i, shown, `interface name "${ifname}" ${problem}`);
   }
@@ -157,9 +168,9 @@ function parseJsonItem(ctx: EntryContext, i: number, raw: unknown, defaultNs: st
   if (!isRecord(raw)) ctx.fail(i, e, 'expected an object with at least "name"');
   const name = optString(ctx, i, e, raw, 'name');
   if (name === undefined) ctx.fail(i, e, '"name" is required');
-  checkName(ctx, i, e, 'network name', name);
+  checkObjectName(ctx, i, e, 'network name', name);
   const ns = optString(ctx, i, e, raw, 'namespace');
-  if (ns !== undefined) checkName(ctx, i, e, 'namespace', ns);
+  if (ns !== undefined) checkObjectName(ctx, i, e, 'namespace', ns);
   // "interfaceRequest" is the pre-3.2 spelling Multus still honours when "interface" is absent.
   const ifname = optString(ctx, i, e, raw, 'interface') ?? optString(ctx, i, e, raw, 'interfaceRequest');
   if (ifname !== undefined) {

@@ -15,7 +15,22 @@ export const DEFAULTS = {
   systemNamespaces: ['kube-system'],
   globalNamespaces: ['default'],
   readinessTimeoutSeconds: 45,
+  /** network-attachment-definition-client's fixed base; configurable here so tests need no /run. */
+  deviceInfoDir: '/var/run/k8s.cni.cncf.io/devinfo',
+  kubeletCheckpointFile: '/var/lib/kubelet/device-plugins/kubelet_internal_checkpoint',
 } as const;
+
+/** Multus's logOptions (lumberjack's rotation settings and defaults). */
+export interface LogOptions {
+  /** Megabytes before the file is rotated. */
+  maxSize: number;
+  /** Days a rotated file is kept (0: no age limit). */
+  maxAge: number;
+  /** Rotated files kept (0: no count limit). */
+  maxBackups: number;
+  compress: boolean;
+}
+const LOG_OPTION_DEFAULTS: LogOptions = { maxSize: 100, maxAge: 5, maxBackups: 5, compress: true };
 
 export type LogLevel = 'debug' | 'verbose' | 'info' | 'warn' | 'error' | 'panic';
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'verbose', 'info', 'warn', 'error', 'panic'];
@@ -48,6 +63,14 @@ export interface MultusConf extends NetConf {
   kubeconfig?: string;
   logLevel?: LogLevel;
   logFile?: string;
+  /** Multus's default is true. */
+  logToStderr: boolean;
+  logOptions: LogOptions;
+  /** Whether any of logLevel/logFile/logToStderr/logOptions was given: then they, not the
+   * environment, steer this plugin's logging. */
+  logConfigured: boolean;
+  deviceInfoDir: string;
+  kubeletCheckpointFile: string;
   retryDeleteOnError: boolean;
   source: SourceConf;
   runtimeConfig?: RuntimeConfig;
@@ -107,6 +130,24 @@ function parseNamespaces(raw: Rec): string[] {
   return list as string[];
 }
 
+function parseLogOptions(raw: Rec): LogOptions {
+  const v = raw.logOptions;
+  if (v === undefined || v === null) return { ...LOG_OPTION_DEFAULTS };
+  if (!isRecord(v)) bad('logOptions', 'an object {maxSize, maxAge, maxBackups, compress}', v);
+  const out = { ...LOG_OPTION_DEFAULTS };
+  for (const k of ['maxSize', 'maxAge', 'maxBackups'] as const) {
+    const n = v[k];
+    if (n === undefined || n === null) continue;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) bad(`logOptions.${k}`, 'an integer >= 0', n);
+    out[k] = n;
+  }
+  if (v.compress !== undefined && v.compress !== null) {
+    if (typeof v.compress !== 'boolean') bad('logOptions.compress', 'true or false', v.compress);
+    out.compress = v.compress;
+  }
+  return out;
+}
+
 function parseSource(raw: Rec, kubeconfig: string | undefined): SourceConf {
   const v = raw.source;
   if (v === undefined || v === null) {
@@ -143,9 +184,9 @@ export function loadMultusConf(raw: unknown): MultusConf {
   const multusNamespace = str(raw, 'multusNamespace') ?? DEFAULTS.multusNamespace;
   if (!NAME_RE.test(multusNamespace)) bad('multusNamespace', 'a namespace name', multusNamespace);
   const systemNamespaces = strList(raw, 'systemNamespaces') ?? [...DEFAULTS.systemNamespaces];
-  const logLevel = str(raw, 'logLevel');
-  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel as LogLevel))
-    bad('logLevel', LOG_LEVELS.join('|'), logLevel);
+  // Multus matches the level case-insensitively and keeps its default for a name it does not know.
+  const levelRaw = str(raw, 'logLevel')?.toLowerCase();
+  const logLevel = LOG_LEVELS.includes(levelRaw as LogLevel) ? levelRaw : undefined;
   const timeout = raw.readinessTimeoutSeconds ?? DEFAULTS.readinessTimeoutSeconds;
   if (typeof timeout !== 'number' || !(timeout >= 0))
     bad('readinessTimeoutSeconds', 'a number >= 0', timeout);
@@ -154,6 +195,10 @@ export function loadMultusConf(raw: unknown): MultusConf {
   const kubeconfig = absPath(raw, 'kubeconfig');
   const readiness = absPath(raw, 'readinessindicatorfile');
   const logFile = absPath(raw, 'logFile');
+  const logToStderr = raw.logToStderr === undefined || raw.logToStderr === null || bool(raw, 'logToStderr');
+  const logConfigured = ['logLevel', 'logFile', 'logToStderr', 'logOptions'].some(
+    (k) => raw[k] !== undefined && raw[k] !== null,
+  );
   // Optional fields are re-added below only when set, so blanks like "clusterNetwork": "" vanish.
   const {
     clusterNetwork: _c,
@@ -176,6 +221,11 @@ export function loadMultusConf(raw: unknown): MultusConf {
     cniDir: absPath(raw, 'cniDir', DEFAULTS.cniDir),
     binDir: absPath(raw, 'binDir', DEFAULTS.binDir),
     readinessTimeoutSeconds: timeout,
+    logToStderr,
+    logOptions: parseLogOptions(raw),
+    logConfigured,
+    deviceInfoDir: absPath(raw, 'deviceInfoDir', DEFAULTS.deviceInfoDir),
+    kubeletCheckpointFile: absPath(raw, 'kubeletCheckpointFile', DEFAULTS.kubeletCheckpointFile),
     retryDeleteOnError: bool(raw, 'retryDeleteOnError'),
     source: parseSource(raw, kubeconfig),
     ...(clusterNetwork !== undefined ? { clusterNetwork } : {}),

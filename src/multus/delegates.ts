@@ -17,6 +17,7 @@ import {
   parseNetworksAnnotation,
 } from './annotations.js';
 import type { MultusConf } from './config.js';
+import { type ResourceMap, readCheckpoint } from './devices.js';
 import {
   checkDelegateConfig,
   checkNamespaceIsolation,
@@ -47,6 +48,8 @@ export interface Delegate extends ResolvedNetwork {
   master: boolean;
   ifname: string;
   request: DelegateRequest;
+  /** The device the kubelet allocated to the pod for the NAD's resourceName (injected in config). */
+  deviceID?: string;
   /** Remove this family's default routes after ADD (another delegate asked for the default route). */
   filterV4Gateway: boolean;
   filterV6Gateway: boolean;
@@ -75,6 +78,7 @@ function requestOf(sel: NetworkSelection): DelegateRequest {
 
 interface Pending {
   net: ResolvedNetwork;
+  deviceID?: string;
   master: boolean;
   ifnameRequest?: string;
   request: DelegateRequest;
@@ -159,6 +163,7 @@ export async function buildDelegates(input: BuildInput): Promise<Delegate[]> {
     }
   }
   if (pending.length === 0) throw invalidConfig('no networks to attach: no cluster network and no delegates');
+  if (pod !== undefined) assignDevices(pending, conf, pod);
   checkDefaultRouteRequests(
     pending.map((p) => ({ name: p.net.name, defaultRoute: p.request.defaultRoute })),
     podId,
@@ -169,13 +174,35 @@ export async function buildDelegates(input: BuildInput): Promise<Delegate[]> {
   return delegates;
 }
 
+/**
+ * Multus's getKubernetesDelegate: each NAD naming a resourceName takes the pod's next unused device
+ * ID of that resource (sorted), and its config gets "deviceID" and "pciBusID" (every plugin of a list).
+ */
+function assignDevices(pending: Pending[], conf: MultusConf, pod: PodInfo): void {
+  let map: ResourceMap | undefined;
+  const used = new Map<string, number>();
+  for (const p of pending) {
+    const rn = p.net.resourceName;
+    if (rn === undefined) continue;
+    map ??= readCheckpoint(conf.kubeletCheckpointFile, pod.metadata.uid ?? '');
+    const idx = used.get(rn) ?? 0;
+    const id = map.get(rn)?.[idx];
+    if (id === undefined) continue;
+    used.set(rn, idx + 1);
+    const inject = (c: Rec): Rec => ({ ...c, deviceID: id, pciBusID: id });
+    const config = p.net.isList
+      ? { ...p.net.config, plugins: (p.net.config.plugins as Rec[]).map(inject) }
+      : inject(p.net.config);
+    p.net = { ...p.net, config };
+    p.deviceID = id;
+  }
+}
+
 function toDelegate(p: Pending, idx: number, input: BuildInput, all: Pending[]): Delegate {
-  const families = (q: Pending) => new Set((q.request.defaultRoute ?? []).map(ipFamily));
-  // Only a family somebody asked a gateway for is filtered elsewhere. Multus filters both families
-  // as soon as any gateway is requested (an IPv4 request strips eth0's IPv6 default route) and
-  // treats an empty list as "remove all"; the spec (4.1.2.1.9) says an empty list changes nothing.
-  const requested = new Set(all.flatMap((q) => [...families(q)]));
-  const mine = families(p);
+  // Multus (CheckGatewayConfig): once any attachment carries "default-route" — even an empty list —
+  // every delegate loses its default routes except for the families it asked a gateway for itself.
+  const anyRequest = all.some((q) => q.request.defaultRoute !== undefined);
+  const mine = new Set((p.request.defaultRoute ?? []).map(ipFamily));
   const versioned =
     p.net.config.cniVersion === undefined
       ? { ...p.net.config, cniVersion: input.conf.cniVersion }
@@ -185,10 +212,11 @@ function toDelegate(p: Pending, idx: number, input: BuildInput, all: Pending[]):
     ...p.net,
     config,
     master: p.master,
+    ...(p.deviceID !== undefined ? { deviceID: p.deviceID } : {}),
     ifname: p.ifnameRequest ?? (p.master ? input.ifname : `net${idx}`),
     request: p.request,
-    filterV4Gateway: requested.has(4) && !mine.has(4),
-    filterV6Gateway: requested.has(6) && !mine.has(6),
+    filterV4Gateway: anyRequest && !mine.has(4),
+    filterV6Gateway: anyRequest && !mine.has(6),
   };
 }
 

@@ -5,8 +5,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClusterSource, NetworkAttachmentDefinition } from '../cluster/types.js';
-import { invalidConfig } from '../cni/errors.js';
+import { CniError, Code, invalidConfig } from '../cni/errors.js';
 import type { MultusConf } from './config.js';
+import { RESOURCE_NAME_ANNOTATION } from './devices.js';
 import { isRecord } from './record.js';
 
 export const NETWORK_MODE_ANNOTATION = 'trunkline.io/network-mode';
@@ -25,6 +26,8 @@ export interface ResolvedNetwork {
   overlay: boolean;
   /** For messages: "NetworkAttachmentDefinition ns/name" or "file /path". */
   origin: string;
+  /** The NAD's k8s.v1.cni.cncf.io/resourceName (device-plugin resource), if any. */
+  resourceName?: string;
 }
 
 /** Multus's minimal validation: a conf needs `type`, otherwise a conflist whose first plugin has one. */
@@ -141,6 +144,17 @@ export function checkNamespaceIsolation(
 }
 
 /** Resolve a NAD; an empty spec falls back to the confDir file carrying the NAD's name. */
+/** The caller reports it to the pod (Multus's NoNetworkFound event). */
+export class NadNotFoundError extends CniError {
+  constructor(
+    readonly nadNamespace: string,
+    readonly nadName: string,
+  ) {
+    super(Code.InvalidConfig, `cannot find NetworkAttachmentDefinition ${nadNamespace}/${nadName}`);
+    this.name = 'NadNotFoundError';
+  }
+}
+
 export async function resolveNad(
   source: ClusterSource,
   namespace: string,
@@ -148,9 +162,7 @@ export async function resolveNad(
   confDir: string,
 ): Promise<ResolvedNetwork> {
   const nad = await source.getNetworkAttachmentDefinition(namespace, name);
-  if (nad === undefined) {
-    throw invalidConfig(`cannot find NetworkAttachmentDefinition ${namespace}/${name}`);
-  }
+  if (nad === undefined) throw new NadNotFoundError(namespace, name);
   const origin = `NetworkAttachmentDefinition ${namespace}/${name}`;
   let resolved = configFromSpec(nad);
   if (resolved === undefined) {
@@ -163,12 +175,14 @@ export async function resolveNad(
     resolved = found;
   }
   const marked = nad.metadata.annotations?.[NETWORK_MODE_ANNOTATION] === 'overlay';
+  const resourceName = nad.metadata.annotations?.[RESOURCE_NAME_ANNOTATION];
   return {
     name: `${namespace}/${name}`,
     config: resolved.config,
     isList: resolved.isList,
     overlay: marked || chainIsOverlay(resolved.config),
     origin,
+    ...(resourceName !== undefined && resourceName !== '' ? { resourceName } : {}),
   };
 }
 

@@ -18,12 +18,10 @@ export function isDefaultRoute(r: Route): boolean {
 
 export function defaultRoutePlan(d: Delegate): DefaultRoutePlan {
   const add = (d.request.defaultRoute ?? []).map((gateway) => ({ family: ipFamily(gateway), gateway }));
-  const remove = new Set<4 | 6>();
-  if (d.filterV4Gateway) remove.add(4);
-  if (d.filterV6Gateway) remove.add(6);
-  // A requested gateway replaces whatever default route the plugin installed for that family.
-  for (const a of add) remove.add(a.family);
-  return { remove: [...remove].sort(), add };
+  // Multus's DeleteDefaultGW drops every default route of the interface, both families, whenever
+  // one family is filtered or a gateway is requested.
+  const remove: (4 | 6)[] = d.filterV4Gateway || d.filterV6Gateway || add.length > 0 ? [4, 6] : [];
+  return { remove, add };
 }
 
 export function planIsEmpty(p: DefaultRoutePlan): boolean {

@@ -150,10 +150,10 @@ describe('pool selection precedence', () => {
       /pod prod\/web-0 interface net3: annotation ipam\.spidernet\.io\/ippools lists interfaces net1, net2 but not net3/,
     ],
     [
-      'ippools entry without interface',
-      { pod: podWith({ 'ipam.spidernet.io/ippools': '[{"ipv4":["v4-a"]}]' }) },
+      'ippools mixing named and unnamed entries',
+      { pod: podWith({ 'ipam.spidernet.io/ippools': '[{"ipv4":["v4-a"]},{"interface":"net1"}]' }) },
       Code.InvalidConfig,
-      /pod prod\/web-0: annotation ipam\.spidernet\.io\/ippools: entry 0: interface is required/,
+      /pod prod\/web-0: annotation ipam\.spidernet\.io\/ippools: entries must either all name their interface or all leave it out/,
     ],
     [
       'ippools duplicate interface',
@@ -346,16 +346,24 @@ describe('candidate filtering', () => {
     });
   }
 
-  it('rejects a pool listed for the wrong family and unknown names, keeps the rest', () => {
-    const sel = selectPools(input({ defaults: { ipv4: ['v6-a', 'missing', 'v4-a'] } }));
+  it('rejects a pool listed for the wrong family, keeps the rest; unknown or repeated names fail', () => {
+    const sel = selectPools(input({ defaults: { ipv4: ['v6-a', 'v4-a'] } }));
     assert.deepEqual(
       sel.families[0]?.candidates.map((c) => c.name),
       ['v4-a'],
     );
     assert.deepEqual(sel.families[0]?.rejected, [
-      { pool: 'missing', reason: 'no such SpiderIPPool' },
       { pool: 'v6-a', reason: 'is an IPv6 pool, listed for IPv4' },
     ]);
+    assert.throws(
+      () => selectPools(input({ defaults: { ipv4: ['missing', 'v4-a'] } })),
+      (e: CniError) =>
+        e.code === Code.NoEligiblePool && /SpiderIPPool "missing" \(IPv4\) does not exist/.test(e.message),
+    );
+    assert.throws(
+      () => selectPools(input({ defaults: { ipv4: ['v4-a', 'v4-a'] } })),
+      (e: CniError) => e.code === Code.InvalidConfig && /IPv4 pool "v4-a" is listed twice/.test(e.message),
+    );
   });
 
   it('an invalid pool named outright is a config error naming pool and field; via wildcard it is skipped', () => {

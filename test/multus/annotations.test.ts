@@ -96,12 +96,11 @@ const invalid: [string, string, RegExp][] = [
     /interface name "abcdefghijklmnop" is 16 characters long, at most 15/,
   ],
   ['interface name with whitespace', 'net1@ et h0', /interface name "et h0" contains/],
-  ['empty interface after @', 'net1@', /interface name "" is empty/],
   ['broken JSON', '[{"name":"x"', /not valid JSON/],
   ['JSON object instead of a list', '{"name":"x"}', /expected a JSON list/],
   ['JSON entry without name', '[{"namespace":"x"}]', /entry 1 .*"name" is required/],
   ['JSON entry that is not an object', '["net1"]', /entry 1 \("net1"\): expected an object/],
-  ['JSON bad name', '[{"name":"a.b"}]', /network name "a.b"/],
+  ['JSON name that cannot name an object', '[{"name":"A_b"}]', /network name "A_b" cannot name/],
   [
     'JSON bad MAC',
     '[{"name":"a","mac":"zz:11:22:33:44:55"}]',

@@ -81,7 +81,6 @@ describe('loadMultusConf', () => {
       { clusterNetwork: 'c', confDir: 'etc/x' },
       /"confDir" must be an absolute path, found "etc\/x"/,
     ],
-    ['bad logLevel', { clusterNetwork: 'c', logLevel: 'loud' }, /"logLevel" must be debug\|verbose/],
     [
       'bad source type',
       { clusterNetwork: 'c', source: { type: 'etcd' } },
@@ -93,6 +92,26 @@ describe('loadMultusConf', () => {
       /"readinessTimeoutSeconds"/,
     ],
     ['delegates not configs', { delegates: ['x'] }, /"delegates" must be a list of CNI configs/],
+    [
+      'negative logOptions.maxSize',
+      { clusterNetwork: 'c', logOptions: { maxSize: -1 } },
+      /"logOptions.maxSize" must be an integer >= 0/,
+    ],
+    [
+      'logOptions.compress not a boolean',
+      { clusterNetwork: 'c', logOptions: { compress: 'yes' } },
+      /"logOptions.compress" must be true or false/,
+    ],
+    [
+      'logToStderr not a boolean',
+      { clusterNetwork: 'c', logToStderr: 'no' },
+      /"logToStderr" must be true or false/,
+    ],
+    [
+      'relative deviceInfoDir',
+      { clusterNetwork: 'c', deviceInfoDir: 'run/devinfo' },
+      /"deviceInfoDir" must be an absolute path/,
+    ],
   ];
   for (const [what, extra, want] of invalid) {
     test(`invalid: ${what}`, () => {

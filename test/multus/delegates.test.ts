@@ -180,7 +180,7 @@ describe('buildDelegates', () => {
     );
   });
 
-  test('default-route: the requester installs it, the others lose that family only', async () => {
+  test('default-route (Multus CheckGatewayConfig): the requester installs it, the others lose every default route', async () => {
     const ds = await build(conf(), 'team-a', {
       'k8s.v1.cni.cncf.io/networks': JSON.stringify([
         { name: 'net-a', 'default-route': ['10.1.0.1'] },
@@ -190,13 +190,13 @@ describe('buildDelegates', () => {
     assert.deepEqual(
       ds.map((d) => [d.filterV4Gateway, d.filterV6Gateway]),
       [
-        [true, false],
-        [false, false],
-        [true, false],
+        [true, true],
+        [false, true],
+        [true, true],
       ],
     );
-    assert.deepEqual(defaultRoutePlan(ds[1]!), { remove: [4], add: [{ family: 4, gateway: '10.1.0.1' }] });
-    assert.deepEqual(defaultRoutePlan(ds[0]!), { remove: [4], add: [] });
+    assert.deepEqual(defaultRoutePlan(ds[1]!), { remove: [4, 6], add: [{ family: 4, gateway: '10.1.0.1' }] });
+    assert.deepEqual(defaultRoutePlan(ds[0]!), { remove: [4, 6], add: [] });
     const r0 = applyToResult(
       {
         cniVersion: '1.0.0',
@@ -208,10 +208,7 @@ describe('buildDelegates', () => {
       },
       defaultRoutePlan(ds[0]!),
     );
-    assert.deepEqual(r0.routes, [
-      { dst: '::/0', gw: 'fd00::1' },
-      { dst: '10.9.0.0/16', gw: '10.0.0.1' },
-    ]);
+    assert.deepEqual(r0.routes, [{ dst: '10.9.0.0/16', gw: '10.0.0.1' }]);
     const r1 = applyToResult(
       { cniVersion: '1.0.0', routes: [{ dst: '0.0.0.0/0', gw: '10.1.0.254' }] },
       defaultRoutePlan(ds[1]!),

@@ -4,15 +4,19 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { CniError, Code, invalidConfig, tryAgainLater } from '../../cni/errors.js';
+import { inClusterConfig, TokenFileAuth, tokenUser } from './incluster.js';
 
 type K8s = typeof import('@kubernetes/client-node');
 export type CoreV1Api = InstanceType<K8s['CoreV1Api']>;
 export type CustomObjectsApi = InstanceType<K8s['CustomObjectsApi']>;
+export type KubeConfig = InstanceType<K8s['KubeConfig']>;
 
 export interface Clients {
   core: CoreV1Api;
   custom: CustomObjectsApi;
   server: string;
+  kc: KubeConfig;
+  lib: K8s;
 }
 
 /** Where the build puts the separately bundled client, relative to the running bundle. */
@@ -41,23 +45,36 @@ async function loadLibrary(): Promise<K8s> {
 export async function loadClients(kubeconfig: string | undefined): Promise<Clients> {
   const k8s = await loadLibrary();
   const kc = new k8s.KubeConfig();
-  try {
-    if (kubeconfig !== undefined) kc.loadFromFile(kubeconfig);
-    else kc.loadFromCluster();
-  } catch (err) {
-    throw invalidConfig(
-      `cannot load ${kubeconfig !== undefined ? `kubeconfig ${kubeconfig}` : 'in-cluster service account config'}: ${(err as Error).message}`,
+  if (kubeconfig === undefined) {
+    const ic = inClusterConfig();
+    kc.addAuthenticator(new TokenFileAuth());
+    kc.loadFromClusterAndUser(
+      { name: 'in-cluster', server: ic.server, caFile: ic.caFile, skipTLSVerify: false },
+      tokenUser(ic.tokenFile),
     );
+  } else {
+    try {
+      kc.loadFromFile(kubeconfig);
+    } catch (err) {
+      throw invalidConfig(`cannot load kubeconfig ${kubeconfig}: ${(err as Error).message}`);
+    }
   }
   const server = kc.getCurrentCluster()?.server;
   if (server === undefined)
     throw invalidConfig(`kubeconfig ${kubeconfig ?? '(in-cluster)'} has no current cluster`);
-  return { core: kc.makeApiClient(k8s.CoreV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi), server };
+  return {
+    core: kc.makeApiClient(k8s.CoreV1Api),
+    custom: kc.makeApiClient(k8s.CustomObjectsApi),
+    server,
+    kc,
+    lib: k8s,
+  };
 }
 
-/** HTTP status of a client-node failure, or undefined for transport errors. */
+/** HTTP status of a client-node failure (ApiException.code, Watch's statusCode), undefined for transport errors. */
 export function httpStatus(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
+  const e = err as { code?: unknown; statusCode?: unknown } | null;
+  const code = e?.code ?? e?.statusCode;
   return typeof code === 'number' ? code : undefined;
 }
 

@@ -1,17 +1,21 @@
 // ClusterSource backed by a Kubernetes API server through @kubernetes/client-node (object-parameter
-// API of client-node 1.x). The client library is loaded on the first call only.
+// API of client-node 1.x): every read is a request. The client library is loaded on the first call.
+import { statSync } from 'node:fs';
 import { CniError, Code, tryAgainLater } from '../../cni/errors.js';
+import { log } from '../../cni/log.js';
+import { checkPodUid, isStaticPod, PodGoneError } from '../pod.js';
 import type {
   ClusterSource,
   NamespaceInfo,
   NetworkAttachmentDefinition,
   NodeInfo,
-  ObjectMeta,
+  PodEvent,
   PodInfo,
   SpiderIPPool,
   SpiderReservedIP,
 } from '../types.js';
 import { apiFailure, type Clients, httpStatus, loadClients, sleep, withTimeout } from './client.js';
+import { type Raw, toNad, toNamespace, toNode, toPod, toPool, toReserved } from './convert.js';
 
 export const NAD = {
   group: 'k8s.cni.cncf.io',
@@ -38,52 +42,67 @@ export interface KubernetesSourceOptions {
   conflictRetries?: number;
 }
 
-type Raw = { metadata?: Record<string, unknown>; [k: string]: unknown };
+/** Events name the component that emitted them (Multus: "multus"). */
+export const EVENT_COMPONENT = 'trunkline';
+const EVENT_TIMEOUT_MS = 2000;
 
-function meta(m: Record<string, unknown> | undefined): ObjectMeta {
-  const src = m ?? {};
-  const pick = <K extends keyof ObjectMeta>(k: K) =>
-    src[k] !== undefined && src[k] !== null ? { [k]: src[k] } : {};
-  return {
-    name: String(src.name ?? ''),
-    ...pick('namespace'),
-    ...pick('uid'),
-    ...pick('labels'),
-    ...pick('annotations'),
-    ...pick('resourceVersion'),
-  } as ObjectMeta;
+/** Identity of a file's current content (inode, size, mtime); '' when absent or not a file path. */
+function fileStamp(path: string | undefined): string {
+  if (path === undefined) return '';
+  try {
+    const st = statSync(path);
+    return `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return '';
+  }
 }
-
-// Kubelet-managed static pods have a mirror object whose UID differs from the one in CNI_ARGS.
-const isStaticPod = (annotations: Record<string, string> | undefined) => {
-  const src = annotations?.['kubernetes.io/config.source'];
-  return src !== undefined && src !== 'api';
-};
 
 export class KubernetesSource implements ClusterSource {
   private clients: Promise<Clients> | undefined;
-  private readonly timeoutMs: number;
+  private stamp = '';
+  protected readonly timeoutMs: number;
   private readonly retries: number;
 
-  constructor(private readonly opts: KubernetesSourceOptions = {}) {
+  constructor(protected readonly opts: KubernetesSourceOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.retries = opts.conflictRetries ?? 5;
   }
 
-  private api(): Promise<Clients> {
-    this.clients ??= loadClients(this.opts.kubeconfig);
+  /**
+   * The client, loaded once; a failed load (service-account files not mounted yet) is retried next
+   * call, and a kubeconfig rewritten since (the installer puts a rotated token into it) is reloaded.
+   */
+  protected api(): Promise<Clients> {
+    const stamp = fileStamp(this.opts.kubeconfig);
+    if (stamp !== this.stamp) {
+      this.stamp = stamp;
+      this.clients = undefined;
+    }
+    this.clients ??= loadClients(this.opts.kubeconfig).catch((err: unknown) => {
+      this.clients = undefined;
+      throw err;
+    });
     return this.clients;
   }
 
-  /** Run one request; 404 → undefined (or error), 503 retried for `retry503Ms`, failures → CniError. */
-  private async call<T>(
+  /** Forget the loaded credentials; the next request reads the kubeconfig / token again. */
+  protected reloadCredentials(): void {
+    this.clients = undefined;
+  }
+
+  /**
+   * Run one request; 404 → undefined (or error), 503 retried for `retry503Ms`, failures → CniError.
+   * A 401 reloads the credentials once (a kubeconfig rewritten with a rotated token) and retries.
+   */
+  protected async call<T>(
     what: string,
     fn: (c: Clients) => Promise<T>,
     notFound: 'undefined' | 'throw',
     retry503Ms = 0,
   ): Promise<T | undefined> {
-    const c = await this.api();
+    let c = await this.api();
     const deadline = Date.now() + retry503Ms;
+    let reloaded = false;
     for (;;) {
       try {
         return await withTimeout(fn(c), this.timeoutMs, what, c.server);
@@ -94,25 +113,29 @@ export class KubernetesSource implements ClusterSource {
           await sleep(500);
           continue;
         }
+        if (status === 401 && !reloaded) {
+          reloaded = true;
+          this.reloadCredentials();
+          c = await this.api();
+          continue;
+        }
         throw apiFailure(err, what, c.server);
       }
     }
   }
 
-  async getPod(namespace: string, name: string): Promise<PodInfo | undefined> {
+  async getPod(namespace: string, name: string, opts: { uid?: string } = {}): Promise<PodInfo | undefined> {
     // Multus retries a 503 for up to 5 s (apiserver restarting) before failing the pod.
-    const pod = await this.call(
+    const raw = await this.call(
       `reading pod ${namespace}/${name}`,
       (c) => c.core.readNamespacedPod({ namespace, name }),
       'undefined',
       5000,
     );
-    if (pod === undefined) return undefined;
-    const m = meta(pod.metadata as unknown as Record<string, unknown>);
-    return {
-      metadata: { ...m, namespace: m.namespace ?? namespace },
-      ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
-    };
+    if (raw === undefined) return undefined;
+    const pod = toPod(raw, namespace);
+    checkPodUid(pod, opts.uid);
+    return pod;
   }
 
   async getNamespace(name: string): Promise<NamespaceInfo | undefined> {
@@ -121,34 +144,24 @@ export class KubernetesSource implements ClusterSource {
       (c) => c.core.readNamespace({ name }),
       'undefined',
     );
-    return ns === undefined
-      ? undefined
-      : { metadata: meta(ns.metadata as unknown as Record<string, unknown>) };
+    return ns === undefined ? undefined : toNamespace(ns);
   }
 
   async getNode(name: string): Promise<NodeInfo | undefined> {
     const node = await this.call(`reading node ${name}`, (c) => c.core.readNode({ name }), 'undefined');
-    return node === undefined
-      ? undefined
-      : { metadata: meta(node.metadata as unknown as Record<string, unknown>) };
+    return node === undefined ? undefined : toNode(node);
   }
 
   async getNetworkAttachmentDefinition(
     namespace: string,
     name: string,
   ): Promise<NetworkAttachmentDefinition | undefined> {
-    const raw = (await this.call(
+    const raw = await this.call(
       `reading NetworkAttachmentDefinition ${namespace}/${name}`,
       (c) => c.custom.getNamespacedCustomObject({ ...NAD, namespace, name }),
       'undefined',
-    )) as Raw | undefined;
-    if (raw === undefined) return undefined;
-    const m = meta(raw.metadata);
-    const config = (raw.spec as { config?: unknown } | undefined)?.config;
-    return {
-      metadata: { ...m, namespace: m.namespace ?? namespace },
-      spec: typeof config === 'string' ? { config } : {},
-    };
+    );
+    return raw === undefined ? undefined : toNad(raw, namespace);
   }
 
   async listIPPools(): Promise<SpiderIPPool[]> {
@@ -156,10 +169,8 @@ export class KubernetesSource implements ClusterSource {
       'listing SpiderIPPools',
       (c) => c.custom.listClusterCustomObject({ ...IPPOOL }),
       'throw',
-    )) as {
-      items?: Raw[];
-    };
-    return (list.items ?? []).map((o) => ({ ...o, metadata: meta(o.metadata) }) as SpiderIPPool);
+    )) as { items?: Raw[] };
+    return (list.items ?? []).map(toPool);
   }
 
   async listReservedIPs(): Promise<SpiderReservedIP[]> {
@@ -167,19 +178,17 @@ export class KubernetesSource implements ClusterSource {
       'listing SpiderReservedIPs',
       (c) => c.custom.listClusterCustomObject({ ...RESERVEDIP }),
       'throw',
-    )) as {
-      items?: Raw[];
-    };
-    return (list.items ?? []).map((o) => ({ ...o, metadata: meta(o.metadata) }) as SpiderReservedIP);
+    )) as { items?: Raw[] };
+    return (list.items ?? []).map(toReserved);
   }
 
   async getIPPool(name: string): Promise<SpiderIPPool | undefined> {
-    const o = (await this.call(
+    const o = await this.call(
       `reading SpiderIPPool ${name}`,
       (c) => c.custom.getClusterCustomObject({ ...IPPOOL, name }),
       'undefined',
-    )) as Raw | undefined;
-    return o === undefined ? undefined : ({ ...o, metadata: meta(o.metadata) } as SpiderIPPool);
+    );
+    return o === undefined ? undefined : toPool(o);
   }
 
   async updateIPPoolStatus(pool: SpiderIPPool): Promise<SpiderIPPool | 'conflict'> {
@@ -187,13 +196,13 @@ export class KubernetesSource implements ClusterSource {
     const body = { apiVersion: `${IPPOOL.group}/${IPPOOL.version}`, kind: 'SpiderIPPool', ...pool };
     const c = await this.api();
     try {
-      const o = (await withTimeout(
+      const o = await withTimeout(
         c.custom.replaceClusterCustomObjectStatus({ ...IPPOOL, name, body }),
         this.timeoutMs,
         `updating SpiderIPPool ${name} status`,
         c.server,
-      )) as Raw;
-      return { ...o, metadata: meta(o.metadata) } as SpiderIPPool;
+      );
+      return toPool(o);
     } catch (err) {
       if (httpStatus(err) === 409) return 'conflict';
       throw apiFailure(err, `updating SpiderIPPool ${name} status`, c.server);
@@ -218,7 +227,8 @@ export class KubernetesSource implements ClusterSource {
           c.server,
         );
         const m = pod.metadata ?? {};
-        if (opts.uid !== undefined && m.uid !== opts.uid && !isStaticPod(m.annotations)) {
+        const info = toPod(pod, namespace);
+        if (opts.uid !== undefined && m.uid !== opts.uid && !isStaticPod(info)) {
           throw new CniError(
             Code.IoFailure,
             `${what}: expected pod UID ${opts.uid} but the API has ${m.uid} (pod was recreated)`,
@@ -239,10 +249,59 @@ export class KubernetesSource implements ClusterSource {
         }
         if (httpStatus(err) === 409)
           throw tryAgainLater(`${what}: still conflicting after ${attempt} attempts`);
-        if (httpStatus(err) === 404)
-          throw new CniError(Code.IoFailure, `${what}: pod not found (already deleted?)`);
+        if (httpStatus(err) === 404) throw new PodGoneError(`${namespace}/${name}`, what);
         throw apiFailure(err, what, c.server);
       }
+    }
+  }
+
+  /**
+   * A core/v1 Event on the pod, shaped as client-go's recorder makes it (Multus emits through one).
+   * Best effort: a failure is logged, never thrown; at most EVENT_TIMEOUT_MS of the caller's time.
+   */
+  async recordPodEvent(pod: PodInfo, event: PodEvent): Promise<void> {
+    const { namespace, name, uid, resourceVersion } = pod.metadata;
+    const now = new Date();
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      // client-go names events <object>.<unix nanoseconds in hex>; two attachments may share a millisecond.
+      metadata: {
+        name: `${name}.${(BigInt(now.getTime()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n)).toString(16)}`,
+        namespace,
+      },
+      involvedObject: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        namespace,
+        name,
+        ...(uid !== undefined ? { uid } : {}),
+        ...(resourceVersion !== undefined ? { resourceVersion } : {}),
+      },
+      reason: event.reason,
+      message: event.message,
+      type: event.type,
+      source: { component: EVENT_COMPONENT },
+      reportingComponent: EVENT_COMPONENT,
+      reportingInstance: '',
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    };
+    try {
+      const c = await this.api();
+      await withTimeout(
+        c.core.createNamespacedEvent({ namespace, body }),
+        Math.min(this.timeoutMs, EVENT_TIMEOUT_MS),
+        `recording event ${event.reason} on pod ${namespace}/${name}`,
+        c.server,
+      );
+    } catch (err) {
+      log('warn', 'could not record pod event', {
+        pod: `${namespace}/${name}`,
+        reason: event.reason,
+        error: err instanceof Error ? err.message : String(err),
+      });
     }
   }
 }

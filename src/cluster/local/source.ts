@@ -10,6 +10,7 @@
 // would from the API server. A state file recorded for another pod UID is ignored.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkPodUid } from '../pod.js';
 import type {
   ClusterSource,
   NamespaceInfo,
@@ -56,9 +57,11 @@ export class LocalSource implements ClusterSource {
     return this.loaded;
   }
 
-  async getPod(namespace: string, name: string): Promise<PodInfo | undefined> {
+  /** A manifest without metadata.uid cannot be checked against `opts.uid`; one with a uid is. */
+  async getPod(namespace: string, name: string, opts: { uid?: string } = {}): Promise<PodInfo | undefined> {
     const pod = (await this.manifests()).pods.get(`${namespace}/${name}`);
     if (pod === undefined) return undefined;
+    if (pod.metadata.uid !== undefined) checkPodUid(pod, opts.uid);
     const state = this.readState(namespace, name);
     if (state === undefined || (state.uid && pod.metadata.uid && state.uid !== pod.metadata.uid)) return pod;
     return {

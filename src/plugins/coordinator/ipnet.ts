@@ -1,24 +1,11 @@
 // Address arithmetic the coordinator needs: subnet membership, host prefixes, MAC derivation.
-import { ipFamily, isIPv4, isIPv6, splitCidr } from '../../cni/ip.js';
+import { ipFamily, splitCidr } from '../../cni/ip.js';
+import { parseIp } from '../../net/ip.js';
 
 export function ipToBigInt(ip: string): bigint {
-  if (isIPv4(ip)) return ip.split('.').reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n);
-  if (!isIPv6(ip)) throw new Error(`not an IP address: ${ip}`);
-  let text = ip;
-  let tail: number[] = [];
-  const lastColon = text.lastIndexOf(':');
-  if (text.slice(lastColon + 1).includes('.')) {
-    const v4 = ipToBigInt(text.slice(lastColon + 1));
-    tail = [Number(v4 >> 16n), Number(v4 & 0xffffn)];
-    text = `${text.slice(0, lastColon + 1)}0:0`;
-  }
-  const [head = '', rest] = text.split('::');
-  const h = head === '' ? [] : head.split(':');
-  const r = rest === undefined ? [] : rest === '' ? [] : rest.split(':');
-  const fill = rest === undefined ? [] : new Array<string>(8 - h.length - r.length).fill('0');
-  const groups = [...h, ...fill, ...r].map((g) => Number.parseInt(g, 16));
-  if (tail.length === 2) groups.splice(6, 2, tail[0]!, tail[1]!);
-  return groups.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n);
+  const a = parseIp(ip);
+  if (a === undefined) throw new Error(`not an IP address: ${ip}`);
+  return a.value;
 }
 
 const bits = (family: 4 | 6): number => (family === 4 ? 32 : 128);

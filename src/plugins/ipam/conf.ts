@@ -27,6 +27,25 @@ function optString(v: unknown, field: string): string | undefined {
   return v;
 }
 
+function optBool(v: unknown, field: string): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean')
+    throw invalidConfig(`ipam.${field} must be true or false, found ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** match_master_subnet compares pools with the master's addresses, so it needs one master name. */
+function matchMaster(raw: NetConf, on: boolean): string | undefined {
+  if (!on) return undefined;
+  const m = raw['master'];
+  if (typeof m !== 'string' || m === '') {
+    throw invalidConfig(
+      `ipam.match_master_subnet needs the network's "master" interface name, found ${JSON.stringify(m)}`,
+    );
+  }
+  return m;
+}
+
 function requestedIps(raw: NetConf): string[] {
   const ips = raw.runtimeConfig?.ips;
   if (ips === undefined || ips === null) return [];
@@ -44,6 +63,11 @@ export function loadConf(raw: NetConf, env: CniEnv): IpamConf {
   const multusName = optString(section['multusName'], 'multusName');
   const kubeconfig = optString(section['kubeconfig'], 'kubeconfig');
   const pod = podRefFromArgs(env.args);
+  const clusterNetwork =
+    optString(section['multusClusterNetwork'], 'multusClusterNetwork') ||
+    process.env['MULTUS_CLUSTER_NETWORK'] ||
+    undefined;
+  const master = matchMaster(raw, optBool(section['match_master_subnet'], 'match_master_subnet'));
   return {
     ...raw,
     resolved: {
@@ -55,6 +79,9 @@ export function loadConf(raw: NetConf, env: CniEnv): IpamConf {
       nodeName: optString(section['nodeName'], 'nodeName') ?? (process.env['NODE_NAME'] || hostname()),
       multusNamespace: optString(section['multusNamespace'], 'multusNamespace') ?? 'kube-system',
       ...(multusName !== undefined ? { multusName } : {}),
+      ...(clusterNetwork !== undefined ? { multusClusterNetwork: clusterNetwork } : {}),
+      cleanGateway: optBool(section['clean_gateway'], 'clean_gateway'),
+      ...(master !== undefined ? { matchMaster: master } : {}),
       ...(kubeconfig !== undefined ? { kubeconfig } : {}),
       ...(pod !== undefined ? { pod } : {}),
       requestedIps: requestedIps(raw),

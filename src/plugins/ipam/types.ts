@@ -22,6 +22,15 @@ export interface IpamSection {
   multusName?: string;
   /** Namespace assumed for spec.multusName entries without one (default kube-system). */
   multusNamespace?: string;
+  /**
+   * The cluster's default network (Multus `clusterNetwork`, Spiderpool's MULTUS_CLUSTER_NETWORK) that eth0
+   * is attached through when the pod has no v1.multus-cni.io/default-network; default $MULTUS_CLUSTER_NETWORK.
+   */
+  multusClusterNetwork?: string;
+  /** Spiderpool's clean_gateway: no default route through the pool gateway (pod `ippools` entries decide their own). */
+  clean_gateway?: boolean;
+  /** Spiderpool's match_master_subnet: only pools whose subnet holds an address of the parent's `master`. */
+  match_master_subnet?: boolean;
 }
 
 /** What loadConf produces: every field resolved and validated. */
@@ -36,6 +45,10 @@ export interface IpamConf extends NetConf {
     nodeName: string;
     multusName?: string;
     multusNamespace: string;
+    multusClusterNetwork?: string;
+    cleanGateway: boolean;
+    /** match_master_subnet: the parent config's master interface. */
+    matchMaster?: string;
     pod?: PodRef;
     requestedIps: string[];
   };

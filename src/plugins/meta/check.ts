@@ -1,16 +1,16 @@
 // CHECK every delegate, annotation networks included (Multus checks only its own conf's delegates),
 // each against the result it returned on ADD.
 import { CniError, Code } from '../../cni/errors.js';
-import { logger } from '../../cni/log.js';
 import type { Invocation } from '../../cni/plugin.js';
 import { pathFor } from './add.js';
 import { loadCache } from './cache.js';
 import { checkDelegate, supports, type Target } from './invoke.js';
+import { metaLogger } from './log.js';
 import type { MetaConf } from './types.js';
 
 export async function check(inv: Invocation<MetaConf>): Promise<void> {
   const { env, conf } = inv;
-  const log = logger({ containerID: env.containerId, netns: env.netns, ifname: env.ifname });
+  const log = metaLogger(conf, { containerID: env.containerId, netns: env.netns, ifname: env.ifname });
   const cache = loadCache(conf.cniDir, env.containerId);
   if (cache === undefined) {
     throw new CniError(
@@ -24,6 +24,7 @@ export async function check(inv: Invocation<MetaConf>): Promise<void> {
     args: env.args.raw !== '' ? env.args.raw : cache.args,
     path: pathFor(conf, env.path),
     runtimeConfig: conf.runtimeConfig,
+    deviceInfoDir: conf.deviceInfoDir,
   };
   for (const [i, d] of cache.delegates.entries()) {
     if (!supports(d, '0.4.0')) {
@@ -40,8 +41,20 @@ export async function check(inv: Invocation<MetaConf>): Promise<void> {
     try {
       await checkDelegate(t, d, prev);
     } catch (err) {
-      const e = err instanceof CniError ? err : new CniError(999, String(err));
-      throw new CniError(e.code, `CHECK of network ${d.name} (${d.ifname}) failed: ${e.message}`, e.details);
+      if (!(err instanceof CniError)) throw err;
+      log.error('CHECK of a network failed', {
+        network: d.name,
+        delegateIfname: d.ifname,
+        error: err.message,
+      });
+      throw new CniError(
+        err.code,
+        `CHECK of network ${d.name} (${d.ifname}) failed: ${err.message}`,
+        err.details,
+        {
+          cause: err,
+        },
+      );
     }
   }
 }

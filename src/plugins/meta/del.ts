@@ -4,7 +4,7 @@
 // whatever no live container holds.
 import { type PodRef, podRefFromArgs } from '../../cni/args.js';
 import { CniError } from '../../cni/errors.js';
-import { type Logger, logger } from '../../cni/log.js';
+import type { Logger } from '../../cni/log.js';
 import type { Invocation } from '../../cni/plugin.js';
 import type { CniEnv, Result } from '../../cni/types.js';
 import { RELEASE_CONTAINER } from '../../cni/types.js';
@@ -14,6 +14,7 @@ import { listCaches, loadCache, removeCache } from './cache.js';
 import type { MetaDeps } from './deps.js';
 import { attachmentsOf, baseNetworks, forwardGc, knownNetworks } from './garbage.js';
 import { delDelegate, type Target } from './invoke.js';
+import { metaLogger } from './log.js';
 import { waitForReadiness } from './readiness.js';
 import type { MetaConf } from './types.js';
 
@@ -71,7 +72,7 @@ async function fallback(deps: MetaDeps, conf: MetaConf, t: Target, log: Logger):
 export async function del(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<void> {
   const { env, conf } = inv;
   const podRef = podRefFromArgs(env.args);
-  const log = logger({
+  const log = metaLogger(conf, {
     containerID: env.containerId,
     netns: env.netns,
     ifname: env.ifname,
@@ -88,13 +89,20 @@ export async function del(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<vo
     args: env.args.raw !== '' ? env.args.raw : (cache?.args ?? ''),
     path: pathFor(conf, env.path),
     runtimeConfig: conf.runtimeConfig,
+    deviceInfoDir: conf.deviceInfoDir,
   };
   const delegates = cache?.delegates ?? (await rebuild(deps, conf, env, podRef, log));
   if (delegates === undefined) return fallback(deps, conf, t, log);
   const errors = await delAll(t, delegates, cache?.results ?? [], log);
+  // Multus's retryDeleteOnError: keep the cache after a failed DEL so the runtime's retry finds the
+  // same delegates (unless the failure says a file is gone, which a retry cannot cure). Without it
+  // the cache goes either way, and a retried DEL rebuilds from the pod or falls back.
+  const keep =
+    conf.retryDeleteOnError &&
+    errors.length > 0 &&
+    !errors.some((e) => e.message.includes('no such file or directory'));
+  if (!keep) removeCache(conf.cniDir, env.containerId);
   if (errors.length > 0) {
-    // Keep the cache: the runtime retries DEL and must find the same delegates.
     throw new CniError(errors[0]!.code, errors.map((e) => e.message).join(' / '));
   }
-  removeCache(conf.cniDir, env.containerId);
 }

@@ -1,6 +1,5 @@
 // GC: containers the runtime no longer lists lose their delegates (DEL from their cache), then
 // every known network is GC'd with the attachments of the containers that remain.
-import { logger } from '../../cni/log.js';
 import type { Invocation } from '../../cni/plugin.js';
 import type { Attachment } from '../../cni/types.js';
 import { pathFor } from './add.js';
@@ -8,11 +7,12 @@ import { listCaches, removeCache } from './cache.js';
 import { delAll } from './del.js';
 import type { MetaDeps } from './deps.js';
 import { attachmentsOf, baseNetworks, forwardGc, knownNetworks } from './garbage.js';
+import { metaLogger } from './log.js';
 import type { MetaConf } from './types.js';
 
 export async function gc(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<void> {
   const { conf } = inv;
-  const log = logger({});
+  const log = metaLogger(conf, {});
   const path = pathFor(conf, inv.env.path);
   const valid = (conf['cni.dev/valid-attachments'] ?? []) as Attachment[];
   const validIds = new Set(valid.map((a) => a.containerID));
@@ -24,6 +24,7 @@ export async function gc(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<voi
       args: c.args,
       path,
       runtimeConfig: conf.runtimeConfig,
+      deviceInfoDir: conf.deviceInfoDir,
     };
     const errors = await delAll(t, c.delegates, c.results, log);
     if (errors.length === 0) removeCache(conf.cniDir, c.containerId);

@@ -6,7 +6,14 @@ import { type DelegateEnv, execPlugin } from '../../cni/exec.js';
 import type { Attachment, NetConfList, Result, RuntimeConfig } from '../../cni/types.js';
 import { compareVersions, decodeResult, encodeResult } from '../../cni/version.js';
 import type { Delegate } from '../../multus/delegates.js';
-import { capabilityArgs, delegateArgs, singleConfStdin } from '../../multus/runtime.js';
+import { cleanDeviceInfo } from '../../multus/devices.js';
+import {
+  capabilityArgs,
+  type DeviceInfoContext,
+  delegateArgs,
+  deviceInfoFileOf,
+  singleConfStdin,
+} from '../../multus/runtime.js';
 
 /** The container a delegate acts on, plus where plugins are found. */
 export interface Target {
@@ -16,7 +23,12 @@ export interface Target {
   args: string;
   path: string[];
   runtimeConfig: RuntimeConfig | undefined;
+  /** Base directory of the device-info files (CNIDeviceInfoFile). */
+  deviceInfoDir?: string;
 }
+
+const devinfoOf = (t: Target): DeviceInfoContext | undefined =>
+  t.deviceInfoDir !== undefined ? { dir: t.deviceInfoDir, containerId: t.containerId } : undefined;
 
 const versionOf = (d: Delegate) => String(d.config.cniVersion ?? '0.1.0');
 export const supports = (d: Delegate, min: string) => compareVersions(versionOf(d), min) >= 0;
@@ -27,7 +39,7 @@ function rt(t: Target, d: Delegate): RuntimeConf {
     netns: t.netns,
     ifname: d.ifname,
     args: delegateArgs(d, t.args),
-    capabilityArgs: capabilityArgs(d, t.runtimeConfig),
+    capabilityArgs: capabilityArgs(d, t.runtimeConfig, devinfoOf(t)),
     path: t.path,
   };
 }
@@ -44,7 +56,7 @@ function env(command: DelegateEnv['command'], t: Target, d: Delegate): DelegateE
 }
 
 function stdin(t: Target, d: Delegate, prev: Result | undefined): string {
-  const conf = singleConfStdin(d, t.runtimeConfig);
+  const conf = singleConfStdin(d, t.runtimeConfig, devinfoOf(t));
   return JSON.stringify(
     prev !== undefined ? { ...conf, prevResult: encodeResult(prev, versionOf(d)) } : conf,
   );
@@ -62,8 +74,14 @@ export async function addDelegate(t: Target, d: Delegate): Promise<Result> {
 
 export async function delDelegate(t: Target, d: Delegate, prev: Result | undefined): Promise<void> {
   const usePrev = prev !== undefined && supports(d, '0.4.0') ? prev : undefined;
-  if (d.isList) return delList(list(d), rt(t, d), usePrev);
-  await execPlugin(type(d), env('DEL', t, d), stdin(t, d, usePrev));
+  const info = deviceInfoFileOf(d, t.runtimeConfig, devinfoOf(t));
+  try {
+    if (d.isList) return await delList(list(d), rt(t, d), usePrev);
+    await execPlugin(type(d), env('DEL', t, d), stdin(t, d, usePrev));
+  } finally {
+    // Multus removes the attachment's device-info file whether or not the delegate's DEL worked.
+    if (info !== undefined) cleanDeviceInfo(info);
+  }
 }
 
 export async function checkDelegate(t: Target, d: Delegate, prev: Result): Promise<void> {

@@ -1,22 +1,30 @@
-// STATUS: ready when every network every pod may get (cluster network, defaultNetworks) is ready.
+// STATUS: like Multus, ask only the first delegate — the cluster network, which every pod gets.
+// defaultNetworks and annotation networks do not decide whether the node can start pods.
 import { CniError } from '../../cni/errors.js';
-import { logger } from '../../cni/log.js';
 import type { Invocation } from '../../cni/plugin.js';
+import { buildDelegates } from '../../multus/delegates.js';
 import { pathFor } from './add.js';
 import type { MetaDeps } from './deps.js';
-import { baseNetworks } from './garbage.js';
 import { statusDelegate, supports } from './invoke.js';
+import { metaLogger } from './log.js';
+import { waitForReadiness } from './readiness.js';
 import type { MetaConf } from './types.js';
 
 export async function status(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<void> {
-  const log = logger({});
-  for (const d of await baseNetworks(deps, inv.conf, log)) {
-    if (!supports(d, '1.1.0')) continue;
-    try {
-      await statusDelegate(pathFor(inv.conf, inv.env.path), d);
-    } catch (err) {
-      const e = err instanceof CniError ? err : new CniError(999, String(err));
-      throw new CniError(e.code, `network ${d.name} is not ready: ${e.message}`, e.details);
-    }
+  const { conf } = inv;
+  const log = metaLogger(conf, {});
+  await waitForReadiness(conf.readinessindicatorfile, conf.readinessTimeoutSeconds);
+  const [cluster] = await buildDelegates({ conf, source: deps.source(conf), pod: undefined, ifname: 'eth0' });
+  if (cluster === undefined || !supports(cluster, '1.1.0')) {
+    log.debug('STATUS skipped: the cluster network predates CNI 1.1', { network: cluster?.name });
+    return;
+  }
+  try {
+    await statusDelegate(pathFor(conf, inv.env.path), cluster);
+  } catch (err) {
+    if (!(err instanceof CniError)) throw err;
+    throw new CniError(err.code, `network ${cluster.name} is not ready: ${err.message}`, err.details, {
+      cause: err,
+    });
   }
 }
