@@ -4,7 +4,7 @@
 //                           the node agent and, with no agent running, execs dist/plugins/<type>.js;
 //   dist/cni/<tool>         non-plugin executables (the `trunkline` CLI), bundled as before;
 //   dist/agent/agent.js     the node agent (`trunkline agent`) on its own;
-//   dist/lib/               native addons located at runtime relative to the bundles.
+//   dist/lib/               native addons and the Kubernetes client, located at runtime relative to the bundles.
 // CommonJS because the files are copied to /opt/cni/bin, where no package.json says "module". Without
 // a C compiler dist/cni/<type> becomes a small Node launcher of the bundle (correct, just slower).
 import { execFileSync } from 'node:child_process';
@@ -100,6 +100,14 @@ await Promise.all([
   })(),
 ]);
 
+// The Kubernetes client on its own: src/cluster/kubernetes/client.ts loads dist/lib/kubernetes-client.js
+// on the first API call, so plugins copied out of the repository (a node's /opt/cni) still find it.
+await bundle({
+  stdin: { contents: "export * from '@kubernetes/client-node';\n", resolveDir: root, loader: 'js' },
+  outfile: join(lib, 'kubernetes-client.js'),
+  banner: {},
+});
+
 function compile(args) {
   try {
     execFileSync('cc', args, { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -156,6 +164,13 @@ if (nodeInclude) {
 // The sqlite native binding, located by the store at runtime relative to the bundle.
 const binding = join(root, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
 if (existsSync(binding)) copyFileSync(binding, join(lib, 'better_sqlite3.node'));
+// The Kubernetes client, bundled on its own: plugins load it from <bundle>/../lib/ only on the first
+// API call (src/cluster/kubernetes/client.ts), so an install outside the repository needs no node_modules.
+await bundle({
+  stdin: { contents: "module.exports = require('@kubernetes/client-node');", resolveDir: root },
+  outfile: join(lib, 'kubernetes-client.js'),
+  banner: {},
+});
 console.log(
   `built ${types.length} plugins (dist/plugins/, ${haveShim ? 'C shims' : 'Node launchers'} in dist/cni/), ` +
     `${entries.length - types.length} tools, dist/agent/agent.js${haveNetlink ? ', netlink addon' : ''}`,

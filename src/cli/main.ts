@@ -19,6 +19,18 @@ const COMMANDS: Record<string, { help: string; load: () => Promise<Command> }> =
     help: 'the node agent: our plugins in-process behind a unix socket (--socket, --metrics-port, --max-connections)',
     load: async () => (await import('./agent.js')).agentCommand,
   },
+  controller: {
+    help: 'the cluster controller: leader election, pool status repair, IP GC (--kubeconfig, --identity, --listen)',
+    load: async () => (await import('./controller.js')).controllerCommand,
+  },
+  install: {
+    help: 'put the CNI plugins, agent and 00-trunkline.conflist onto this host (--watch keeps them current)',
+    load: async () => (await import('./install.js')).installCommand,
+  },
+  uninstall: {
+    help: 'remove exactly what install wrote',
+    load: async () => (await import('./install.js')).uninstallCommand,
+  },
   demo: {
     help: 'a short scenario: namespaces, ADD a macvlan NIC, show it, DEL it',
     load: async () => (await import('./demo.js')).demoCommand,

@@ -158,7 +158,13 @@ export async function allocate(input: AllocateInput): Promise<AllocateOutput> {
     }
     const v = parseIp(ip)!.value;
     const home = choice.candidates.find((c) => intervalsContain(c.intervals, v));
-    if (home === undefined) throw new NoEligiblePoolError(who, requestedMisfit(ip, choice), rejected);
+    // A request the selected pools cannot serve is bad input (code 7), not a pool shortage.
+    if (home === undefined) {
+      throw invalidConfig(
+        `no eligible IP pool for pod ${who.pod} interface ${who.ifname}: ${requestedMisfit(ip, choice)}`,
+        rejected.length > 0 ? `rejected: ${rejected.join('; ')}` : undefined,
+      );
+    }
     requests.push({
       family: choice.family,
       candidates: [{ pool: home.name, family: home.family, intervals: home.intervals }],

@@ -15,6 +15,7 @@ export const DEFAULTS = {
   systemNamespaces: ['kube-system'],
   globalNamespaces: ['default'],
   readinessTimeoutSeconds: 45,
+  podNamespace: 'default',
   /** network-attachment-definition-client's fixed base; configurable here so tests need no /run. */
   deviceInfoDir: '/var/run/k8s.cni.cncf.io/devinfo',
   kubeletCheckpointFile: '/var/lib/kubelet/device-plugins/kubelet_internal_checkpoint',
@@ -39,8 +40,10 @@ export interface SourceConf {
   type: 'local' | 'kubernetes';
   /** Local source: directory of manifests (Pods, Namespaces, NADs, pools). */
   manifestDir: string;
-  /** Local source: where written pod annotations (network-status) are kept. */
+  /** Local source: where written pod annotations (network-status) and the IPAM database are kept. */
   stateDir?: string;
+  /** Namespace of the pod when the runtime passes K8S_POD_NAME alone (podman). */
+  podNamespace: string;
 }
 
 /** Normalised configuration: every default applied, every field checked. */
@@ -151,7 +154,11 @@ function parseLogOptions(raw: Rec): LogOptions {
 function parseSource(raw: Rec, kubeconfig: string | undefined): SourceConf {
   const v = raw.source;
   if (v === undefined || v === null) {
-    return { type: kubeconfig !== undefined ? 'kubernetes' : 'local', manifestDir: DEFAULTS.manifestDir };
+    return {
+      type: kubeconfig !== undefined ? 'kubernetes' : 'local',
+      manifestDir: DEFAULTS.manifestDir,
+      podNamespace: DEFAULTS.podNamespace,
+    };
   }
   if (!isRecord(v)) bad('source', 'an object {type, manifestDir}', v);
   const type = v.type ?? (kubeconfig !== undefined ? 'kubernetes' : 'local');
@@ -162,7 +169,11 @@ function parseSource(raw: Rec, kubeconfig: string | undefined): SourceConf {
   if (state !== undefined && (typeof state !== 'string' || !state.startsWith('/'))) {
     bad('source.stateDir', 'an absolute path', state);
   }
-  return { type, manifestDir: dir, ...(state !== undefined ? { stateDir: state } : {}) };
+  const podNamespace = v.podNamespace ?? DEFAULTS.podNamespace;
+  if (typeof podNamespace !== 'string' || !NAME_RE.test(podNamespace)) {
+    bad('source.podNamespace', 'a namespace name', podNamespace);
+  }
+  return { type, manifestDir: dir, podNamespace, ...(state !== undefined ? { stateDir: state } : {}) };
 }
 
 /** Validate and normalise the meta plugin config (already JSON-decoded, cniVersion/name checked). */

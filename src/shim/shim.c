@@ -17,7 +17,8 @@
  *
  * Environment: TRUNKLINE_AGENT_SOCK (default /run/trunkline/agent.sock), TRUNKLINE_SHIM_TIMEOUT_MS,
  * TRUNKLINE_NO_AGENT=1 (skip the agent: the agent sets it for processes it spawns, so a delegate never
- * queues behind its own caller), TRUNKLINE_NODE (node binary for the fallback), TRUNKLINE_PLUGIN_DIR
+ * queues behind its own caller), TRUNKLINE_NODE (node binary for the fallback; else <dir>/../lib/node
+ * as `trunkline install` places it, else the build machine's), TRUNKLINE_PLUGIN_DIR
  * (where <type>.js lives when the shim was copied away from dist/cni, e.g. into /opt/cni/bin).
  *
  * No dependencies beyond libc; no work is done for anything but the one call.
@@ -155,16 +156,16 @@ static void read_stdin(void) {
 
 /* Replaces this process with the bundled Node plugin; stdin is replayed from memory if consumed. */
 static void fallback(void) {
-  char exe[PATH_MAX], script[PATH_MAX + 300];
+  char exe[PATH_MAX], script[PATH_MAX + 300], bundled_node[PATH_MAX + 300];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) fail(11, "trunkline shim: cannot locate itself: %s", strerror(errno));
+  exe[n] = 0;
+  char *slash = strrchr(exe, '/');
+  if (slash) *slash = 0;
   const char *dir = getenv("TRUNKLINE_PLUGIN_DIR");
   if (dir && *dir) {
     snprintf(script, sizeof script, "%s/%s.js", dir, type_name);
   } else {
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) fail(11, "trunkline shim: cannot locate itself: %s", strerror(errno));
-    exe[n] = 0;
-    char *slash = strrchr(exe, '/');
-    if (slash) *slash = 0;
     snprintf(script, sizeof script, "%s/../plugins/%s.js", exe, type_name);
   }
   if (access(script, R_OK) != 0)
@@ -183,8 +184,11 @@ static void fallback(void) {
       fail(11, "trunkline shim: replaying stdin: %s", strerror(errno));
     close(fd);
   }
+  /* `trunkline install` puts the image's node beside the native parts: hosts rarely have one. */
+  snprintf(bundled_node, sizeof bundled_node, "%s/../lib/node", exe);
   const char *node = getenv("TRUNKLINE_NODE");
-  if (!node || !*node) node = access(TRUNKLINE_NODE_PATH, X_OK) == 0 ? TRUNKLINE_NODE_PATH : "node";
+  if (!node || !*node) node = access(bundled_node, X_OK) == 0 ? bundled_node : NULL;
+  if (!node) node = access(TRUNKLINE_NODE_PATH, X_OK) == 0 ? TRUNKLINE_NODE_PATH : "node";
   char *argv[] = {(char *)node, script, NULL};
   execvp(node, argv);
   fail(11, "trunkline agent unavailable and node (%s) cannot be run: %s", node, strerror(errno));

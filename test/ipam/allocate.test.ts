@@ -167,12 +167,12 @@ describe('allocate (domain operation)', () => {
     );
     await expectError(
       call({ pod: p('fixed-1'), containerId: 'c-f1', ifname: 'eth1', requestedIps: ['10.9.9.9'] }),
-      Code.NoEligiblePool,
+      Code.InvalidConfig,
       /requested address 10\.9\.9\.9 is not inside any eligible pool \("vlan200-v4", "spare-v4"\)/,
     );
     await expectError(
       call({ pod: p('fixed-1'), containerId: 'c-f1', ifname: 'eth1', requestedIps: ['10.101.0.15'] }),
-      Code.NoEligiblePool,
+      Code.InvalidConfig,
       /requested address 10\.101\.0\.15 is in pool "spare-v4" but excluded/,
     );
     await expectError(

@@ -18,7 +18,7 @@ describe('loadMultusConf', () => {
     assert.deepEqual(c.defaultNetworks, []);
     assert.equal(c.namespaceIsolation, false);
     assert.equal(c.readinessTimeoutSeconds, 45);
-    assert.deepEqual(c.source, { type: 'local', manifestDir: '/etc/trunkline' });
+    assert.deepEqual(c.source, { type: 'local', manifestDir: '/etc/trunkline', podNamespace: 'default' });
     assert.equal(c.kubeconfig, undefined);
   });
 
@@ -54,7 +54,7 @@ describe('loadMultusConf', () => {
       clusterNetwork: '',
       source: { manifestDir: '/srv/m' },
     });
-    assert.deepEqual(c.source, { type: 'local', manifestDir: '/srv/m' });
+    assert.deepEqual(c.source, { type: 'local', manifestDir: '/srv/m', podNamespace: 'default' });
     assert.equal('clusterNetwork' in c, false);
   });
 

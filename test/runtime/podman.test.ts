@@ -1,136 +1,145 @@
-// Runtime compatibility: podman 4.3 (CNI backend, runc) calls our plugins the way it calls any CNI
-// plugin. The plugins run in a test "host" namespace (podman started with nsenter --net=), the master
-// is a veth there, and the container sees a macvlan NIC with an address from a SpiderIPPool; `--rm`
-// makes podman call DEL, which must release the address.
+// podman 4.3 (CNI backend, runc) as a user without Kubernetes runs it: the README's "podman" recipe,
+// files and commands exactly as written, through the full chain (meta plugin → NAD → trunkline-macvlan
+// → trunkline-ipam → trunkline-coordinator). The commands run in a private root (helpers/private-root.ts)
+// where the default paths the README names are the test's own; podman gets its own storage too.
+// Network: a node namespace whose veths vlan100 and vlan200 are cabled to a switch namespace holding
+// the gateways.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { DIST_CNI, REF_CNI } from '../helpers/paths.js';
-import { Scene } from '../helpers/scene.js';
+import { type PrivateRoot, privateRoot } from '../helpers/private-root.js';
+import { readmeRecipe } from '../helpers/readme.js';
+import { ipj, Scene } from '../helpers/scene.js';
+import { nodeScene } from './cri-scene.js';
 
-const havePodman =
-  spawnSync('podman', ['--version']).status === 0 && spawnSync('runc', ['--version']).status === 0;
-const scene = new Scene('tlr');
-let host: ReturnType<Scene['host']>;
+const scene = new Scene('tlp');
+let node: { name: string; path: string };
 let dir: string;
-const IMAGE = 'localhost/trunkline-bb:1';
+let root: PrivateRoot;
 
-function podman(args: string[]): { code: number; out: string } {
-  const r = spawnSync('nsenter', [`--net=${host.path}`, 'podman', ...args], {
-    env: { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
-}
-
+/** Addresses held in the IPAM database at the README's default path, "ip container". */
 async function holders(): Promise<string[]> {
-  const store = new SqliteStore({ path: join(dir, 'state', 'ipam.db') });
+  const path = root.hostPath('var/lib/trunkline/ipam.db');
+  if (!existsSync(path)) return [];
+  const store = new SqliteStore({ path });
   await store.open();
   try {
-    return (await store.list()).map((a) => `${a.pool} ${a.ip}`);
+    return (await store.list()).map((a) => `${a.ip} ${a.ifname}`).sort();
   } finally {
     await store.close();
   }
 }
 
-before(() => {
-  if (!havePodman) return;
-  host = scene.host('h', 1500);
+const macvlans = () =>
+  ipj<{ ifname: string }[]>(node.name, ['link', 'show'])
+    .map((l) => l.ifname)
+    .sort();
+
+before(async () => {
+  for (const tool of ['podman', 'runc', 'busybox']) {
+    assert.equal(spawnSync('sh', ['-c', `command -v ${tool}`]).status, 0, `${tool} is not installed`);
+  }
+  node = nodeScene(scene).node;
   dir = mkdtempSync(join(tmpdir(), 'tl-podman-'));
-  for (const d of ['conf', 'etc', 'state', 'img/bin']) mkdirSync(join(dir, d), { recursive: true });
-  copyFileSync('/bin/busybox', join(dir, 'img', 'bin', 'busybox'));
-  for (const c of ['sh', 'ip', 'cat', 'sleep']) symlinkSync('busybox', join(dir, 'img', 'bin', c));
-  execFileSync('tar', ['-C', join(dir, 'img'), '-cf', join(dir, 'bb.tar'), '.']);
-  writeFileSync(
-    join(dir, 'containers.conf'),
-    `[network]\nnetwork_backend = "cni"\ncni_plugin_dirs = ["${DIST_CNI}", "${REF_CNI}"]\nnetwork_config_dir = "${join(dir, 'conf')}"\n[engine]\nruntime = "runc"\n`,
-  );
-  writeFileSync(
-    join(dir, 'etc', 'pool.yaml'),
-    'apiVersion: spiderpool.spidernet.io/v2beta1\nkind: SpiderIPPool\nmetadata: {name: vlan100-v4}\nspec: {ipVersion: 4, subnet: 10.100.0.0/24, ips: [10.100.0.10-10.100.0.20], gateway: 10.100.0.1, default: true}\n',
-  );
-  const ipam = {
-    type: 'trunkline-ipam',
-    manifestDir: join(dir, 'etc'),
-    stateDir: join(dir, 'state'),
-    store: { type: 'sqlite', path: join(dir, 'state', 'ipam.db') },
-    nodeName: 'node1',
-  };
-  writeFileSync(
-    join(dir, 'conf', 'vlan100.conflist'),
-    JSON.stringify({
-      cniVersion: '1.0.0',
-      name: 'vlan100',
-      plugins: [{ type: 'trunkline-macvlan', master: 'uplink0', mode: 'bridge', mtu: 1400, ipam }],
-    }),
-  );
-  const imp = podman(['import', join(dir, 'bb.tar'), IMAGE]);
-  assert.equal(imp.code, 0, imp.out);
+  try {
+    root = await privateRoot(node.path, dir);
+    // The environment, not the recipe: podman's own storage, so the host's images and containers
+    // are neither seen nor touched.
+    root.write(
+      '/etc/containers/storage.conf',
+      `[storage]\ndriver = "overlay"\ngraphroot = "${dir}/storage"\nrunroot = "/run/containers/storage"\n`,
+    );
+  } catch (e) {
+    scene.cleanup();
+    throw e;
+  }
 });
 
 after(() => {
-  if (!havePodman) return;
-  podman(['rmi', '-f', IMAGE]);
+  if (root !== undefined) {
+    root.sh('podman rm -a -f -t 0');
+    root.close();
+  }
   scene.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('podman runs containers through the trunkline plugins', {
-  skip: havePodman ? false : 'podman or runc is not installed',
-}, () => {
-  it('the container gets a macvlan eth0 with a pool address; --rm releases it', async () => {
-    const r = podman([
-      'run',
-      '--rm',
-      '--ulimit',
-      'nofile=1024:1024',
-      '--ulimit',
-      'nproc=1024:1024',
-      '--network',
-      'vlan100',
-      IMAGE,
-      'sh',
-      '-c',
-      'ip -o addr show eth0; ip -o link show eth0; ip route',
-    ]);
-    assert.equal(r.code, 0, r.out);
-    assert.match(r.out, /eth0\s+inet 10\.100\.0\.1\d\/24/, r.out);
-    assert.match(r.out, /mtu 1400/);
-    assert.match(r.out, /default via 10\.100\.0\.1 dev eth0/);
-    assert.deepEqual(await holders(), [], 'podman called DEL on --rm and the address was released');
+describe('podman: the README recipe through meta → macvlan → ipam → coordinator', () => {
+  const recipe = readmeRecipe('#### podman');
+  const results = new Map<string, { code: number; out: string }>();
+  const find = (prefix: string) => {
+    const hit = [...results.entries()].find(([c]) => c.startsWith(prefix));
+    assert.ok(hit, `the README runs "${prefix}…"`);
+    return hit[1];
+  };
+  let beforeReload: string[] = [];
+  let beforeRm: string[] = [];
+
+  it('runs every file and command of the README section as written', async () => {
+    assert.deepEqual(
+      recipe.files.map((f) => f.path),
+      [
+        '/etc/containers/containers.conf',
+        '/etc/trunkline/vlans.yaml',
+        '/etc/cni/net.d/vlan100.conflist',
+        '/etc/cni/net.d/vlan200.conflist',
+      ],
+    );
+    for (const f of recipe.files) root.write(f.path, f.body);
+    for (const cmd of recipe.commands) {
+      if (cmd.startsWith('podman network reload')) beforeReload = await holders();
+      if (cmd.startsWith('podman rm')) beforeRm = await holders();
+      const r = root.sh(cmd);
+      results.set(cmd, r);
+      assert.equal(r.code, 0, `${cmd}\n${r.out}`);
+    }
   });
 
-  it('two containers at once get two different addresses, both released afterwards', async () => {
-    const run = (name: string) =>
-      podman([
-        'run',
-        '-d',
-        '--name',
-        name,
-        '--ulimit',
-        'nofile=1024:1024',
-        '--ulimit',
-        'nproc=1024:1024',
-        '--network',
-        'vlan100',
-        IMAGE,
-        'sleep',
-        '60',
-      ]);
+  it('--ip gives exactly the requested address, and the VLAN carries traffic between containers', () => {
+    assert.match(find('podman exec web-1 ping').out, /1 packets received/);
+    assert.ok(beforeRm.includes('10.100.0.120 eth0'), beforeRm.join('\n'));
+  });
+
+  it('a Pod manifest named like the container gives it both VLANs; --network a,b gives one NIC per network', () => {
+    const two = find('podman exec two-vlan').out;
+    assert.match(two, /eth0\s+inet 10\.100\.0\.1[0-4]\d\/24/);
+    assert.match(two, /net1\s+inet 10\.200\.0\.1[0-4]\d\/24/);
+    const multi = find('podman exec multi').out;
+    assert.match(multi, /eth0\s+inet 10\.100\.0\.1[0-4]\d\/24/);
+    assert.match(multi, /eth1\s+inet 10\.200\.0\.1[0-4]\d\/24/);
+    assert.equal(beforeRm.length, 6, `web-1, web-2, two-vlan ×2, multi ×2:\n${beforeRm.join('\n')}`);
+    assert.equal(new Set(beforeRm.map((h) => h.split(' ')[0])).size, 6, 'no address handed out twice');
+  });
+
+  it('podman network reload keeps the addresses; podman rm releases them and leaves no link', async () => {
+    assert.deepEqual(beforeRm, beforeReload, 'reload re-attached web-1 without a second address');
+    assert.deepEqual(await holders(), []);
+    assert.deepEqual(macvlans(), ['lo', 'vlan100', 'vlan200']);
+  });
+
+  it('--ip outside the pool fails with code 7, a held one with code 102, and nothing is left', async () => {
+    const img = 'localhost/busybox';
+    const keep = root.sh(`podman run -d --name holder --network vlan100 --ip 10.100.0.121 ${img} sleep 600`);
+    assert.equal(keep.code, 0, keep.out);
     try {
-      assert.equal(run('tl-a').code, 0);
-      assert.equal(run('tl-b').code, 0);
-      const ips = (await holders()).map((h) => h.split(' ')[1]);
-      assert.equal(ips.length, 2);
-      assert.notEqual(ips[0], ips[1]);
+      const taken = root.sh(`podman run --rm --network vlan100 --ip 10.100.0.121 ${img} true`);
+      assert.notEqual(taken.code, 0);
+      assert.match(taken.out, /10\.100\.0\.121 .*is already held in pool "vlan100-v4"/);
+      const outside = root.sh(`podman run --rm --network vlan100 --ip 10.100.0.7 ${img} true`);
+      assert.notEqual(outside.code, 0);
+      assert.match(
+        outside.out,
+        /requested address 10\.100\.0\.7 is in pool "vlan100-v4" but .*outside spec\.ips/,
+      );
+      assert.deepEqual(await holders(), ['10.100.0.121 eth0']);
     } finally {
-      podman(['rm', '-f', '-t', '0', 'tl-a', 'tl-b']);
+      root.sh('podman rm -f -t 0 holder');
     }
     assert.deepEqual(await holders(), []);
+    assert.deepEqual(macvlans(), ['lo', 'vlan100', 'vlan200']);
   });
 });

@@ -25,14 +25,20 @@ const EXCLUDED = [
 /** Host end of the underlay veth: "veth" + the first 11 characters of the container ID. */
 export const hostVethName = (containerId: string): string => `veth${containerId.slice(0, 11)}`;
 
-/** MAIN for the pod's first NIC; net1 → 100, net2 → 101 … (Spiderpool's getRuleNumber). */
+/**
+ * MAIN for the pod's first NIC; net1 → 100, net2 → 101 … (Spiderpool's getRuleNumber). Runtimes that
+ * attach one network per NIC without Multus (podman: eth0, eth1, …) number NICs like the first one:
+ * eth1 → 100 as well.
+ */
 export function tableFor(ifname: string, conf: CoordinatorConf): number {
   if (ifname === conf.podDefaultCniNic) return MAIN_TABLE;
-  const n = ifname.startsWith(conf.multusNicPrefix) ? ifname.slice(conf.multusNicPrefix.length) : '';
+  const stem = conf.podDefaultCniNic.replace(/\d+$/, '');
+  const prefix = ifname.startsWith(conf.multusNicPrefix) ? conf.multusNicPrefix : stem;
+  const n = stem !== '' && ifname.startsWith(prefix) ? ifname.slice(prefix.length) : '';
   if (!/^[1-9]\d{0,5}$/.test(n)) {
     throw invalidConfig(
       `cannot choose a routing table for interface "${ifname}"`,
-      `expected "${conf.podDefaultCniNic}" or "${conf.multusNicPrefix}<N>" (set multusNicPrefix)`,
+      `expected "${conf.podDefaultCniNic}", "${conf.multusNicPrefix}<N>" or "${conf.podDefaultCniNic.replace(/\d+$/, '')}<N>" (set multusNicPrefix)`,
     );
   }
   const table = FIRST_POD_TABLE + Number(n) - 1;

@@ -2,6 +2,7 @@
 // or from the top level when the config's own type is trunkline-ipam. Everything is validated here,
 // before the store or the manifests are touched.
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_MANIFEST_DIR, DEFAULT_STATE_DIR } from '../../cluster/local/source.js';
 import { podRefFromArgs } from '../../cni/args.js';
 import { invalidConfig } from '../../cni/errors.js';
@@ -46,13 +47,28 @@ function matchMaster(raw: NetConf, on: boolean): string | undefined {
   return m;
 }
 
-function requestedIps(raw: NetConf): string[] {
-  const ips = raw.runtimeConfig?.ips;
-  if (ips === undefined || ips === null) return [];
+/**
+ * Addresses the caller asks for: runtimeConfig.ips (the "ips" capability) and CNI_ARGS IP=a[,b]
+ * (podman --ip, Multus's per-network "ips"), as the reference host-local honours both. The same
+ * address given both ways counts once.
+ */
+function requestedIps(raw: NetConf, env: CniEnv): string[] {
+  const ips = raw.runtimeConfig?.ips ?? [];
   if (!Array.isArray(ips) || ips.some((x) => typeof x !== 'string')) {
     throw invalidConfig('runtimeConfig.ips must be a list of addresses');
   }
-  return ips;
+  const fromArgs = (env.args.get('IP') ?? '').split(',').filter((x) => x !== '');
+  const bare = (a: string) => a.split('/')[0];
+  const out = [...(ips as string[])];
+  for (const a of fromArgs) if (!out.some((x) => bare(x) === bare(a))) out.push(a);
+  return out;
+}
+
+/** The SQLite database follows stateDir unless the store names its own path. */
+function storeConf(section: Record<string, unknown>, stateDir: string | undefined) {
+  const store = parseStoreConf(section['store'], 'ipam.store');
+  if (stateDir === undefined || (store.type ?? 'sqlite') !== 'sqlite' || 'path' in store) return store;
+  return { ...store, path: join(stateDir, 'ipam.db') };
 }
 
 export function loadConf(raw: NetConf, env: CniEnv): IpamConf {
@@ -63,6 +79,7 @@ export function loadConf(raw: NetConf, env: CniEnv): IpamConf {
   const multusName = optString(section['multusName'], 'multusName');
   const kubeconfig = optString(section['kubeconfig'], 'kubeconfig');
   const pod = podRefFromArgs(env.args);
+  const stateDir = optString(section['stateDir'], 'stateDir');
   const clusterNetwork =
     optString(section['multusClusterNetwork'], 'multusClusterNetwork') ||
     process.env['MULTUS_CLUSTER_NETWORK'] ||
@@ -73,9 +90,9 @@ export function loadConf(raw: NetConf, env: CniEnv): IpamConf {
     resolved: {
       defaultV4: poolList(section['default_ipv4_ippool'], 'default_ipv4_ippool'),
       defaultV6: poolList(section['default_ipv6_ippool'], 'default_ipv6_ippool'),
-      store: parseStoreConf(section['store'], 'ipam.store'),
+      store: storeConf(section, stateDir),
       manifestDir: optString(section['manifestDir'], 'manifestDir') ?? DEFAULT_MANIFEST_DIR,
-      stateDir: optString(section['stateDir'], 'stateDir') ?? DEFAULT_STATE_DIR,
+      stateDir: stateDir ?? DEFAULT_STATE_DIR,
       nodeName: optString(section['nodeName'], 'nodeName') ?? (process.env['NODE_NAME'] || hostname()),
       multusNamespace: optString(section['multusNamespace'], 'multusNamespace') ?? 'kube-system',
       ...(multusName !== undefined ? { multusName } : {}),
@@ -84,7 +101,7 @@ export function loadConf(raw: NetConf, env: CniEnv): IpamConf {
       ...(master !== undefined ? { matchMaster: master } : {}),
       ...(kubeconfig !== undefined ? { kubeconfig } : {}),
       ...(pod !== undefined ? { pod } : {}),
-      requestedIps: requestedIps(raw),
+      requestedIps: requestedIps(raw, env),
     },
   };
 }

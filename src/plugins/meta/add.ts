@@ -2,7 +2,6 @@
 // publish network-status, and answer with the default network's result.
 
 import { PodGoneError } from '../../cluster/pod.js';
-import { podRefFromArgs } from '../../cni/args.js';
 import { CniError, invalidConfig } from '../../cni/errors.js';
 import type { Logger } from '../../cni/log.js';
 import type { Invocation } from '../../cni/plugin.js';
@@ -17,6 +16,7 @@ import { buildNetworkStatus, networkStatusAnnotation } from '../../multus/status
 import { removeCache, saveCache } from './cache.js';
 import type { MetaDeps } from './deps.js';
 import { addedInterface, noNetworkFound } from './events.js';
+import { argsWithNamespace, podIdentity } from './identity.js';
 import { addDelegate, delDelegate, type Target } from './invoke.js';
 import { metaLogger } from './log.js';
 import { applyDefaultRoutePlan, assertIfnameFree } from './netns.js';
@@ -67,8 +67,9 @@ const createdSomething = (r: Result) => (r.interfaces?.length ?? 0) > 0 || (r.ip
 
 export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Result> {
   const { env, conf } = inv;
-  const podRef = podRefFromArgs(env.args);
-  const podId = podRef !== undefined ? `${podRef.namespace}/${podRef.name}` : '-';
+  const id = podIdentity(env.args, conf.source.podNamespace);
+  let podRef = id.ref;
+  let podId = podRef !== undefined ? `${podRef.namespace}/${podRef.name}` : '-';
   const log = metaLogger(conf, {
     containerID: env.containerId,
     netns: env.netns,
@@ -86,16 +87,27 @@ export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Re
           podRef.uid !== undefined ? { uid: podRef.uid } : {},
         )
       : undefined;
-  if (podRef !== undefined && pod === undefined && conf.source.type === 'kubernetes') {
+  if (podRef !== undefined && pod === undefined && id.assumed) {
+    log.info('pod cannot be identified: no Pod of that name in source.podNamespace; default networks only', {
+      lookedUp: podId,
+      source: conf.source.type,
+    });
+    podRef = undefined;
+    podId = '-';
+  } else if (podRef !== undefined && pod === undefined && conf.source.type === 'kubernetes') {
     // Deleted before its sandbox was set up: Multus attaches nothing and answers an empty result.
     log.warn('pod not found (already deleted?): nothing attached, empty result');
     return emptyResult(conf.cniVersion, env.ifname, env.netns);
-  }
-  if (podRef !== undefined && pod === undefined) {
+  } else if (podRef !== undefined && pod === undefined) {
     throw invalidConfig(
       `pod ${podId} not found (${conf.source.type} source): cannot tell which networks it asks for`,
     );
+  } else if (podRef === undefined) {
+    log.info('pod cannot be identified: CNI_ARGS carry no K8S_POD_NAME; default networks only', {
+      args: env.args.raw,
+    });
   }
+  const args = podRef !== undefined ? argsWithNamespace(env.args.raw, id) : env.args.raw;
   const delegates = await buildDelegates({ conf, source, pod, ifname: env.ifname }).catch(
     async (err: unknown) => {
       if (err instanceof NadNotFoundError) await noNetworkFound(source, pod, err);
@@ -108,7 +120,7 @@ export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Re
     containerId: env.containerId,
     netns: env.netns,
     ifname: env.ifname,
-    args: env.args.raw,
+    args,
     ...(podRef !== undefined ? { pod: podRef } : {}),
     delegates,
     results: delegates.map(() => null),
@@ -117,7 +129,7 @@ export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Re
   const t: Target = {
     containerId: env.containerId,
     netns: env.netns,
-    args: env.args.raw,
+    args,
     path: pathFor(conf, env.path),
     runtimeConfig: conf.runtimeConfig,
     deviceInfoDir: conf.deviceInfoDir,

@@ -1,0 +1,48 @@
+// What `trunkline install` copies from a built dist/ onto the host: the shims into the CNI bin dir,
+// and beside that dir (the shim execs <its dir>/../plugins/<type>.js when no agent answers) the
+// plugin bundles, the native parts and the agent.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface PayloadFile {
+  source: string;
+  dest: string;
+  mode: number;
+}
+
+/** Executables in dist/cni that are not CNI plugins and stay off the CNI bin dir. */
+const NOT_PLUGINS = new Set(['trunkline-cli']);
+
+function files(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => !n.startsWith('.') && statSync(join(dir, n)).isFile())
+    .sort();
+}
+
+export function payload(sourceDir: string, binDir: string, payloadDir: string): PayloadFile[] {
+  const shims = files(join(sourceDir, 'cni')).filter((n) => !NOT_PLUGINS.has(n));
+  const bundles = files(join(sourceDir, 'plugins')).filter((n) => n.endsWith('.js'));
+  if (shims.length === 0 || bundles.length === 0)
+    throw new Error(
+      `${sourceDir}: expected a built dist/ (cni/<type> shims and plugins/<type>.js), found ${shims.length} shims and ${bundles.length} bundles`,
+    );
+  return [
+    ...shims.map((n) => ({ source: join(sourceDir, 'cni', n), dest: join(binDir, n), mode: 0o755 })),
+    ...bundles.map((n) => ({
+      source: join(sourceDir, 'plugins', n),
+      dest: join(payloadDir, 'plugins', n),
+      mode: 0o755,
+    })),
+    ...files(join(sourceDir, 'lib')).map((n) => ({
+      source: join(sourceDir, 'lib', n),
+      dest: join(payloadDir, 'lib', n),
+      mode: 0o644,
+    })),
+    ...files(join(sourceDir, 'agent')).map((n) => ({
+      source: join(sourceDir, 'agent', n),
+      dest: join(payloadDir, 'agent', n),
+      mode: 0o755,
+    })),
+  ];
+}
