@@ -12,6 +12,7 @@ import { LeaderElector, type LeaseTimings } from './lease.js';
 import { Metrics } from './metrics.js';
 import { reconcileFinalizers } from './pool-finalizer.js';
 import { DRIFT_METRIC, reconcilePoolStatus } from './pool-status.js';
+import { reconcileSmcs } from './smc/reconcile.js';
 
 export interface ControllerOptions {
   kubeconfig?: string;
@@ -99,6 +100,8 @@ export async function startController(o: ControllerOptions, log: Log): Promise<R
         if (n > 0) log('pool status repaired', { pools: n });
         const f = await reconcileFinalizers(clients, fence);
         if (f.removed.length > 0) log('pool deletion released', { pools: f.removed });
+        const s = await reconcileSmcs(clients, fence, log);
+        if (s.created.length + s.updated.length > 0) log('nads written', { created: s.created, updated: s.updated });
       } catch (err) {
         metrics.add('trunkline_controller_reconcile_errors_total');
         log('reconcile failed', { error: (err as Error).message });
