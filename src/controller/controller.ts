@@ -101,7 +101,8 @@ export async function startController(o: ControllerOptions, log: Log): Promise<R
         const f = await reconcileFinalizers(clients, fence);
         if (f.removed.length > 0) log('pool deletion released', { pools: f.removed });
         const s = await reconcileSmcs(clients, fence, log);
-        if (s.created.length + s.updated.length > 0) log('nads written', { created: s.created, updated: s.updated });
+        if (s.created.length + s.updated.length > 0)
+          log('nads written', { created: s.created, updated: s.updated });
       } catch (err) {
         metrics.add('trunkline_controller_reconcile_errors_total');
         log('reconcile failed', { error: (err as Error).message });

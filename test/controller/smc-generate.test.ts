@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Smc, smcToNad, UnsupportedSmc } from '../../src/controller/smc/generate.js';
 
-const smc = (spec: Smc['spec'], annotations?: Record<string, string>): Smc => ({
+const smc = (spec: NonNullable<Smc['spec']>, annotations?: Record<string, string>): Smc => ({
   metadata: { name: 'net1', namespace: 'ns1', ...(annotations ? { annotations } : {}) },
   spec,
 });
@@ -108,7 +108,7 @@ describe('smcToNad', () => {
 
   it('refuses what it does not generate', () => {
     for (const s of [
-      smc({ cniType: 'ipvlan', ipvlan: {} } as Smc['spec']),
+      smc({ cniType: 'ipvlan', ipvlan: {} } as NonNullable<Smc['spec']>),
       smc({ cniType: 'macvlan', macvlan: { master: [] } }),
       smc({ cniType: 'macvlan', macvlan: { master: ['a', 'b'] } }),
     ])
