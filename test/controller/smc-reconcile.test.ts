@@ -10,6 +10,7 @@ import { loadClients } from '../../src/cluster/kubernetes/client.js';
 import { reconcileSmcs } from '../../src/controller/smc/reconcile.js';
 import { ROOT } from '../helpers/paths.js';
 import { startKubeApiServer } from '../kube-apiserver/server.js';
+import { spawnController } from './process.js';
 
 const SMC_API = 'spiderpool.spidernet.io/v2beta1';
 const NAD_API = 'k8s.cni.cncf.io/v1';
@@ -109,6 +110,44 @@ describe('SpiderMultusConfig reconciler', () => {
       api.delete(NAD_API, 'NetworkAttachmentDefinition', 'default', 'vlan100');
       assert.deepEqual((await reconcileSmcs(clients, leader, log)).created, ['default/vlan100']);
       assert.equal(conf().plugins[0].vlanID, 200);
+    } finally {
+      await api.stop();
+    }
+  });
+
+  it('the running controller (leader) generates the NAD and re-creates it after a hand deletion', async () => {
+    const api = await startKubeApiServer();
+    try {
+      api.seed([CRD]);
+      await new Promise((r) => setImmediate(r));
+      api.seed([
+        {
+          apiVersion: SMC_API,
+          kind: 'SpiderMultusConfig',
+          metadata: { name: 'live', namespace: 'default', uid: 'smc-live-uid' },
+          spec: { cniType: 'macvlan', enableCoordinator: false, macvlan: { master: ['ens192'] } },
+        },
+      ]);
+      const nad = () => api.get(NAD_API, 'NetworkAttachmentDefinition', 'default', 'live');
+      const until = async (what: string, ok: () => boolean) => {
+        for (let i = 0; i < 600 && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
+        assert.ok(ok(), what);
+      };
+      const ctl = await spawnController(api.kubeconfigPath, 'solo', [
+        ...['--lease-duration', '3', '--renew-deadline', '2', '--retry-period', '0.5'],
+        ...['--resync', '1'],
+      ]);
+      try {
+        await until('the NAD is generated', () => nad() !== undefined);
+        assert.equal(nad()?.metadata?.ownerReferences?.length, 1);
+        api.delete(NAD_API, 'NetworkAttachmentDefinition', 'default', 'live');
+        await until('the NAD is re-created', () => nad() !== undefined);
+        ctl.child.kill('SIGTERM');
+        assert.equal(await ctl.exited, 0);
+      } finally {
+        if (ctl.child.exitCode === null && ctl.child.signalCode === null) ctl.child.kill('SIGKILL');
+        await ctl.exited;
+      }
     } finally {
       await api.stop();
     }
