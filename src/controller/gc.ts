@@ -2,7 +2,7 @@
 // leader fence, and the outcome in metrics and the log.
 import type { Clients } from '../cluster/kubernetes/client.js';
 import { kubeClusterView } from '../gc/kube-view.js';
-import { collect } from '../gc/scan.js';
+import { collect, releaseFields } from '../gc/scan.js';
 import type { GcPolicy } from '../gc/types.js';
 import type { AllocationStore } from '../store/types.js';
 import { type Fence, guard } from './fence.js';
@@ -34,13 +34,6 @@ export async function gcPass(
   metrics.set(GC_SCANNED, r.scanned);
   for (const a of r.released) {
     metrics.add(GC_RELEASED, 1, ['reason', a.reason]);
-    log('released', {
-      ip: a.ip,
-      pool: a.pool,
-      reason: a.reason,
-      containerID: a.containerId,
-      ifname: a.ifname,
-      pod: `${a.podNamespace ?? ''}/${a.podName ?? ''}`,
-    });
+    log('released', releaseFields(a));
   }
 }

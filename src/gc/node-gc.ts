@@ -6,7 +6,7 @@ import { loadClients } from '../cluster/kubernetes/client.js';
 import { log } from '../cni/log.js';
 import type { AllocationStore } from '../store/types.js';
 import { kubeClusterView } from './kube-view.js';
-import { collect } from './scan.js';
+import { collect, releaseFields } from './scan.js';
 import { DEFAULT_POLICY, type GcPolicy } from './types.js';
 
 export class NodeGc {
@@ -39,14 +39,7 @@ export class NodeGc {
         const r = await collect(store, view, this.policy, Date.now());
         released += r.released.length;
         for (const a of r.released)
-          log('info', 'ip gc released', {
-            ip: a.ip,
-            pool: a.pool,
-            reason: a.reason,
-            containerID: a.containerId,
-            ifname: a.ifname,
-            pod: `${a.podNamespace ?? ''}/${a.podName ?? ''}`,
-          });
+          log('info', 'ip gc released', releaseFields(a));
       } catch (err) {
         log('warn', 'ip gc pass failed', { store: store.description, error: (err as Error).message });
       }

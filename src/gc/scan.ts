@@ -15,6 +15,18 @@ export interface GcResult {
   released: (Allocation & { reason: Reason })[];
 }
 
+/** The log fields of one release, the same wherever the GC runs (controller or node agent). */
+export function releaseFields(a: GcResult['released'][number]): Record<string, string> {
+  return {
+    ip: a.ip,
+    pool: a.pool,
+    reason: a.reason,
+    containerID: a.containerId,
+    ifname: a.ifname,
+    pod: `${a.podNamespace ?? ''}/${a.podName ?? ''}`,
+  };
+}
+
 export interface GcHooks {
   /** Called right before each release; throw to refuse (the controller's leader fence). */
   beforeWrite?(what: string): void;
