@@ -38,8 +38,7 @@ export class NodeGc {
         const view = await kubeClusterView(await loadClients(kubeconfig));
         const r = await collect(store, view, this.policy, Date.now());
         released += r.released.length;
-        for (const a of r.released)
-          log('info', 'ip gc released', releaseFields(a));
+        for (const a of r.released) log('info', 'ip gc released', releaseFields(a));
       } catch (err) {
         log('warn', 'ip gc pass failed', { store: store.description, error: (err as Error).message });
       }
