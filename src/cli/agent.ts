@@ -2,6 +2,7 @@
 //  [--kernel auto|netlink|iproute2]`: runs the node agent until SIGTERM/SIGINT, then drains.
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_METRICS_PORT, DEFAULT_SOCKET, startAgent } from '../agent/agent.js';
 import { selectKernel } from '../agent/kernel.js';
+import { type ArgsOf, parseCommand, usageError } from './args.js';
 
 const USAGE = `usage: trunkline agent [options]
   --socket PATH           unix socket (default ${DEFAULT_SOCKET})
@@ -22,78 +23,56 @@ interface Parsed {
   graceMs: number;
 }
 
-function parse(argv: string[]): Parsed | string {
-  const out: Parsed = {
-    socket: DEFAULT_SOCKET,
-    metricsPort: DEFAULT_METRICS_PORT,
-    maxConnections: DEFAULT_MAX_CONNECTIONS,
-    maxQueue: undefined,
-    kernel: 'auto',
-    graceMs: 30_000,
+export const AGENT_SPEC = {
+  name: 'trunkline agent',
+  usage: USAGE,
+  options: {
+    socket: { type: 'string' },
+    'metrics-port': { type: 'string' },
+    'max-connections': { type: 'string' },
+    'max-queue': { type: 'string' },
+    kernel: { type: 'string' },
+    'grace-ms': { type: 'string' },
+  },
+} as const;
+
+function check(v: ArgsOf<typeof AGENT_SPEC.options>): Parsed | string {
+  const int = (flag: string, x: string | undefined, min: number, fallback: number): number | string => {
+    if (x === undefined) return fallback;
+    const n = Number(x);
+    return /^\d+$/.test(x) && n >= min ? n : `--${flag}: expected an integer >= ${min}, found ${x}`;
   };
-  const int = (flag: string, v: string | undefined, min: number): number | string => {
-    const n = Number(v);
-    return v !== undefined && /^\d+$/.test(v) && n >= min
-      ? n
-      : `${flag}: expected an integer >= ${min}, found ${v ?? 'nothing'}`;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const [flag, inline] = a.includes('=')
-      ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
-      : [a, undefined];
-    const value = () => inline ?? argv[++i];
-    switch (flag) {
-      case '--socket': {
-        const v = value();
-        if (!v?.startsWith('/')) return `--socket: expected an absolute path, found ${v ?? 'nothing'}`;
-        out.socket = v;
-        break;
-      }
-      case '--metrics-port': {
-        const v = value();
-        if (v === 'off') out.metricsPort = undefined;
-        else {
-          const n = int(flag, v, 0);
-          if (typeof n === 'string' || n > 65535) return typeof n === 'string' ? n : `${flag}: ${n} > 65535`;
-          out.metricsPort = n;
-        }
-        break;
-      }
-      case '--max-connections':
-      case '--max-queue':
-      case '--grace-ms': {
-        const n = int(flag, value(), flag === '--max-connections' ? 1 : 0);
-        if (typeof n === 'string') return n;
-        if (flag === '--max-connections') out.maxConnections = n;
-        else if (flag === '--max-queue') out.maxQueue = n;
-        else out.graceMs = n;
-        break;
-      }
-      case '--kernel': {
-        const v = value();
-        if (v !== 'auto' && v !== 'netlink' && v !== 'iproute2')
-          return `--kernel: expected auto, netlink or iproute2, found ${v ?? 'nothing'}`;
-        out.kernel = v;
-        break;
-      }
-      default:
-        return `unknown option ${a}`;
-    }
+  const socket = v.socket ?? DEFAULT_SOCKET;
+  if (!socket.startsWith('/')) return `--socket: expected an absolute path, found ${socket}`;
+  let metricsPort: number | undefined;
+  if (v['metrics-port'] !== 'off') {
+    const n = int('metrics-port', v['metrics-port'], 0, DEFAULT_METRICS_PORT);
+    if (typeof n === 'string') return n;
+    if (n > 65535) return `--metrics-port: expected at most 65535, found ${n}`;
+    metricsPort = n;
   }
-  return out;
+  const maxConnections = int('max-connections', v['max-connections'], 1, DEFAULT_MAX_CONNECTIONS);
+  const maxQueue = int('max-queue', v['max-queue'], 0, -1);
+  const graceMs = int('grace-ms', v['grace-ms'], 0, 30_000);
+  for (const n of [maxConnections, maxQueue, graceMs]) if (typeof n === 'string') return n;
+  const kernel = v.kernel ?? 'auto';
+  if (kernel !== 'auto' && kernel !== 'netlink' && kernel !== 'iproute2')
+    return `--kernel: expected auto, netlink or iproute2, found ${kernel}`;
+  return {
+    socket,
+    metricsPort,
+    maxConnections: maxConnections as number,
+    maxQueue: maxQueue === -1 ? undefined : (maxQueue as number),
+    kernel,
+    graceMs: graceMs as number,
+  };
 }
 
 export async function agentCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const p = parse(argv);
-  if (typeof p === 'string') {
-    process.stderr.write(`trunkline agent: ${p}\n${USAGE}`);
-    return 2;
-  }
+  const args = parseCommand(AGENT_SPEC, argv);
+  if (typeof args === 'number') return args;
+  const p = check(args.values);
+  if (typeof p === 'string') return usageError(AGENT_SPEC.name, p, USAGE);
   process.env['TRUNKLINE_LOG_LEVEL'] ??= 'info';
   // Kernel changes run on the libuv pool (the netlink backend), and some wait in the kernel for an RCU
   // grace period: room for that many pods at once. Read when the pool starts, i.e. on first use.

@@ -1,12 +1,12 @@
 // `trunkline host apply|show`: declarative bonds, VLANs and mac-vlans on this host (nmstate subset).
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { applyHostConfig } from '../hostnet/apply.js';
 import { HostApplyError, HostConfigError } from '../hostnet/errors.js';
 import { parseHostConfig } from '../hostnet/parse.js';
 import { readState, toNmstate } from '../hostnet/state.js';
 import { defaultKernel } from '../kernel/index.js';
+import { type ArgsOf, parseCommand, usageError } from './args.js';
 
 const USAGE = `usage:
   trunkline host apply -f FILE [--probe-gw IP] [--probe-timeout SECONDS] [--netns PATH] [--json]
@@ -19,36 +19,47 @@ exit status: 0 applied (or nothing to do), 1 failed and rolled back, 2 usage or 
 3 failed and the rollback did not restore everything.
 `;
 
-const OPTIONS = {
-  file: { type: 'string', short: 'f' },
-  'probe-gw': { type: 'string' },
-  'probe-timeout': { type: 'string' },
-  netns: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+const APPLY = {
+  name: 'trunkline host apply',
+  usage: USAGE,
+  options: {
+    file: { type: 'string', short: 'f' },
+    'probe-gw': { type: 'string' },
+    'probe-timeout': { type: 'string' },
+    netns: { type: 'string' },
+    json: { type: 'boolean' },
+  },
 } as const;
+const SHOW = {
+  name: 'trunkline host show',
+  usage: USAGE,
+  options: { netns: { type: 'string' }, json: { type: 'boolean' } },
+} as const;
+export const HOST_SPECS = [{ name: 'trunkline host', usage: USAGE, options: {} }, APPLY, SHOW];
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
 
 export async function hostCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  let values: { [K in keyof typeof OPTIONS]?: string | boolean };
-  try {
-    ({ values } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: false }));
-  } catch (e) {
-    err(`trunkline host: ${(e as Error).message}\n${USAGE}`);
-    return 2;
+  if (sub === 'show' || sub === 'apply') {
+    if (sub === 'show') {
+      const p = parseCommand(SHOW, rest);
+      return typeof p === 'number' ? p : show(p.values.netns ?? null, p.values.json === true);
+    }
+    const p = parseCommand(APPLY, rest);
+    return typeof p === 'number' ? p : apply(p.values.netns ?? null, p.values);
   }
-  if (values.help || sub === undefined || sub === 'help') {
-    (sub === undefined ? err : out)(USAGE);
-    return sub === undefined ? 2 : 0;
+  if (sub === 'help') {
+    out(USAGE);
+    return 0;
   }
-  const ns = typeof values.netns === 'string' ? values.netns : null;
-  if (sub === 'show') return show(ns, values.json === true);
-  if (sub === 'apply') return apply(ns, values);
-  err(`trunkline host: unknown subcommand "${sub}"\n${USAGE}`);
-  return 2;
+  if (sub === undefined) return usageError('trunkline host', 'missing subcommand (apply or show)', USAGE);
+  if (sub.startsWith('-')) {
+    const p = parseCommand(HOST_SPECS[0]!, argv);
+    if (typeof p === 'number') return p;
+  }
+  return usageError('trunkline host', `unknown subcommand "${sub}" (expected apply or show)`, USAGE);
 }
 
 async function show(ns: string | null, json: boolean): Promise<number> {
@@ -62,10 +73,7 @@ async function show(ns: string | null, json: boolean): Promise<number> {
   }
 }
 
-async function apply(
-  ns: string | null,
-  v: { [K in keyof typeof OPTIONS]?: string | boolean },
-): Promise<number> {
+async function apply(ns: string | null, v: ArgsOf<typeof APPLY.options>): Promise<number> {
   const file = v.file;
   if (typeof file !== 'string') {
     err(`trunkline host apply: -f FILE is required\n${USAGE}`);

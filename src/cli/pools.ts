@@ -1,13 +1,13 @@
 // `trunkline pools`: every SpiderIPPool with total/usable/allocated/free, validation problems, and who
 // holds which address; --json gives the same plus Spiderpool's status block per pool.
 import { existsSync, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { DEFAULT_MANIFEST_DIR, LocalSource } from '../cluster/local/source.js';
 import type { SpiderIPPool } from '../cluster/types.js';
 import { type PoolUsage, poolStatus, poolUsage } from '../ipam/status.js';
 import { formatIssue, validatePools } from '../ipam/validate.js';
 import { DEFAULT_DB_PATH, SqliteStore } from '../store/sqlite.js';
 import type { Allocation } from '../store/types.js';
+import { parseCommand } from './args.js';
 
 const HELP = `usage: trunkline pools [options] [pool ...]
 
@@ -19,6 +19,9 @@ options:
   --db PATH            allocation store (default ${DEFAULT_DB_PATH})
   --conf FILE          take --manifest-dir and --db from the trunkline-ipam section of a CNI config
   --json               machine-readable output
+
+exit status: 0 shown; 1 a named pool does not exist, the store given does not exist, or the
+manifests cannot be read (file:line:column and the problem); 2 usage error.
 `;
 
 type Out = (s: string) => void;
@@ -58,44 +61,59 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      'manifest-dir': { type: 'string' },
-      db: { type: 'string' },
-      conf: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-}
+const SPEC = {
+  name: 'trunkline pools',
+  usage: HELP,
+  options: {
+    'manifest-dir': { type: 'string' },
+    db: { type: 'string' },
+    conf: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  positionals: true,
+} as const;
+export const POOLS_SPECS = [SPEC];
+
+const fail = (msg: string): number => {
+  process.stderr.write(`trunkline pools: ${msg}\n`);
+  return 1;
+};
 
 /** `out` receives the report (stdout by default); the return value is the exit code. */
 export async function poolsCommand(
   argv: string[],
   out: Out = (s) => process.stdout.write(s),
 ): Promise<number> {
-  let opts: ReturnType<typeof parse>;
-  try {
-    opts = parse(argv);
-  } catch (e) {
-    process.stderr.write(`trunkline pools: ${(e as Error).message}\n${HELP}`);
-    return 2;
+  const opts = parseCommand(SPEC, argv);
+  if (typeof opts === 'number') return opts;
+  let conf: ReturnType<typeof fromConf> = {};
+  if (opts.values.conf !== undefined) {
+    try {
+      conf = fromConf(opts.values.conf);
+    } catch (e) {
+      return fail(
+        `--conf ${opts.values.conf}: expected a CNI config or conflist (JSON): ${(e as Error).message}`,
+      );
+    }
   }
-  if (opts.values.help) {
-    out(HELP);
-    return 0;
-  }
-  const conf = opts.values.conf !== undefined ? fromConf(opts.values.conf) : {};
   const manifestDir = opts.values['manifest-dir'] ?? conf.manifestDir ?? DEFAULT_MANIFEST_DIR;
-  const db = opts.values.db ?? conf.db ?? DEFAULT_DB_PATH;
+  const givenDb = opts.values.db ?? conf.db;
+  const db = givenDb ?? DEFAULT_DB_PATH;
+  // A store named by the operator must exist: reading a wrong path would show every address free.
+  if (givenDb !== undefined && !existsSync(givenDb)) return fail(`--db ${givenDb}: no such allocation store`);
 
   const source = new LocalSource({ manifestDir });
-  const [pools, reserved] = await Promise.all([source.listIPPools(), source.listReservedIPs()]);
+  let pools: SpiderIPPool[];
+  let reserved: Awaited<ReturnType<LocalSource['listReservedIPs']>>;
+  try {
+    [pools, reserved] = await Promise.all([source.listIPPools(), source.listReservedIPs()]);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  const missing = opts.positionals.filter((n) => !pools.some((p) => p.metadata.name === n));
+  if (missing.length > 0) return fail(`no pool named ${missing.join(', ')} in ${manifestDir}`);
   let allocations: Allocation[] = [];
-  // Only reading: a missing store means nothing was allocated yet, and is not created here.
+  // Only reading: the default store missing means nothing was allocated yet, and is not created here.
   if (existsSync(db)) {
     const store = new SqliteStore({ path: db });
     try {
