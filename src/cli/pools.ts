@@ -17,7 +17,8 @@ broadcast), allocated, free, and every holder.
 options:
   --manifest-dir DIR   manifests to read pools from (default ${DEFAULT_MANIFEST_DIR})
   --db PATH            allocation store (default ${DEFAULT_DB_PATH})
-  --conf FILE          take --manifest-dir and --db from the trunkline-ipam section of a CNI config
+  --conf FILE          take --manifest-dir and --db from a CNI config or conflist: the trunkline-ipam
+                       section's manifestDir and store.path, or the meta plugin's source.manifestDir
   --json               machine-readable output
 
 exit status: 0 shown; 1 a named pool does not exist, the store given does not exist, or the
@@ -29,9 +30,12 @@ type Out = (s: string) => void;
 function fromConf(file: string): { manifestDir?: string; db?: string } {
   const found: { manifestDir?: string; db?: string } = {};
   const visit = (v: unknown): void => {
-    if (typeof v !== 'object' || v === null || found.db !== undefined || found.manifestDir !== undefined)
-      return;
+    if (typeof v !== 'object' || v === null || found.db !== undefined) return;
     const o = v as Record<string, unknown>;
+    // The meta plugin (`type: trunkline`) names the manifest dir in its local source.
+    const source =
+      o['type'] === 'trunkline' ? (o['source'] as Record<string, unknown> | undefined) : undefined;
+    if (typeof source?.['manifestDir'] === 'string') found.manifestDir = source['manifestDir'];
     if (o['type'] === 'trunkline-ipam') {
       if (typeof o['manifestDir'] === 'string') found.manifestDir = o['manifestDir'];
       const store = o['store'] as Record<string, unknown> | undefined;
