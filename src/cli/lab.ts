@@ -76,9 +76,14 @@ function parse(argv: string[]): Args | number {
     process.stdout.write(USAGE);
     return 0;
   }
-  const p = parseCommand(spec(cmd), cmd.startsWith('-') ? argv : rest);
+  if (cmd.startsWith('-')) {
+    const top = parseCommand(LAB_SPECS[0]!, argv);
+    return typeof top === 'number'
+      ? top
+      : usageError('trunkline lab', 'missing command (up, report or down)', USAGE);
+  }
+  const p = parseCommand(spec(cmd), rest);
   if (typeof p === 'number') return p;
-  if (cmd.startsWith('-')) return usageError('trunkline lab', 'missing command (up, report or down)', USAGE);
   const v = p.values;
   const a: Args = {
     cmd,

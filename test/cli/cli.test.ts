@@ -1,0 +1,153 @@
+// The built `trunkline` command line, run as an operator would: exit codes and output.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { DIST_CLI, ROOT } from '../helpers/paths.js';
+
+function run(args: string[]) {
+  const r = spawnSync(process.execPath, [DIST_CLI, ...args], { cwd: ROOT, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('--version and --help exit 0; no command or an unknown one is a usage error (2)', () => {
+  const v = run(['--version']);
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  assert.equal(v.code, 0);
+  assert.equal(v.out, `trunkline ${version}\n`);
+  const h = run(['--help']);
+  assert.equal(h.code, 0);
+  assert.match(h.out, /^usage: trunkline <command>/);
+  assert.match(h.out, /exit status: 0 success; 1 .*; 2 usage error/s);
+  for (const args of [[], ['bogus'], ['--bogus']]) {
+    const r = run(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.err, /usage: trunkline <command>/);
+  }
+});
+
+const HELPS: [string[], RegExp][] = [
+  [['host'], /trunkline host apply -f FILE/],
+  [['host', 'apply'], /trunkline host apply -f FILE/],
+  [['host', 'show'], /trunkline host show/],
+  [['lab'], /usage: trunkline lab/],
+  [['lab', 'up'], /usage: trunkline lab/],
+  [['lab', 'down'], /usage: trunkline lab/],
+  [['pools'], /usage: trunkline pools/],
+  [['agent'], /usage: trunkline agent/],
+  [['install'], /usage: trunkline install/],
+  [['uninstall'], /usage: trunkline uninstall/],
+  [['demo'], /usage: trunkline demo/],
+  [['completion'], /usage: trunkline completion/],
+];
+
+test('--help and -h on every command and subcommand print its usage and exit 0, touching nothing', () => {
+  for (const [cmd, usage] of HELPS)
+    for (const flag of ['--help', '-h']) {
+      const r = run([...cmd, flag]);
+      assert.equal(r.code, 0, `${cmd.join(' ')} ${flag}: ${r.err}`);
+      assert.match(r.out, usage, `${cmd.join(' ')} ${flag}`);
+      assert.equal(r.err, '', `${cmd.join(' ')} ${flag}`);
+    }
+});
+
+test('an unknown flag is one line naming it, then the usage, exit 2', () => {
+  for (const [cmd, usage] of HELPS) {
+    if (cmd[0] === 'completion') continue;
+    const r = run([...cmd, '--no-such-flag']);
+    assert.equal(r.code, 2, `${cmd.join(' ')}: ${r.out}${r.err}`);
+    const [first, ...rest] = r.err.split('\n');
+    assert.match(first!, /^trunkline [a-z ]+: .*--no-such-flag/, cmd.join(' '));
+    assert.match(rest.join('\n'), usage, cmd.join(' '));
+    assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
+  }
+  const missing = run(['host', 'apply', '-f']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /'-f, --file <value>' argument missing/);
+});
+
+test('completion: bash and zsh scripts that complete commands, subcommands and flags', () => {
+  const bash = run(['completion', 'bash']);
+  assert.equal(bash.code, 0);
+  const complete = (words: string[]) => {
+    const script = `${bash.out}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _trunkline; echo "\${COMPREPLY[*]}"`;
+    const r = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim().split(' ');
+  };
+  assert.deepEqual(complete(['trunkline', 'po']), ['pools']);
+  assert.deepEqual(complete(['trunkline', 'host', '']).sort(), ['--help', 'apply', 'show']);
+  assert.ok(complete(['trunkline', 'host', 'apply', '--']).includes('--probe-gw'));
+  assert.ok(!complete(['trunkline', 'host', 'show', '--']).includes('--probe-gw'));
+  assert.ok(complete(['trunkline', 'pools', '--']).includes('--manifest-dir'));
+  const zsh = run(['completion', 'zsh']);
+  assert.equal(zsh.code, 0);
+  assert.match(zsh.out, /^#compdef trunkline/);
+  assert.equal(run(['completion', 'fish']).code, 2);
+});
+
+test('pools: unknown pool and a missing --db exit 1; broken YAML is file:line:column; --conf takes a meta conflist', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'trunkline-cli-'));
+  try {
+    const manifests = join(ROOT, 'examples', 'etc-trunkline');
+    const unknown = run(['pools', '--manifest-dir', manifests, 'no-such-pool']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.err, /no pool named no-such-pool/);
+    const noDb = run(['pools', '--manifest-dir', manifests, '--db', join(dir, 'missing.db')]);
+    assert.equal(noDb.code, 1);
+    assert.match(noDb.err, /missing\.db: no such allocation store/);
+
+    const broken = join(dir, 'broken');
+    rmSync(broken, { recursive: true, force: true });
+    spawnSync('mkdir', [broken]);
+    writeFileSync(join(broken, 'pools.yaml'), 'kind: SpiderIPPool\nmetadata: {name: x\nspec: [\n');
+    const bad = run(['pools', '--manifest-dir', broken]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, new RegExp(`${join(broken, 'pools.yaml')}:\\d+:\\d+: invalid YAML: `));
+    assert.doesNotMatch(bad.err, /\n\s+at /, 'no stack trace');
+
+    const conflist = join(dir, '00-trunkline.conflist');
+    writeFileSync(
+      conflist,
+      JSON.stringify({
+        cniVersion: '1.0.0',
+        name: 'trunkline',
+        plugins: [{ type: 'trunkline', source: { type: 'local', manifestDir: manifests } }],
+      }),
+    );
+    const viaConf = run(['pools', '--conf', conflist, '--json']);
+    assert.equal(viaConf.code, 0, viaConf.err);
+    const doc = JSON.parse(viaConf.out) as { manifestDir: string; pools: { name: string; free: string }[] };
+    assert.equal(doc.manifestDir, manifests);
+    assert.deepEqual(
+      doc.pools.map((p) => [p.name, p.free]),
+      [
+        ['vlan100-v4', '50'],
+        ['vlan200-v4', '50'],
+      ],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the README's command-line examples run as written", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### The `trunkline` command line'));
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(block, 'the README has the command-line example block');
+  // The manifests the examples read are the README's own vlans.yaml.
+  const yaml = /`\/etc\/trunkline\/vlans\.yaml`[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.equal(readFileSync(join(ROOT, 'examples', 'etc-trunkline', 'vlans.yaml'), 'utf8'), yaml);
+  const r = spawnSync('bash', ['-euo', 'pipefail', '-c', block], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env['PATH']}` },
+  });
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /vlan100-v4 +4 +10\.100\.0\.0\/24 +50 +50 +0 +50/);
+  assert.match(r.stdout, /exit 1: no such pool/);
+  assert.match(r.stdout, /exit 1: the store must exist/);
+});
