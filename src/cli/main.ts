@@ -36,6 +36,10 @@ const COMMANDS: Record<string, Entry> = {
     load: async () => (await import('./agent.js')).agentCommand,
     specs: async () => [(await import('./agent.js')).AGENT_SPEC],
   },
+  controller: {
+    help: 'the cluster controller: leader election, pool status repair, IP GC (--kubeconfig, --identity, --listen)',
+    load: async () => (await import('./controller.js')).controllerCommand,
+  },
   install: {
     help: 'put the CNI plugins, agent and 00-trunkline.conflist onto this host (--watch keeps them current)',
     load: async () => (await import('./install.js')).installCommand,
