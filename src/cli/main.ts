@@ -39,6 +39,7 @@ const COMMANDS: Record<string, Entry> = {
   controller: {
     help: 'the cluster controller: leader election, pool status repair, IP GC (--kubeconfig, --identity, --listen)',
     load: async () => (await import('./controller.js')).controllerCommand,
+    specs: async () => [(await import('./controller.js')).CONTROLLER_SPEC],
   },
   install: {
     help: 'put the CNI plugins, agent and 00-trunkline.conflist onto this host (--watch keeps them current)',

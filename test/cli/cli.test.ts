@@ -37,6 +37,7 @@ const HELPS: [string[], RegExp][] = [
   [['lab', 'down'], /usage: trunkline lab/],
   [['pools'], /usage: trunkline pools/],
   [['agent'], /usage: trunkline agent/],
+  [['controller'], /usage: trunkline controller/],
   [['install'], /usage: trunkline install/],
   [['uninstall'], /usage: trunkline uninstall/],
   [['demo'], /usage: trunkline demo/],
