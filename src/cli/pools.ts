@@ -8,8 +8,11 @@ import { formatIssue, validatePools } from '../ipam/validate.js';
 import { DEFAULT_DB_PATH, SqliteStore } from '../store/sqlite.js';
 import type { Allocation } from '../store/types.js';
 import { parseCommand } from './args.js';
+import { GC_SPEC, gcCommand, RELEASE_SPEC, releaseCommand } from './pools-admin.js';
 
 const HELP = `usage: trunkline pools [options] [pool ...]
+       trunkline pools release IP [--db PATH] [--force] [--json]
+       trunkline pools gc [--kubeconfig FILE] [--db PATH] [--dry-run] [--json]
 
 Shows each IP pool: total (Spiderpool's totalIPCount), usable (minus reserved, gateway, network and
 broadcast), allocated, free, and every holder.
@@ -76,7 +79,7 @@ const SPEC = {
   },
   positionals: true,
 } as const;
-export const POOLS_SPECS = [SPEC];
+export const POOLS_SPECS = [SPEC, RELEASE_SPEC, GC_SPEC];
 
 const fail = (msg: string): number => {
   process.stderr.write(`trunkline pools: ${msg}\n`);
@@ -88,6 +91,8 @@ export async function poolsCommand(
   argv: string[],
   out: Out = (s) => process.stdout.write(s),
 ): Promise<number> {
+  if (argv[0] === 'release') return releaseCommand(argv.slice(1));
+  if (argv[0] === 'gc') return gcCommand(argv.slice(1));
   const opts = parseCommand(SPEC, argv);
   if (typeof opts === 'number') return opts;
   let conf: ReturnType<typeof fromConf> = {};

@@ -5,7 +5,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
+import { SqliteStore } from '../../src/store/sqlite.js';
 import { DIST_CLI, ROOT } from '../helpers/paths.js';
+import { pool, range } from '../store/contract.js';
 
 function run(args: string[]) {
   const r = spawnSync(process.execPath, [DIST_CLI, ...args], { cwd: ROOT, encoding: 'utf8' });
@@ -151,4 +153,47 @@ test("the README's command-line examples run as written", () => {
   assert.match(r.stdout, /vlan100-v4 +4 +10\.100\.0\.0\/24 +50 +50 +0 +50/);
   assert.match(r.stdout, /exit 1: no such pool/);
   assert.match(r.stdout, /exit 1: the store must exist/);
+});
+
+test('pools release IP: refuses a young allocation, releases with --force through the store, then says it is free', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'trunkline-cli-'));
+  const db = join(dir, 'ipam.db');
+  try {
+    const store = new SqliteStore({ path: db });
+    try {
+      const r = await store.allocate(
+        { containerId: 'c1', ifname: 'net1', podNamespace: 'default', podName: 'web-0' },
+        [{ family: 4, candidates: [pool('vlan100-v4', 4, range('10.100.0.100', '10.100.0.149'))] }],
+      );
+      assert.ok(r.ok);
+    } finally {
+      await store.close();
+    }
+    const young = run(['pools', 'release', '10.100.0.100', '--db', db]);
+    assert.equal(young.code, 1);
+    assert.match(young.err, /default\/web-0 container c1 net1: its ADD may still be running/);
+    const shown = run(['pools', '--manifest-dir', join(ROOT, 'examples', 'etc-trunkline'), '--db', db]);
+    assert.match(shown.out, /10\.100\.0\.100 +default\/web-0 +container c1 net1/);
+    const forced = run(['pools', 'release', '10.100.0.100', '--db', db, '--force', '--json']);
+    assert.equal(forced.code, 0, forced.err);
+    assert.deepEqual(
+      (JSON.parse(forced.out) as { released: { ip: string }[] }).released.map((a) => a.ip),
+      ['10.100.0.100'],
+    );
+    const after = new SqliteStore({ path: db });
+    try {
+      assert.deepEqual(await after.list(), []);
+    } finally {
+      await after.close();
+    }
+    const again = run(['pools', 'release', '10.100.0.100', '--db', db]);
+    assert.equal(again.code, 1);
+    assert.match(again.err, /10\.100\.0\.100 is not allocated/);
+    assert.equal(run(['pools', 'release', '--db', db]).code, 2);
+    const noCluster = run(['pools', 'gc', '--db', db, '--dry-run', '--kubeconfig', join(dir, 'none')]);
+    assert.equal(noCluster.code, 1);
+    assert.match(noCluster.err, /^trunkline pools gc: cannot read the cluster/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
