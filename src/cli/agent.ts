@@ -1,8 +1,10 @@
 // `trunkline agent [--socket P] [--metrics-port N] [--max-connections N] [--max-queue N]
 //  [--kernel auto|netlink|iproute2]`: runs the node agent until SIGTERM/SIGINT, then drains.
+import { dirname } from 'node:path';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_METRICS_PORT, DEFAULT_SOCKET, startAgent } from '../agent/agent.js';
 import { selectKernel } from '../agent/kernel.js';
 import { type ArgsOf, parseCommand, usageError } from './args.js';
+import { missingPrivilege } from './privilege.js';
 
 const USAGE = `usage: trunkline agent [options]
   --socket PATH           unix socket (default ${DEFAULT_SOCKET})
@@ -73,6 +75,11 @@ export async function agentCommand(argv: string[]): Promise<number> {
   if (typeof args === 'number') return args;
   const p = check(args.values);
   if (typeof p === 'string') return usageError(AGENT_SPEC.name, p, USAGE);
+  const missing = missingPrivilege({ netAdmin: true, writes: [dirname(p.socket)] });
+  if (missing !== undefined) {
+    process.stderr.write(`trunkline agent: ${missing}\n`);
+    return 1;
+  }
   process.env['TRUNKLINE_LOG_LEVEL'] ??= 'info';
   // Kernel changes run on the libuv pool (the netlink backend), and some wait in the kernel for an RCU
   // grace period: room for that many pods at once. Read when the pool starts, i.e. on first use.

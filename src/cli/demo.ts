@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runDemo } from '../lab/demo.js';
 import { parseCommand } from './args.js';
+import { missingPrivilege } from './privilege.js';
 
 export const DEMO_SPEC = {
   name: 'trunkline demo',
@@ -20,6 +21,11 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const p = parseCommand(DEMO_SPEC, argv);
   if (typeof p === 'number') return p;
   const pluginDir = p.positionals[0] ?? join(dirname(dirname(realpathSync(process.argv[1] ?? '.'))), 'cni');
+  const missing = missingPrivilege({ netAdmin: true });
+  if (missing !== undefined) {
+    process.stderr.write(`trunkline demo: ${missing}\n`);
+    return 1;
+  }
   const { ok } = await runDemo({ pluginDir, refDir: '/usr/lib/cni' });
   return ok ? 0 : 1;
 }

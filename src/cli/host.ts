@@ -7,6 +7,7 @@ import { parseHostConfig } from '../hostnet/parse.js';
 import { readState, toNmstate } from '../hostnet/state.js';
 import { defaultKernel } from '../kernel/index.js';
 import { type ArgsOf, parseCommand, usageError } from './args.js';
+import { missingPrivilege } from './privilege.js';
 
 const USAGE = `usage:
   trunkline host apply -f FILE [--probe-gw IP] [--probe-timeout SECONDS] [--netns PATH] [--json]
@@ -91,6 +92,11 @@ async function apply(ns: string | null, v: ArgsOf<typeof APPLY.options>): Promis
   try {
     const text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
     const config = parseHostConfig(text);
+    const missing = missingPrivilege({ netAdmin: true });
+    if (missing !== undefined) {
+      err(`trunkline host apply: ${missing}; nothing was changed`);
+      return 1;
+    }
     const report = await applyHostConfig(defaultKernel(), config, {
       ns,
       ...(typeof gw === 'string' ? { probe: { gateway: gw, timeoutMs: timeoutS * 1000 } } : {}),

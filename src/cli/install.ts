@@ -7,6 +7,7 @@ import { endpointFromEnv, SERVICE_ACCOUNT_DIR } from '../install/kubeconfig.js';
 import { uninstall } from '../install/uninstall.js';
 import { watchInstall } from '../install/watch.js';
 import { parseCommand } from './args.js';
+import { missingPrivilege } from './privilege.js';
 
 const INSTALL_HELP = `usage: trunkline install [options]
 
@@ -85,6 +86,18 @@ export async function installCommand(argv: string[]): Promise<number> {
   const saDir =
     values['service-account-dir'] ??
     (api !== undefined && existsSync(SERVICE_ACCOUNT_DIR) ? SERVICE_ACCOUNT_DIR : undefined);
+  const missing = missingPrivilege({
+    writes: [
+      values['bin-dir'],
+      values['conf-dir'],
+      values['state-dir'],
+      ...(values['payload-dir'] ? [values['payload-dir']] : []),
+    ],
+  });
+  if (missing !== undefined) {
+    process.stderr.write(`trunkline install: ${missing}; nothing was written\n`);
+    return 1;
+  }
   const opts: InstallOptions = {
     sourceDir: values.source ?? defaultSource(),
     binDir: values['bin-dir'],
@@ -155,6 +168,11 @@ export async function uninstallCommand(argv: string[]): Promise<number> {
   const p = parseCommand(UNINSTALL_SPEC, argv);
   if (typeof p === 'number') return p;
   const { values } = p;
+  const missing = missingPrivilege({ writes: [values['state-dir']] });
+  if (missing !== undefined) {
+    process.stderr.write(`trunkline uninstall: ${missing}; nothing was removed\n`);
+    return 1;
+  }
   const r = uninstall(values['state-dir']);
   for (const f of r.removed) process.stderr.write(`trunkline uninstall: removed ${f}\n`);
   for (const f of r.restored) process.stderr.write(`trunkline uninstall: restored ${f}\n`);

@@ -14,6 +14,7 @@ import { probeKernel } from '../lab/topology.js';
 import { labUp, variantOf } from '../lab/up.js';
 import { labGuest, upInVm, vmRunner } from '../lab/vm.js';
 import { parseCommand, usageError } from './args.js';
+import { missingPrivilege } from './privilege.js';
 
 const USAGE = `usage: trunkline lab <command> [options]
   up [scenario.yaml] [--flat] [--json]   build the scenario (default examples/lab.yaml), attach its pods
@@ -126,6 +127,14 @@ export async function labCommand(argv: string[]): Promise<number> {
     kernel: defaultKernel(),
     ...(a.noAgent ? { agents: false } : {}),
   };
+  const missing =
+    a.cmd === 'up' || a.cmd === 'down' || a.cmd === 'guest'
+      ? missingPrivilege({ netAdmin: true, writes: [a.stateDir] })
+      : undefined;
+  if (missing !== undefined) {
+    process.stderr.write(`trunkline lab ${a.cmd}: ${missing}; nothing was changed\n`);
+    return 1;
+  }
   try {
     switch (a.cmd) {
       case 'up':

@@ -3,6 +3,7 @@
 // per holder), so an ADD running at the same time either commits before and is seen, or after and is
 // untouched; neither ever releases an allocation younger than the IP GC's in-flight grace.
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { loadClients } from '../cluster/kubernetes/client.js';
 import { kubeClusterView } from '../gc/kube-view.js';
 import { collect } from '../gc/scan.js';
@@ -10,6 +11,7 @@ import { DEFAULT_POLICY } from '../gc/types.js';
 import { DEFAULT_DB_PATH, SqliteStore } from '../store/sqlite.js';
 import type { Allocation, AllocationStore } from '../store/types.js';
 import { parseCommand } from './args.js';
+import { missingPrivilege } from './privilege.js';
 
 const STORE_OPTIONS = { db: { type: 'string' }, json: { type: 'boolean' } } as const;
 
@@ -67,6 +69,8 @@ export async function releaseCommand(argv: string[]): Promise<number> {
   }
   const db = p.values.db ?? DEFAULT_DB_PATH;
   if (!existsSync(db)) return fail('release', `${db}: no such allocation store`);
+  const missing = missingPrivilege({ writes: [db, dirname(db)] });
+  if (missing !== undefined) return fail('release', missing);
   return withStore(db, async (store) => {
     const held = (await store.list()).find((a) => a.ip === ip);
     if (held === undefined) return fail('release', `${ip} is not allocated in ${db}`);
@@ -106,6 +110,8 @@ export async function gcCommand(argv: string[]): Promise<number> {
   if (typeof p === 'number') return p;
   const db = p.values.db ?? DEFAULT_DB_PATH;
   if (!existsSync(db)) return fail('gc', `${db}: no such allocation store`);
+  const missing = p.values['dry-run'] ? undefined : missingPrivilege({ writes: [db, dirname(db)] });
+  if (missing !== undefined) return fail('gc', missing);
   let view: Awaited<ReturnType<typeof kubeClusterView>>;
   try {
     view = await kubeClusterView(await loadClients(p.values.kubeconfig));

@@ -1,7 +1,7 @@
 // The built `trunkline` command line, run as an operator would: exit codes and output.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -193,6 +193,50 @@ test('pools release IP: refuses a young allocation, releases with --force throug
     const noCluster = run(['pools', 'gc', '--db', db, '--dry-run', '--kubeconfig', join(dir, 'none')]);
     assert.equal(noCluster.code, 1);
     assert.match(noCluster.err, /^trunkline pools gc: cannot read the cluster/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('without root: the missing privilege is named, nothing is touched', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'trunkline-cli-'));
+  try {
+    const host = join(dir, 'host.yaml');
+    writeFileSync(host, 'interfaces: []\n');
+    chmodSync(dir, 0o755);
+    chmodSync(host, 0o644);
+    const asNobody = (args: string[]) => {
+      const r = spawnSync(
+        'setpriv',
+        [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          '--inh-caps=-all',
+          process.execPath,
+          DIST_CLI,
+          ...args,
+        ],
+        { cwd: dir, encoding: 'utf8' },
+      );
+      assert.equal(r.error, undefined, 'setpriv (util-linux) is needed');
+      return { code: r.status, err: r.stderr };
+    };
+    const apply = asNobody(['host', 'apply', '-f', host]);
+    assert.equal(apply.code, 1);
+    assert.equal(
+      apply.err,
+      'trunkline host apply: needs CAP_NET_ADMIN to change network devices (run as root); nothing was changed\n',
+    );
+    const agent = asNobody(['agent', '--socket', '/run/trunkline-cli-test/agent.sock']);
+    assert.equal(agent.code, 1);
+    assert.match(
+      agent.err,
+      /needs CAP_NET_ADMIN .* and write access to \/run \(to create \/run\/trunkline-cli-test\)/,
+    );
+    const uninstall = asNobody(['uninstall', '--state-dir', '/var/lib/trunkline-cli-test']);
+    assert.equal(uninstall.code, 1);
+    assert.match(uninstall.err, /needs write access to \/var\/lib/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
