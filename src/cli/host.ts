@@ -4,18 +4,22 @@ import { stringify } from 'yaml';
 import { applyHostConfig } from '../hostnet/apply.js';
 import { HostApplyError, HostConfigError } from '../hostnet/errors.js';
 import { parseHostConfig } from '../hostnet/parse.js';
+import { plan } from '../hostnet/plan.js';
 import { readState, toNmstate } from '../hostnet/state.js';
+import { resolveTarget } from '../hostnet/target.js';
+import type { HostConfig } from '../hostnet/types.js';
 import { defaultKernel } from '../kernel/index.js';
 import { type ArgsOf, parseCommand, usageError } from './args.js';
 import { missingPrivilege } from './privilege.js';
 
 const USAGE = `usage:
-  trunkline host apply -f FILE [--probe-gw IP] [--probe-timeout SECONDS] [--netns PATH] [--json]
+  trunkline host apply -f FILE [--dry-run] [--probe-gw IP] [--probe-timeout SECONDS] [--netns PATH] [--json]
   trunkline host show [--json] [--netns PATH]
 
 apply: checkpoint, apply, verify (desired state is a subset of the result), optionally ping a
 gateway; on any failure the previous state is restored. FILE is YAML/JSON ('-' = stdin) with
-\`interfaces\` of type bond, vlan, mac-vlan or ethernet (nmstate schema).
+\`interfaces\` of type bond, vlan, mac-vlan or ethernet (nmstate schema). --dry-run prints the
+plan (the steps apply would take from the current state) and changes nothing.
 exit status: 0 applied (or nothing to do), 1 failed and rolled back, 2 usage or invalid config,
 3 failed and the rollback did not restore everything.
 `;
@@ -27,6 +31,7 @@ const APPLY = {
     file: { type: 'string', short: 'f' },
     'probe-gw': { type: 'string' },
     'probe-timeout': { type: 'string' },
+    'dry-run': { type: 'boolean' },
     netns: { type: 'string' },
     json: { type: 'boolean' },
   },
@@ -92,6 +97,7 @@ async function apply(ns: string | null, v: ArgsOf<typeof APPLY.options>): Promis
   try {
     const text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
     const config = parseHostConfig(text);
+    if (v['dry-run'] === true) return await dryRun(ns, config, json);
     const missing = missingPrivilege({ netAdmin: true });
     if (missing !== undefined) {
       err(`trunkline host apply: ${missing}; nothing was changed`);
@@ -134,4 +140,18 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The plan apply would start with; reading the state needs no privilege, and nothing is written. */
+async function dryRun(ns: string | null, config: HostConfig, json: boolean): Promise<number> {
+  const current = await readState(defaultKernel(), ns);
+  const { state, scope } = resolveTarget(current, config);
+  const steps = plan(current, state, scope).map((s) => s.what);
+  if (json) out(JSON.stringify({ dryRun: true, steps }, null, 2));
+  else if (steps.length === 0) out('host apply --dry-run: no changes (the host already matches)');
+  else
+    out(
+      `host apply --dry-run: ${steps.length} step(s), nothing changed:\n${steps.map((s) => `  ${s}`).join('\n')}`,
+    );
+  return 0;
 }

@@ -241,3 +241,27 @@ test('without root: the missing privilege is named, nothing is touched', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('host apply --dry-run prints the plan and changes nothing', () => {
+  const ns = `tlcli-dry-${process.pid}`;
+  const dir = mkdtempSync(join(tmpdir(), 'trunkline-cli-'));
+  assert.equal(spawnSync('ip', ['netns', 'add', ns]).status, 0, 'ip netns add (needs root)');
+  try {
+    const file = join(dir, 'bond.yaml');
+    writeFileSync(
+      file,
+      'interfaces:\n- name: bond0\n  type: bond\n  state: up\n  link-aggregation: {mode: active-backup, port: []}\n',
+    );
+    const r = run(['host', 'apply', '--dry-run', '--json', '-f', file, '--netns', `/var/run/netns/${ns}`]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(JSON.parse(r.out), {
+      dryRun: true,
+      steps: ['create bond bond0 (active-backup)', 'set bond0 up'],
+    });
+    const links = spawnSync('ip', ['-n', ns, '-o', 'link'], { encoding: 'utf8' }).stdout;
+    assert.doesNotMatch(links, /bond0/, 'nothing was created');
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
