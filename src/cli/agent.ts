@@ -1,8 +1,15 @@
 // `trunkline agent [--socket P] [--metrics-port N] [--max-connections N] [--max-queue N]
 //  [--kernel auto|netlink|iproute2]`: runs the node agent until SIGTERM/SIGINT, then drains.
 import { dirname } from 'node:path';
-import { DEFAULT_MAX_CONNECTIONS, DEFAULT_METRICS_PORT, DEFAULT_SOCKET, startAgent } from '../agent/agent.js';
+import {
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_METRICS_PORT,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_SOCKET,
+  startAgent,
+} from '../agent/agent.js';
 import { selectKernel } from '../agent/kernel.js';
+import { DEFAULT_LIMITS, type ServerLimits } from '../agent/server.js';
 import { type ArgsOf, parseCommand, usageError } from './args.js';
 import { missingPrivilege } from './privilege.js';
 
@@ -14,6 +21,11 @@ const USAGE = `usage: trunkline agent [options]
   --max-queue N           connections waiting for a slot before "busy" (default 16 x max-connections)
   --kernel K              auto | netlink | iproute2 (default auto: netlink when its addon loads)
   --grace-ms N            how long a stop waits for accepted requests (default 30000)
+  --request-timeout-ms N  longest one request runs before code 11 (default ${DEFAULT_REQUEST_TIMEOUT_MS})
+  --max-open N            connections open at once, reading or queued (default ${DEFAULT_LIMITS.maxOpen})
+  --request-memory N      bytes of requests held at once (default ${DEFAULT_LIMITS.requestMemory})
+  --idle-ms N             a connection silent this long is closed (default ${DEFAULT_LIMITS.idleMs})
+  --allow-uid N           a non-root uid that may call the agent (the socket file is given to it)
 `;
 
 interface Parsed {
@@ -23,6 +35,9 @@ interface Parsed {
   maxQueue: number | undefined;
   kernel: 'auto' | 'netlink' | 'iproute2';
   graceMs: number;
+  requestTimeoutMs: number;
+  limits: ServerLimits;
+  allowUid: number | undefined;
 }
 
 export const AGENT_SPEC = {
@@ -35,39 +50,52 @@ export const AGENT_SPEC = {
     'max-queue': { type: 'string' },
     kernel: { type: 'string' },
     'grace-ms': { type: 'string' },
+    'request-timeout-ms': { type: 'string' },
+    'max-open': { type: 'string' },
+    'request-memory': { type: 'string' },
+    'idle-ms': { type: 'string' },
+    'allow-uid': { type: 'string' },
   },
 } as const;
 
+// Times end up in setTimeout, which takes at most 2^31-1 ms; counts and sizes stay far below that.
+const MAX = 2 ** 31 - 1;
+
 function check(v: ArgsOf<typeof AGENT_SPEC.options>): Parsed | string {
-  const int = (flag: string, x: string | undefined, min: number, fallback: number): number | string => {
-    if (x === undefined) return fallback;
+  let bad: string | undefined;
+  const int = <T>(flag: keyof typeof v, min: number, fallback: T): number | T => {
+    const x = v[flag];
+    if (typeof x !== 'string') return fallback;
     const n = Number(x);
-    return /^\d+$/.test(x) && n >= min ? n : `--${flag}: expected an integer >= ${min}, found ${x}`;
+    if (/^\d{1,10}$/.test(x) && n >= min && n <= MAX) return n;
+    bad ??= `--${flag}: expected an integer in ${min}..${MAX}, found ${x}`;
+    return fallback;
   };
   const socket = v.socket ?? DEFAULT_SOCKET;
   if (!socket.startsWith('/')) return `--socket: expected an absolute path, found ${socket}`;
-  let metricsPort: number | undefined;
-  if (v['metrics-port'] !== 'off') {
-    const n = int('metrics-port', v['metrics-port'], 0, DEFAULT_METRICS_PORT);
-    if (typeof n === 'string') return n;
-    if (n > 65535) return `--metrics-port: expected at most 65535, found ${n}`;
-    metricsPort = n;
-  }
-  const maxConnections = int('max-connections', v['max-connections'], 1, DEFAULT_MAX_CONNECTIONS);
-  const maxQueue = int('max-queue', v['max-queue'], 0, -1);
-  const graceMs = int('grace-ms', v['grace-ms'], 0, 30_000);
-  for (const n of [maxConnections, maxQueue, graceMs]) if (typeof n === 'string') return n;
+  const metricsPort = v['metrics-port'] === 'off' ? undefined : int('metrics-port', 0, DEFAULT_METRICS_PORT);
+  if (metricsPort !== undefined && metricsPort > 65535)
+    return `--metrics-port: expected at most 65535, found ${metricsPort}`;
   const kernel = v.kernel ?? 'auto';
   if (kernel !== 'auto' && kernel !== 'netlink' && kernel !== 'iproute2')
     return `--kernel: expected auto, netlink or iproute2, found ${kernel}`;
-  return {
+  const parsed: Parsed = {
     socket,
     metricsPort,
-    maxConnections: maxConnections as number,
-    maxQueue: maxQueue === -1 ? undefined : (maxQueue as number),
+    maxConnections: int('max-connections', 1, DEFAULT_MAX_CONNECTIONS),
+    maxQueue: int('max-queue', 0, undefined),
     kernel,
-    graceMs: graceMs as number,
+    graceMs: int('grace-ms', 0, 30_000),
+    requestTimeoutMs: int('request-timeout-ms', 1, DEFAULT_REQUEST_TIMEOUT_MS),
+    limits: {
+      ...DEFAULT_LIMITS,
+      maxOpen: int('max-open', 1, DEFAULT_LIMITS.maxOpen),
+      requestMemory: int('request-memory', 1, DEFAULT_LIMITS.requestMemory),
+      idleMs: int('idle-ms', 1, DEFAULT_LIMITS.idleMs),
+    },
+    allowUid: int('allow-uid', 1, undefined),
   };
+  return bad ?? parsed;
 }
 
 export async function agentCommand(argv: string[]): Promise<number> {
@@ -88,7 +116,10 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const agent = await startAgent({
     socketPath: p.socket,
     maxConnections: p.maxConnections,
+    requestTimeoutMs: p.requestTimeoutMs,
+    limits: p.limits,
     kernel,
+    ...(p.allowUid !== undefined ? { allowUid: p.allowUid } : {}),
     ...(p.metricsPort !== undefined ? { metricsPort: p.metricsPort } : {}),
     ...(p.maxQueue !== undefined ? { maxQueue: p.maxQueue } : {}),
   });
