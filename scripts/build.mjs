@@ -2,7 +2,8 @@
 //   dist/plugins/<type>.js  each CNI plugin (src/bin/<type>.ts) bundled into one CommonJS file;
 //   dist/cni/<type>         the thin C shim (src/shim/shim.c), one copy per type: it forwards the call to
 //                           the node agent and, with no agent running, execs dist/plugins/<type>.js;
-//   dist/cni/<tool>         non-plugin executables (the `trunkline` CLI), bundled as before;
+//   dist/bin/trunkline      the operator's command line (`trunkline`), outside the CNI bin dir, where the
+//                           file called `trunkline` is the meta plugin;
 //   dist/agent/agent.js     the node agent (`trunkline agent`) on its own;
 //   dist/lib/               native addons and the Kubernetes client, located at runtime relative to the bundles.
 // CommonJS because the files are copied to /opt/cni/bin, where no package.json says "module". Without
@@ -25,18 +26,22 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const binDir = join(root, 'src', 'bin');
 const dist = join(root, 'dist');
 const out = join(dist, 'cni');
 const plugins = join(dist, 'plugins');
 const lib = join(dist, 'lib');
-for (const d of [out, plugins, lib, join(dist, 'shim'), join(dist, 'agent')])
+for (const d of [out, plugins, lib, join(dist, 'bin'), join(dist, 'shim'), join(dist, 'agent')])
   mkdirSync(d, { recursive: true });
 // dist/ lives inside a "type": "module" package; the bundles are CommonJS.
 writeFileSync(join(dist, 'package.json'), '{"type":"commonjs"}\n');
 
-// Executables under src/bin that are not CNI plugins: no shim, bundled straight into dist/cni.
-const TOOLS = new Set(['trunkline-cli']);
+// Executables under src/bin that are not CNI plugins: no shim, bundled into dist/bin under their
+// command name.
+const TOOLS = new Map([['trunkline-cli', 'trunkline']]);
+// Builds before the CLI moved left it in dist/cni, where install would copy it as a plugin.
+rmSync(join(out, 'trunkline-cli'), { force: true });
 
 const bundle = (opts) =>
   build({
@@ -47,6 +52,7 @@ const bundle = (opts) =>
     minify: false,
     sourcemap: false,
     legalComments: 'none',
+    define: { TRUNKLINE_VERSION: JSON.stringify(version) },
     banner: { js: '#!/usr/bin/env node' },
     // Native addons cannot be bundled: they are copied to dist/lib and loaded from there.
     external: [],
@@ -76,7 +82,8 @@ const types = entries.filter((n) => !TOOLS.has(n));
 
 await Promise.all([
   ...entries.map(async (name) => {
-    const outfile = TOOLS.has(name) ? join(out, name) : join(plugins, `${name}.js`);
+    const tool = TOOLS.get(name);
+    const outfile = tool ? join(dist, 'bin', tool) : join(plugins, `${name}.js`);
     await bundle({ entryPoints: [join(binDir, `${name}.ts`)], outfile });
     chmodSync(outfile, 0o755);
   }),

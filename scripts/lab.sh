@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 node scripts/build.mjs
 unset NODE_EXTRA_CA_CERTS
-exec node dist/cni/trunkline-cli lab up "$@"
+exec node dist/bin/trunkline lab up "$@"

@@ -1,5 +1,6 @@
 // `trunkline agent [--socket P] [--metrics-port N] [--max-connections N] [--max-queue N]
 //  [--kernel auto|netlink|iproute2]`: runs the node agent until SIGTERM/SIGINT, then drains.
+import { dirname } from 'node:path';
 import {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_METRICS_PORT,
@@ -9,6 +10,8 @@ import {
 } from '../agent/agent.js';
 import { selectKernel } from '../agent/kernel.js';
 import { DEFAULT_LIMITS, type ServerLimits } from '../agent/server.js';
+import { type ArgsOf, parseCommand, usageError } from './args.js';
+import { missingPrivilege } from './privilege.js';
 
 const USAGE = `usage: trunkline agent [options]
   --socket PATH           unix socket (default ${DEFAULT_SOCKET})
@@ -37,100 +40,73 @@ interface Parsed {
   allowUid: number | undefined;
 }
 
-function parse(argv: string[]): Parsed | string {
-  const out: Parsed = {
-    socket: DEFAULT_SOCKET,
-    metricsPort: DEFAULT_METRICS_PORT,
-    maxConnections: DEFAULT_MAX_CONNECTIONS,
-    maxQueue: undefined,
-    kernel: 'auto',
-    graceMs: 30_000,
-    requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
-    limits: { ...DEFAULT_LIMITS },
-    allowUid: undefined,
+export const AGENT_SPEC = {
+  name: 'trunkline agent',
+  usage: USAGE,
+  options: {
+    socket: { type: 'string' },
+    'metrics-port': { type: 'string' },
+    'max-connections': { type: 'string' },
+    'max-queue': { type: 'string' },
+    kernel: { type: 'string' },
+    'grace-ms': { type: 'string' },
+    'request-timeout-ms': { type: 'string' },
+    'max-open': { type: 'string' },
+    'request-memory': { type: 'string' },
+    'idle-ms': { type: 'string' },
+    'allow-uid': { type: 'string' },
+  },
+} as const;
+
+// Times end up in setTimeout, which takes at most 2^31-1 ms; counts and sizes stay far below that.
+const MAX = 2 ** 31 - 1;
+
+function check(v: ArgsOf<typeof AGENT_SPEC.options>): Parsed | string {
+  let bad: string | undefined;
+  const int = <T>(flag: keyof typeof v, min: number, fallback: T): number | T => {
+    const x = v[flag];
+    if (typeof x !== 'string') return fallback;
+    const n = Number(x);
+    if (/^\d{1,10}$/.test(x) && n >= min && n <= MAX) return n;
+    bad ??= `--${flag}: expected an integer in ${min}..${MAX}, found ${x}`;
+    return fallback;
   };
-  // Times end up in setTimeout, which takes at most 2^31-1 ms; counts and sizes stay far below that.
-  const MAX = 2 ** 31 - 1;
-  const int = (flag: string, v: string | undefined, min: number): number | string => {
-    const n = Number(v);
-    return v !== undefined && /^\d{1,10}$/.test(v) && n >= min && n <= MAX
-      ? n
-      : `${flag}: expected an integer in ${min}..${MAX}, found ${v ?? 'nothing'}`;
+  const socket = v.socket ?? DEFAULT_SOCKET;
+  if (!socket.startsWith('/')) return `--socket: expected an absolute path, found ${socket}`;
+  const metricsPort = v['metrics-port'] === 'off' ? undefined : int('metrics-port', 0, DEFAULT_METRICS_PORT);
+  if (metricsPort !== undefined && metricsPort > 65535)
+    return `--metrics-port: expected at most 65535, found ${metricsPort}`;
+  const kernel = v.kernel ?? 'auto';
+  if (kernel !== 'auto' && kernel !== 'netlink' && kernel !== 'iproute2')
+    return `--kernel: expected auto, netlink or iproute2, found ${kernel}`;
+  const parsed: Parsed = {
+    socket,
+    metricsPort,
+    maxConnections: int('max-connections', 1, DEFAULT_MAX_CONNECTIONS),
+    maxQueue: int('max-queue', 0, undefined),
+    kernel,
+    graceMs: int('grace-ms', 0, 30_000),
+    requestTimeoutMs: int('request-timeout-ms', 1, DEFAULT_REQUEST_TIMEOUT_MS),
+    limits: {
+      ...DEFAULT_LIMITS,
+      maxOpen: int('max-open', 1, DEFAULT_LIMITS.maxOpen),
+      requestMemory: int('request-memory', 1, DEFAULT_LIMITS.requestMemory),
+      idleMs: int('idle-ms', 1, DEFAULT_LIMITS.idleMs),
+    },
+    allowUid: int('allow-uid', 1, undefined),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const [flag, inline] = a.includes('=')
-      ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
-      : [a, undefined];
-    const value = () => inline ?? argv[++i];
-    switch (flag) {
-      case '--socket': {
-        const v = value();
-        if (!v?.startsWith('/')) return `--socket: expected an absolute path, found ${v ?? 'nothing'}`;
-        out.socket = v;
-        break;
-      }
-      case '--metrics-port': {
-        const v = value();
-        if (v === 'off') out.metricsPort = undefined;
-        else {
-          const n = int(flag, v, 0);
-          if (typeof n === 'string' || n > 65535) return typeof n === 'string' ? n : `${flag}: ${n} > 65535`;
-          out.metricsPort = n;
-        }
-        break;
-      }
-      case '--max-connections':
-      case '--max-queue':
-      case '--grace-ms': {
-        const n = int(flag, value(), flag === '--max-connections' ? 1 : 0);
-        if (typeof n === 'string') return n;
-        if (flag === '--max-connections') out.maxConnections = n;
-        else if (flag === '--max-queue') out.maxQueue = n;
-        else out.graceMs = n;
-        break;
-      }
-      case '--request-timeout-ms':
-      case '--max-open':
-      case '--request-memory':
-      case '--idle-ms': {
-        const n = int(flag, value(), 1);
-        if (typeof n === 'string') return n;
-        if (flag === '--request-timeout-ms') out.requestTimeoutMs = n;
-        else if (flag === '--max-open') out.limits.maxOpen = n;
-        else if (flag === '--request-memory') out.limits.requestMemory = n;
-        else out.limits.idleMs = n;
-        break;
-      }
-      case '--allow-uid': {
-        const n = int(flag, value(), 1);
-        if (typeof n === 'string') return n;
-        out.allowUid = n;
-        break;
-      }
-      case '--kernel': {
-        const v = value();
-        if (v !== 'auto' && v !== 'netlink' && v !== 'iproute2')
-          return `--kernel: expected auto, netlink or iproute2, found ${v ?? 'nothing'}`;
-        out.kernel = v;
-        break;
-      }
-      default:
-        return `unknown option ${a}`;
-    }
-  }
-  return out;
+  return bad ?? parsed;
 }
 
 export async function agentCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const p = parse(argv);
-  if (typeof p === 'string') {
-    process.stderr.write(`trunkline agent: ${p}\n${USAGE}`);
-    return 2;
+  const args = parseCommand(AGENT_SPEC, argv);
+  if (typeof args === 'number') return args;
+  const p = check(args.values);
+  if (typeof p === 'string') return usageError(AGENT_SPEC.name, p, USAGE);
+  const missing = missingPrivilege({ netAdmin: true, writes: [dirname(p.socket)] });
+  if (missing !== undefined) {
+    process.stderr.write(`trunkline agent: ${missing}\n`);
+    return 1;
   }
   process.env['TRUNKLINE_LOG_LEVEL'] ??= 'info';
   // Kernel changes run on the libuv pool (the netlink backend), and some wait in the kernel for an RCU

@@ -2,11 +2,11 @@
 //  [--lease-duration S] [--renew-deadline S] [--retry-period S] [--listen HOST:PORT] [--resync S]`:
 // runs until SIGTERM/SIGINT, then releases the lease.
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import { startController } from '../controller/controller.js';
 import { DEFAULT_TIMINGS, validateTimings } from '../controller/lease.js';
 import { DEFAULT_POLICY } from '../gc/types.js';
 import { parseStoreConf } from '../store/index.js';
+import { parseCommand } from './args.js';
 
 const USAGE = `usage: trunkline controller [options]
   --kubeconfig FILE        API server credentials (default: in-cluster service account)
@@ -51,29 +51,33 @@ function storeConf(text: string | undefined) {
   return conf;
 }
 
+const FLAGS = [
+  'kubeconfig',
+  'identity',
+  'lease-namespace',
+  'lease-name',
+  'lease-duration',
+  'renew-deadline',
+  'retry-period',
+  'listen',
+  'resync',
+  'store',
+  'gc-inflight-grace',
+  'gc-terminating-margin',
+  'gc-node-not-ready',
+] as const;
+export const CONTROLLER_SPEC = {
+  name: 'trunkline controller',
+  usage: USAGE,
+  options: Object.fromEntries(FLAGS.map((k) => [k, { type: 'string' as const }])),
+};
+
 export async function controllerCommand(argv: string[]): Promise<number> {
+  const args = parseCommand(CONTROLLER_SPEC, argv);
+  if (typeof args === 'number') return args;
   let o: Parameters<typeof startController>[0];
   try {
-    const { values: v } = parseArgs({
-      args: argv,
-      options: Object.fromEntries(
-        [
-          'kubeconfig',
-          'identity',
-          'lease-namespace',
-          'lease-name',
-          'lease-duration',
-          'renew-deadline',
-          'retry-period',
-          'listen',
-          'resync',
-          'store',
-          'gc-inflight-grace',
-          'gc-terminating-margin',
-          'gc-node-not-ready',
-        ].map((k) => [k, { type: 'string' as const }]),
-      ),
-    }) as { values: Record<string, string | undefined> };
+    const v = args.values as Record<string, string | undefined>;
     const listen = v['listen'] ?? '0.0.0.0:9190';
     const m = /^(.*):(\d+)$/.exec(listen);
     if (m === null || Number(m[2]) > 65535) throw new Error(`--listen: expected HOST:PORT, found ${listen}`);

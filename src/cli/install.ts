@@ -2,11 +2,12 @@
 // DaemonSet's install step) and take exactly that back off.
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type InstallOptions, installOnce } from '../install/install.js';
 import { endpointFromEnv, SERVICE_ACCOUNT_DIR } from '../install/kubeconfig.js';
 import { uninstall } from '../install/uninstall.js';
 import { watchInstall } from '../install/watch.js';
+import { parseCommand } from './args.js';
+import { missingPrivilege } from './privilege.js';
 
 const INSTALL_HELP = `usage: trunkline install [options]
 
@@ -44,7 +45,7 @@ the directories install created when they are empty.
 `;
 
 function defaultSource(): string {
-  // The CLI bundle is dist/cni/trunkline-cli.
+  // The CLI bundle is dist/bin/trunkline.
   return dirname(dirname(realpathSync(process.argv[1] ?? '.')));
 }
 
@@ -54,37 +55,49 @@ function intArg(flag: string, v: string | undefined, fallback: number): number {
   return Number(v);
 }
 
+export const INSTALL_SPEC = {
+  name: 'trunkline install',
+  usage: INSTALL_HELP,
+  options: {
+    source: { type: 'string' },
+    'bin-dir': { type: 'string', default: '/opt/cni/bin' },
+    'conf-dir': { type: 'string', default: '/etc/cni/net.d' },
+    'payload-dir': { type: 'string' },
+    'state-dir': { type: 'string', default: '/var/lib/trunkline' },
+    'host-bin-dir': { type: 'string' },
+    'host-conf-dir': { type: 'string' },
+    'service-account-dir': { type: 'string' },
+    'no-kubeconfig': { type: 'boolean', default: false },
+    'no-node': { type: 'boolean', default: false },
+    'readiness-indicator-file': { type: 'string' },
+    'log-level': { type: 'string' },
+    'cni-dir': { type: 'string' },
+    'wait-seconds': { type: 'string' },
+    watch: { type: 'boolean', default: false },
+    'interval-ms': { type: 'string' },
+  },
+} as const;
+
 export async function installCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      source: { type: 'string' },
-      'bin-dir': { type: 'string', default: '/opt/cni/bin' },
-      'conf-dir': { type: 'string', default: '/etc/cni/net.d' },
-      'payload-dir': { type: 'string' },
-      'state-dir': { type: 'string', default: '/var/lib/trunkline' },
-      'host-bin-dir': { type: 'string' },
-      'host-conf-dir': { type: 'string' },
-      'service-account-dir': { type: 'string' },
-      'no-kubeconfig': { type: 'boolean', default: false },
-      'no-node': { type: 'boolean', default: false },
-      'readiness-indicator-file': { type: 'string' },
-      'log-level': { type: 'string' },
-      'cni-dir': { type: 'string' },
-      'wait-seconds': { type: 'string' },
-      watch: { type: 'boolean', default: false },
-      'interval-ms': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(INSTALL_HELP);
-    return 0;
-  }
+  const p = parseCommand(INSTALL_SPEC, argv);
+  if (typeof p === 'number') return p;
+  const { values } = p;
   const api = endpointFromEnv(process.env);
   const saDir =
     values['service-account-dir'] ??
     (api !== undefined && existsSync(SERVICE_ACCOUNT_DIR) ? SERVICE_ACCOUNT_DIR : undefined);
+  const missing = missingPrivilege({
+    writes: [
+      values['bin-dir'],
+      values['conf-dir'],
+      values['state-dir'],
+      ...(values['payload-dir'] ? [values['payload-dir']] : []),
+    ],
+  });
+  if (missing !== undefined) {
+    process.stderr.write(`trunkline install: ${missing}; nothing was written\n`);
+    return 1;
+  }
   const opts: InstallOptions = {
     sourceDir: values.source ?? defaultSource(),
     binDir: values['bin-dir'],
@@ -145,17 +158,20 @@ export async function installCommand(argv: string[]): Promise<number> {
   }
 }
 
+export const UNINSTALL_SPEC = {
+  name: 'trunkline uninstall',
+  usage: UNINSTALL_HELP,
+  options: { 'state-dir': { type: 'string', default: '/var/lib/trunkline' } },
+} as const;
+
 export async function uninstallCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      'state-dir': { type: 'string', default: '/var/lib/trunkline' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(UNINSTALL_HELP);
-    return 0;
+  const p = parseCommand(UNINSTALL_SPEC, argv);
+  if (typeof p === 'number') return p;
+  const { values } = p;
+  const missing = missingPrivilege({ writes: [values['state-dir']] });
+  if (missing !== undefined) {
+    process.stderr.write(`trunkline uninstall: ${missing}; nothing was removed\n`);
+    return 1;
   }
   const r = uninstall(values['state-dir']);
   for (const f of r.removed) process.stderr.write(`trunkline uninstall: removed ${f}\n`);

@@ -1,5 +1,5 @@
 // `trunkline lab up|down|report`: the seed scenario end to end on one machine (see examples/lab.yaml).
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { CniError } from '../cni/errors.js';
 import { defaultKernel } from '../kernel/index.js';
@@ -13,6 +13,8 @@ import { renderSvg } from '../lab/svg.js';
 import { probeKernel } from '../lab/topology.js';
 import { labUp, variantOf } from '../lab/up.js';
 import { labGuest, upInVm, vmRunner } from '../lab/vm.js';
+import { parseCommand, usageError } from './args.js';
+import { missingPrivilege } from './privilege.js';
 
 const USAGE = `usage: trunkline lab <command> [options]
   up [scenario.yaml] [--flat] [--json]   build the scenario (default examples/lab.yaml), attach its pods
@@ -43,46 +45,66 @@ interface Args {
   refPluginDir: string;
 }
 
-function parse(argv: string[]): Args | string {
+const OPTIONS = {
+  flat: { type: 'boolean' },
+  json: { type: 'boolean' },
+  'no-vm': { type: 'boolean' },
+  'no-agent': { type: 'boolean' },
+  out: { type: 'string' },
+  'state-dir': { type: 'string' },
+  prefix: { type: 'string' },
+  'plugin-dir': { type: 'string' },
+  'ref-plugin-dir': { type: 'string' },
+} as const;
+const spec = (sub: string) =>
+  ({ name: `trunkline lab ${sub}`, usage: USAGE, options: OPTIONS, positionals: true }) as const;
+export const LAB_SPECS = [
+  { name: 'trunkline lab', usage: USAGE, options: {} },
+  spec('up'),
+  spec('report'),
+  spec('down'),
+];
+
+/** The CNI executables of the build this CLI belongs to: dist/bin/trunkline → dist/cni. */
+function builtPluginDir(): string {
+  return join(dirname(dirname(realpathSync(process.argv[1] ?? '.'))), 'cni');
+}
+
+function parse(argv: string[]): Args | number {
   const [cmd, ...rest] = argv;
-  if (cmd === undefined) return 'missing command';
+  if (cmd === undefined) return usageError('trunkline lab', 'missing command (up, report or down)', USAGE);
+  if (cmd === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (cmd.startsWith('-')) {
+    const top = parseCommand(LAB_SPECS[0]!, argv);
+    return typeof top === 'number'
+      ? top
+      : usageError('trunkline lab', 'missing command (up, report or down)', USAGE);
+  }
+  const p = parseCommand(spec(cmd), rest);
+  if (typeof p === 'number') return p;
+  const v = p.values;
   const a: Args = {
     cmd,
-    positional: [],
-    flat: false,
-    json: false,
-    noVm: false,
-    noAgent: false,
-    stateDir: process.env['TRUNKLINE_LAB_STATE'] || DEFAULT_STATE_DIR,
-    prefix: process.env['TRUNKLINE_LAB_PREFIX'] || DEFAULT_PREFIX,
-    pluginDir: process.env['TRUNKLINE_LAB_PLUGIN_DIR'] || dirname(resolve(process.argv[1] ?? '.')),
-    refPluginDir: '/usr/lib/cni',
+    positional: p.positionals,
+    flat: v.flat === true,
+    json: v.json === true,
+    noVm: v['no-vm'] === true,
+    noAgent: v['no-agent'] === true,
+    ...(v.out !== undefined ? { out: v.out } : {}),
+    stateDir: resolve(v['state-dir'] ?? (process.env['TRUNKLINE_LAB_STATE'] || DEFAULT_STATE_DIR)),
+    prefix: v.prefix ?? (process.env['TRUNKLINE_LAB_PREFIX'] || DEFAULT_PREFIX),
+    pluginDir: resolve(v['plugin-dir'] ?? (process.env['TRUNKLINE_LAB_PLUGIN_DIR'] || builtPluginDir())),
+    refPluginDir: resolve(v['ref-plugin-dir'] ?? '/usr/lib/cni'),
   };
-  for (let i = 0; i < rest.length; i++) {
-    const x = rest[i]!;
-    const val = () => {
-      const v = rest[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${x} needs a value`);
-      return v;
-    };
-    try {
-      if (x === '--flat') a.flat = true;
-      else if (x === '--json') a.json = true;
-      else if (x === '--no-vm') a.noVm = true;
-      else if (x === '--no-agent') a.noAgent = true;
-      else if (x === '--out') a.out = val();
-      else if (x === '--state-dir') a.stateDir = resolve(val());
-      else if (x === '--prefix') a.prefix = val();
-      else if (x === '--plugin-dir') a.pluginDir = resolve(val());
-      else if (x === '--ref-plugin-dir') a.refPluginDir = resolve(val());
-      else if (x.startsWith('--')) return `unknown option ${x}`;
-      else a.positional.push(x);
-    } catch (e) {
-      return (e as Error).message;
-    }
-  }
   if (!/^[a-z0-9-]{1,20}$/.test(a.prefix))
-    return `--prefix: expected up to 20 of [a-z0-9-], found ${JSON.stringify(a.prefix)}`;
+    return usageError(
+      'trunkline lab',
+      `--prefix: expected up to 20 of [a-z0-9-], found ${JSON.stringify(a.prefix)}`,
+      USAGE,
+    );
   return a;
 }
 
@@ -93,14 +115,7 @@ function defaultScenario(pluginDir: string): string {
 
 export async function labCommand(argv: string[]): Promise<number> {
   const a = parse(argv);
-  if (typeof a === 'string') {
-    process.stderr.write(`trunkline lab: ${a}\n${USAGE}`);
-    return 2;
-  }
-  if (a.cmd === 'help' || a.cmd === '--help' || a.cmd === '-h') {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  if (typeof a === 'number') return a;
   // With --json the data owns stdout; progress goes to stderr.
   const say = (l: string) => (a.json ? process.stderr : process.stdout).write(`${l}\n`);
   const base: LabBase = {
@@ -112,6 +127,14 @@ export async function labCommand(argv: string[]): Promise<number> {
     kernel: defaultKernel(),
     ...(a.noAgent ? { agents: false } : {}),
   };
+  const missing =
+    a.cmd === 'up' || a.cmd === 'down' || a.cmd === 'guest'
+      ? missingPrivilege({ netAdmin: true, writes: [a.stateDir] })
+      : undefined;
+  if (missing !== undefined) {
+    process.stderr.write(`trunkline lab ${a.cmd}: ${missing}; nothing was changed\n`);
+    return 1;
+  }
   try {
     switch (a.cmd) {
       case 'up':
@@ -191,7 +214,7 @@ function guestCli(pluginDir: string): string[] {
       return argv as string[];
     throw new Error(`TRUNKLINE_LAB_CLI: expected a JSON list of strings, found ${env}`);
   }
-  return [process.execPath, join(pluginDir, 'trunkline-cli')];
+  return [process.execPath, join(pluginDir, '..', 'bin', 'trunkline')];
 }
 
 function report(a: Args): number {

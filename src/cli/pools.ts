@@ -1,15 +1,18 @@
 // `trunkline pools`: every SpiderIPPool with total/usable/allocated/free, validation problems, and who
 // holds which address; --json gives the same plus Spiderpool's status block per pool.
 import { existsSync, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { DEFAULT_MANIFEST_DIR, LocalSource } from '../cluster/local/source.js';
 import type { SpiderIPPool } from '../cluster/types.js';
 import { type PoolUsage, poolStatus, poolUsage } from '../ipam/status.js';
 import { formatIssue, validatePools } from '../ipam/validate.js';
 import { DEFAULT_DB_PATH, SqliteStore } from '../store/sqlite.js';
 import type { Allocation } from '../store/types.js';
+import { parseCommand } from './args.js';
+import { GC_SPEC, gcCommand, RELEASE_SPEC, releaseCommand } from './pools-admin.js';
 
 const HELP = `usage: trunkline pools [options] [pool ...]
+       trunkline pools release IP [--db PATH] [--force] [--json]
+       trunkline pools gc [--kubeconfig FILE] [--db PATH] [--dry-run] [--json]
 
 Shows each IP pool: total (Spiderpool's totalIPCount), usable (minus reserved, gateway, network and
 broadcast), allocated, free, and every holder.
@@ -17,8 +20,12 @@ broadcast), allocated, free, and every holder.
 options:
   --manifest-dir DIR   manifests to read pools from (default ${DEFAULT_MANIFEST_DIR})
   --db PATH            allocation store (default ${DEFAULT_DB_PATH})
-  --conf FILE          take --manifest-dir and --db from the trunkline-ipam section of a CNI config
+  --conf FILE          take --manifest-dir and --db from a CNI config or conflist: the trunkline-ipam
+                       section's manifestDir and store.path, or the meta plugin's source.manifestDir
   --json               machine-readable output
+
+exit status: 0 shown; 1 a named pool does not exist, the store given does not exist, or the
+manifests cannot be read (file:line:column and the problem); 2 usage error.
 `;
 
 type Out = (s: string) => void;
@@ -26,9 +33,12 @@ type Out = (s: string) => void;
 function fromConf(file: string): { manifestDir?: string; db?: string } {
   const found: { manifestDir?: string; db?: string } = {};
   const visit = (v: unknown): void => {
-    if (typeof v !== 'object' || v === null || found.db !== undefined || found.manifestDir !== undefined)
-      return;
+    if (typeof v !== 'object' || v === null || found.db !== undefined) return;
     const o = v as Record<string, unknown>;
+    // The meta plugin (`type: trunkline`) names the manifest dir in its local source.
+    const source =
+      o['type'] === 'trunkline' ? (o['source'] as Record<string, unknown> | undefined) : undefined;
+    if (typeof source?.['manifestDir'] === 'string') found.manifestDir = source['manifestDir'];
     if (o['type'] === 'trunkline-ipam') {
       if (typeof o['manifestDir'] === 'string') found.manifestDir = o['manifestDir'];
       const store = o['store'] as Record<string, unknown> | undefined;
@@ -58,44 +68,61 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      'manifest-dir': { type: 'string' },
-      db: { type: 'string' },
-      conf: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-}
+const SPEC = {
+  name: 'trunkline pools',
+  usage: HELP,
+  options: {
+    'manifest-dir': { type: 'string' },
+    db: { type: 'string' },
+    conf: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  positionals: true,
+} as const;
+export const POOLS_SPECS = [SPEC, RELEASE_SPEC, GC_SPEC];
+
+const fail = (msg: string): number => {
+  process.stderr.write(`trunkline pools: ${msg}\n`);
+  return 1;
+};
 
 /** `out` receives the report (stdout by default); the return value is the exit code. */
 export async function poolsCommand(
   argv: string[],
   out: Out = (s) => process.stdout.write(s),
 ): Promise<number> {
-  let opts: ReturnType<typeof parse>;
-  try {
-    opts = parse(argv);
-  } catch (e) {
-    process.stderr.write(`trunkline pools: ${(e as Error).message}\n${HELP}`);
-    return 2;
+  if (argv[0] === 'release') return releaseCommand(argv.slice(1));
+  if (argv[0] === 'gc') return gcCommand(argv.slice(1));
+  const opts = parseCommand(SPEC, argv);
+  if (typeof opts === 'number') return opts;
+  let conf: ReturnType<typeof fromConf> = {};
+  if (opts.values.conf !== undefined) {
+    try {
+      conf = fromConf(opts.values.conf);
+    } catch (e) {
+      return fail(
+        `--conf ${opts.values.conf}: expected a CNI config or conflist (JSON): ${(e as Error).message}`,
+      );
+    }
   }
-  if (opts.values.help) {
-    out(HELP);
-    return 0;
-  }
-  const conf = opts.values.conf !== undefined ? fromConf(opts.values.conf) : {};
   const manifestDir = opts.values['manifest-dir'] ?? conf.manifestDir ?? DEFAULT_MANIFEST_DIR;
-  const db = opts.values.db ?? conf.db ?? DEFAULT_DB_PATH;
+  const givenDb = opts.values.db ?? conf.db;
+  const db = givenDb ?? DEFAULT_DB_PATH;
+  // A store named by the operator must exist: reading a wrong path would show every address free.
+  if (givenDb !== undefined && !existsSync(givenDb)) return fail(`--db ${givenDb}: no such allocation store`);
 
   const source = new LocalSource({ manifestDir });
-  const [pools, reserved] = await Promise.all([source.listIPPools(), source.listReservedIPs()]);
+  let pools: SpiderIPPool[];
+  let reserved: Awaited<ReturnType<LocalSource['listReservedIPs']>>;
+  try {
+    [pools, reserved] = await Promise.all([source.listIPPools(), source.listReservedIPs()]);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  const missing = opts.positionals.filter((n) => !pools.some((p) => p.metadata.name === n));
+  if (missing.length > 0) return fail(`no pool named ${missing.join(', ')} in ${manifestDir}`);
   let allocations: Allocation[] = [];
-  // Only reading: a missing store means nothing was allocated yet, and is not created here.
+  // Only reading: the default store missing means nothing was allocated yet, and is not created here.
   if (existsSync(db)) {
     const store = new SqliteStore({ path: db });
     try {

@@ -10,9 +10,6 @@ export interface PayloadFile {
   mode: number;
 }
 
-/** Executables in dist/cni that are not CNI plugins and stay off the CNI bin dir. */
-const NOT_PLUGINS = new Set(['trunkline-cli']);
-
 function files(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
@@ -21,7 +18,7 @@ function files(dir: string): string[] {
 }
 
 export function payload(sourceDir: string, binDir: string, payloadDir: string): PayloadFile[] {
-  const shims = files(join(sourceDir, 'cni')).filter((n) => !NOT_PLUGINS.has(n));
+  const shims = files(join(sourceDir, 'cni'));
   const bundles = files(join(sourceDir, 'plugins')).filter((n) => n.endsWith('.js'));
   if (shims.length === 0 || bundles.length === 0)
     throw new Error(

@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/paths.js';
 
-const CLI = join(ROOT, 'dist', 'cni', 'trunkline-cli');
+const CLI = join(ROOT, 'dist', 'bin', 'trunkline');
 
 export interface ControllerProcess {
   identity: string;

@@ -203,7 +203,7 @@ describe('deploy end to end with the real kubectl', () => {
     execFileSync(
       process.execPath,
       [
-        join(ROOT, 'dist/cni/trunkline-cli'),
+        join(ROOT, 'dist/bin/trunkline'),
         'install',
         `--source=${join(ROOT, 'dist')}`,
         `--bin-dir=${bin()}`,

@@ -52,7 +52,7 @@ before(() => {
       undefined,
       `${tool} is required (scripts/setup.sh installs it)`,
     );
-  assert.ok(existsSync(join(ROOT, 'dist', 'cni', 'trunkline-cli')), 'run the build first (npm run build)');
+  assert.ok(existsSync(join(ROOT, 'dist', 'bin', 'trunkline')), 'run the build first (npm run build)');
   dir = mkdtempSync(join(tmpdir(), 'tl-image-'));
   mkdirSync(join(dir, 'tmp'));
   writeFileSync(

@@ -25,7 +25,7 @@ import { ROOT } from '../helpers/paths.js';
 import { snapshot } from './tree.js';
 
 const DIST = join(ROOT, 'dist');
-const CLI = join(DIST, 'cni', 'trunkline-cli');
+const CLI = join(DIST, 'bin', 'trunkline');
 const CALICO = {
   cniVersion: '0.3.1',
   name: 'k8s-pod-network',

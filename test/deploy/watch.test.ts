@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT } from '../helpers/paths.js';
 import { snapshot } from './tree.js';
 
-const CLI = join(ROOT, 'dist', 'cni', 'trunkline-cli');
+const CLI = join(ROOT, 'dist', 'bin', 'trunkline');
 
 /** Polls until `cond` holds; fails after a generous bound (no timing assertion, only a hang guard). */
 async function until(what: string, cond: () => boolean): Promise<void> {

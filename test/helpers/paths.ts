@@ -15,4 +15,6 @@ function findRoot(start: string): string {
 
 export const ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
 export const DIST_CNI = join(ROOT, 'dist', 'cni');
+/** The built `trunkline` command line. */
+export const DIST_CLI = join(ROOT, 'dist', 'bin', 'trunkline');
 export const REF_CNI = '/usr/lib/cni';

@@ -1,6 +1,6 @@
 // `trunkline pools` (src/cli/pools.ts) over real manifests and a real store file.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -111,7 +111,7 @@ describe('trunkline pools', () => {
     assert.deepEqual(doc.unknownPoolAllocations, []);
   });
 
-  it('reads paths from a CNI config, and a missing store means nothing allocated', async () => {
+  it('reads paths from a CNI config; a store it names that does not exist is an error', async () => {
     const conf = join(dir, 'net.conflist');
     writeFileSync(
       conf,
@@ -126,15 +126,19 @@ describe('trunkline pools', () => {
         ],
       }),
     );
+    // A store the operator named must exist: reading a wrong path would show every address free.
+    assert.equal((await run(['--conf', conf, '--json'])).code, 1);
+    writeFileSync(conf, readFileSync(conf, 'utf8').replace(join(dir, 'none.db'), db));
     const { code, text } = await run(['--conf', conf, '--json']);
     assert.equal(code, 0);
     const doc = JSON.parse(text);
-    assert.equal(doc.store, join(dir, 'none.db'));
-    assert.equal(doc.pools.find((p: { name: string }) => p.name === 'vlan100-v4').allocated, 0);
+    assert.equal(doc.store, db);
+    assert.equal(doc.manifestDir, manifestDir);
+    assert.equal(doc.pools.find((p: { name: string }) => p.name === 'vlan100-v4').allocated, 2);
   });
 
   it('rejects unknown options with exit code 2', async () => {
     assert.equal((await run(['--bogus'])).code, 2);
-    assert.match((await run(['--help'])).text, /usage: trunkline pools/);
+    assert.equal((await run(['--help'])).code, 0); // the usage goes to stdout (test/cli checks it)
   });
 });

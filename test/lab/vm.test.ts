@@ -18,7 +18,7 @@ const skip = inVmOr('vm', labSkipReason() ?? vmSkipReason());
 
 /** The guest needs a bundled CLI with `lab` (Node under TCG is too slow to compile TypeScript). */
 async function guestCli(): Promise<Record<string, string>> {
-  const cli = join(DIST_CNI, 'trunkline-cli');
+  const cli = join(DIST_CNI, '..', 'bin', 'trunkline');
   const probe = spawnSync(process.execPath, [cli, 'lab', 'help'], { encoding: 'utf8' });
   if (probe.status === 0 && probe.stdout.includes('trunkline lab')) return {};
   const out = join(ROOT, '.cache', 'lab', 'trunkline-lab.cjs');

@@ -164,7 +164,11 @@ export async function loadManifests(dir: string): Promise<Manifests> {
     }
     for (const doc of YAML.parseAllDocuments(text)) {
       const err = doc.errors[0];
-      if (err !== undefined) throw invalidConfig(`${file}: invalid YAML: ${err.message}`);
+      if (err !== undefined) {
+        const at = err.linePos?.[0];
+        const where = at ? `${file}:${at.line}:${at.col}` : file;
+        throw invalidConfig(`${where}: invalid YAML: ${err.message.split('\n')[0]}`);
+      }
       add(doc.toJS() as Obj, file);
     }
   }

@@ -157,7 +157,7 @@ describe('LocalSource', () => {
     writeFileSync(join(opts.manifestDir, 'broken.yaml'), 'kind: SpiderIPPool\nmetadata: {name: [\n');
     await assert.rejects(new LocalSource(opts).listIPPools(), (e: unknown) => {
       assert.ok(e instanceof CniError && e.code === Code.InvalidConfig);
-      assert.match(e.message, /broken\.yaml: invalid YAML/);
+      assert.match(e.message, /broken\.yaml:3:1: invalid YAML/);
       return true;
     });
     rmSync(join(opts.manifestDir, 'broken.yaml'));
