@@ -7,10 +7,11 @@
 // label/field selectors, 409 conflicts, finalizers, Status errors (handler.ts, store.ts, patch*.ts);
 // legacy discovery and /version (discovery.ts); CRDs: served on creation, removed on deletion,
 // objects validated with ajv against the OpenAPI v3 schema, pruned and defaulted (crd*.ts);
-// Table responses for `kubectl get` incl. additionalPrinterColumns (table.ts).
+// Table responses for `kubectl get` incl. additionalPrinterColumns (table.ts); admission webhooks
+// called as kube-apiserver calls them (admission.ts).
 // A schema-less OpenAPI v3 (openapi.ts) so `kubectl apply` validates server-side: no flags needed.
 // Not emulated: OpenAPI schemas (/openapi/v2 is 404), aggregated discovery,
-// server-side apply, admission webhooks (configurations are only stored), controllers (no pod ever
+// server-side apply, controllers (no pod ever
 // runs; DaemonSets get no status), garbage collection of owned objects, protobuf, field managers.
 //
 // Extension points: registerBuiltin() (resources.ts) adds kinds; api.before()/api.after() hook
@@ -22,6 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selfSubjectAccessReview } from './access.js';
+import { Admission } from './admission.js';
 import { ADMIN, Authenticator, serviceAccountUser, type UserInfo } from './auth.js';
 import './builtins.js';
 import { CrdController } from './crd.js';
@@ -74,6 +76,8 @@ export interface KubeApiServer {
   update(obj: Obj): Obj;
   delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): void;
   addValidator(kind: string, v: Validator): void;
+  /** Admission webhooks (admission.ts); `endpoints` maps service references to where they listen. */
+  admission: Admission;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -110,7 +114,8 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
   const certs = servingCerts();
   const store = new Store();
   const registry = new Registry();
-  const handler = new Handler(store, registry);
+  const admission = new Admission(store, registry);
+  const handler = new Handler(store, registry, admission);
   const auth = new Authenticator();
   const authz = new Authorizer(store, registry);
   const crds = new CrdController(store, registry);
@@ -184,6 +189,7 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
       store.delete(resourceOf(av, kind), ns, name);
     },
     addValidator: (kind, v) => store.validators.set(kind, [...(store.validators.get(kind) ?? []), v]),
+    admission,
   };
 
   async function serve(
