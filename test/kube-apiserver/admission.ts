@@ -112,7 +112,10 @@ export class Admission {
         ? (a.object ?? a.oldObject)?.metadata?.labels
         : this.store.get(this.reg.byPlural('', 'v1', 'namespaces')!, undefined, a.namespace ?? '')?.metadata
             ?.labels;
-      if (!matches(w.namespaceSelector, nsLabels)) return false;
+      // kube-apiserver guarantees every namespace this label, so selectors may exclude by name.
+      const name = isNs ? (a.object ?? a.oldObject)?.metadata?.name : a.namespace;
+      const labels = { ...nsLabels, 'kubernetes.io/metadata.name': name ?? '' };
+      if (!matches(w.namespaceSelector, labels)) return false;
     }
     const objs = [a.object, a.oldObject].filter((o): o is Obj => o !== undefined);
     return objs.some((o) => matches(w.objectSelector, o.metadata?.labels));

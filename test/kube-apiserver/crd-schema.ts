@@ -56,7 +56,9 @@ export function prune(value: unknown, s: Schema | undefined, root = false): unkn
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     const sub = s.properties?.[k] ?? (isObj(s.additionalProperties) ? s.additionalProperties : undefined);
-    if (sub) out[k] = prune(v, sub);
+    // ObjectMeta is never pruned by the CRD schema, even when it declares `metadata: {type: object}`.
+    if (root && k === 'metadata') out[k] = v;
+    else if (sub) out[k] = prune(v, sub);
     else if (keep.has(k) || s['x-kubernetes-preserve-unknown-fields'] || s.additionalProperties === true)
       out[k] = v;
   }
