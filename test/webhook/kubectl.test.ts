@@ -45,14 +45,8 @@ test(`table: ${CASES.length} invalid objects refused with the webhook's message,
 test('mutating webhook defaults ipVersion from the subnet', async () => {
   const r = await env.apply(pool('defaulted-v6', { subnet: 'fd00:20::/64', ips: ['fd00:20::10'] }));
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(
-    (
-      env.api.get('spiderpool.spidernet.io/v2beta1', 'SpiderIPPool', undefined, 'defaulted-v6')?.spec as {
-        ipVersion?: number;
-      }
-    ).ipVersion,
-    6,
-  );
+  const got = env.api.get('spiderpool.spidernet.io/v2beta1', 'SpiderIPPool', undefined, 'defaulted-v6');
+  assert.equal((got?.spec as { ipVersion?: number } | undefined)?.ipVersion, 6);
 });
 
 test('webhook down: system-namespace and other pods admitted (Ignore), pools and NADs refused (Fail)', async () => {
