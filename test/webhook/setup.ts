@@ -85,10 +85,16 @@ export async function setup(): Promise<Env> {
     },
   };
   try {
-    for (const k of ['crds', 'webhook']) {
-      const r = await env.kubectl(['apply', '-k', join(ROOT, 'deploy/base', k)]);
-      assert.equal(r.code, 0, r.stderr);
-    }
+    const crds = await env.kubectl(['apply', '-k', join(ROOT, 'deploy/base/crds')]);
+    assert.equal(crds.code, 0, crds.stderr);
+    const hooks = await env.kubectl([
+      'apply',
+      '-f',
+      join(ROOT, 'deploy/components/webhook/service.yaml'),
+      '-f',
+      join(ROOT, 'deploy/components/webhook/webhooks.yaml'),
+    ]);
+    assert.equal(hooks.code, 0, hooks.stderr);
     const ca = Buffer.from(env.certs.ca).toString('base64');
     for (const [kind, n] of [
       ['mutatingwebhookconfiguration', 1],
