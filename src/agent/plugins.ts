@@ -26,16 +26,16 @@ export function ownPlugins(kernel: () => Kernel, warm: WarmCaches): Map<string, 
         conf.resolved.store,
         conf.resolved.store.type === 'kubernetes' ? src : undefined,
       );
-      warm.usedTogether(
-        JSON.stringify([
-          conf.resolved.kubeconfig,
-          conf.resolved.manifestDir,
-          conf.resolved.stateDir,
-          conf.resolved.store,
-        ]),
-        src,
-        store,
-      );
+      const key = JSON.stringify([
+        conf.resolved.kubeconfig,
+        conf.resolved.manifestDir,
+        conf.resolved.stateDir,
+        conf.resolved.store,
+      ]);
+      warm.usedTogether(key, src, store);
+      const { kubeconfig, store: sc } = conf.resolved;
+      if (kubeconfig !== undefined && sc.type !== 'kubernetes' && sc.type !== 'etcd')
+        warm.nodeGc.track(key, kubeconfig, store);
       return store;
     },
   });

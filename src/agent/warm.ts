@@ -6,6 +6,7 @@ import { type FSWatcher, watch } from 'node:fs';
 import { CachedKubernetesSource } from '../cluster/kubernetes/cached.js';
 import { LocalSource } from '../cluster/local/source.js';
 import type { ClusterSource } from '../cluster/types.js';
+import { NodeGc } from '../gc/node-gc.js';
 import { poolUsage } from '../ipam/status.js';
 import { createStore, type StoreConf } from '../store/index.js';
 import type { AllocationStore } from '../store/types.js';
@@ -57,6 +58,8 @@ export class WarmCaches {
   private readonly watchers: FSWatcher[] = [];
   /** (source, store) pairs IPAM requests used, for pool utilization. */
   private readonly pairs = new Map<string, { source: ClusterSource; store: AllocationStore }>();
+  /** SQLite stores of requests with a Kubernetes source: this node's IP GC (shared stores: the controller's). */
+  readonly nodeGc = new NodeGc();
 
   store(conf: StoreConf, source?: ClusterSource): AllocationStore {
     // The whole config names a store; a Kubernetes store is also tied to the source it writes through.
@@ -164,6 +167,7 @@ export class WarmCaches {
   }
 
   async close(): Promise<void> {
+    await this.nodeGc.close();
     for (const w of this.watchers.splice(0)) w.close();
     for (const s of this.stores.values()) await s.inner.close().catch(() => undefined);
     await Promise.all([...this.kubes.values()].map((s) => s.stop()));

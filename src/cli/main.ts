@@ -19,6 +19,10 @@ const COMMANDS: Record<string, { help: string; load: () => Promise<Command> }> =
     help: 'the node agent: our plugins in-process behind a unix socket (--socket, --metrics-port, --max-connections)',
     load: async () => (await import('./agent.js')).agentCommand,
   },
+  controller: {
+    help: 'the cluster controller: leader election, pool status repair, IP GC (--kubeconfig, --identity, --listen)',
+    load: async () => (await import('./controller.js')).controllerCommand,
+  },
   install: {
     help: 'put the CNI plugins, agent and 00-trunkline.conflist onto this host (--watch keeps them current)',
     load: async () => (await import('./install.js')).installCommand,

@@ -75,4 +75,9 @@ export interface AllocationStore {
   releaseAllExcept(valid: readonly HolderKey[], scope?: { network?: string }): Promise<Allocation[]>;
   /** Throws StoreUnavailableError when the store cannot be opened or written. */
   check(): Promise<void>;
+  /**
+   * Optional, for IP GC: releases exactly these allocations (same address, holder and createdAt)
+   * where they still are, touching only their pools. Stores without it are collected by release().
+   */
+  releaseExact?(allocations: readonly Allocation[]): Promise<Allocation[]>;
 }

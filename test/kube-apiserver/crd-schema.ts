@@ -55,6 +55,11 @@ export function prune(value: unknown, s: Schema | undefined, root = false): unkn
   const keep = new Set(root || s['x-kubernetes-embedded-resource'] ? ['apiVersion', 'kind', 'metadata'] : []);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
+    // Real CRDs declare `metadata: {type: object}`; the server keeps object metadata whatever it says.
+    if (keep.has(k)) {
+      out[k] = v;
+      continue;
+    }
     const sub = s.properties?.[k] ?? (isObj(s.additionalProperties) ? s.additionalProperties : undefined);
     // ObjectMeta is never pruned by the CRD schema, even when it declares `metadata: {type: object}`.
     if (root && k === 'metadata') out[k] = v;

@@ -10,7 +10,6 @@ import { StoreUnavailableError } from '../../src/store/errors.js';
 import {
   KubernetesStore,
   kubernetesStore,
-  NEXT_FIT_KEY,
   parseKubernetesStoreConf,
 } from '../../src/store/kubernetes/index.js';
 import type { AllocateResult } from '../../src/store/types.js';
@@ -52,9 +51,8 @@ function poolStatus(api: KubeApiServer, name: string) {
   const st = api.get(API, 'SpiderIPPool', undefined, name)?.status as
     | { allocatedIPs?: string; allocatedIPCount?: number }
     | undefined;
-  const map = JSON.parse(st?.allocatedIPs ?? '{}') as Record<string, Record<string, unknown>>;
-  const { [NEXT_FIT_KEY]: cursor, ...ips } = map;
-  return { ips, cursor, count: st?.allocatedIPCount };
+  const ips = JSON.parse(st?.allocatedIPs ?? '{}') as Record<string, Record<string, unknown>>;
+  return { ips, count: st?.allocatedIPCount };
 }
 
 function ipsOf(results: AllocateResult[]): string[] {
@@ -135,7 +133,8 @@ describe('KubernetesStore specifics', () => {
           createdAt: 'string',
         },
       );
-      assert.deepEqual(st.cursor, { pod: '', podUid: '', next: '10.100.0.11' });
+      // Spiderpool's format: every key is an address.
+      assert.deepEqual(Object.keys(st.ips), ['10.100.0.10']);
       // An entry Spiderpool itself wrote (no containerID) blocks its address and survives GC.
       const raw = api.get(API, 'SpiderIPPool', undefined, 'vlan100-v4')!;
       const map = JSON.parse((raw.status as { allocatedIPs: string }).allocatedIPs) as Record<

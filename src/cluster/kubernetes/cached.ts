@@ -109,11 +109,6 @@ export class CachedKubernetesSource extends KubernetesSource {
     return this.all.map((i) => i.state());
   }
 
-  /** LIST requests the caches made so far (for tests and metrics). */
-  get lists(): number {
-    return this.all.reduce((n, i) => n + i.lists, 0);
-  }
-
   override async getPod(
     namespace: string,
     name: string,

@@ -7,17 +7,17 @@ import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import { invalidConfig } from '../../cni/errors.js';
 
-export const SERVICEACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const SERVICEACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 const AUTH_PROVIDER = 'trunkline-serviceaccount-token';
 
-export interface InCluster {
+interface InCluster {
   server: string;
   caFile: string;
   tokenFile: string;
 }
 
 /** The service-account directory: TRUNKLINE_SERVICEACCOUNT_DIR (an agent run outside its pod), else the standard mount. */
-export const serviceAccountDir = () => process.env['TRUNKLINE_SERVICEACCOUNT_DIR'] || SERVICEACCOUNT_DIR;
+const serviceAccountDir = () => process.env['TRUNKLINE_SERVICEACCOUNT_DIR'] || SERVICEACCOUNT_DIR;
 
 /** Where the API is and the files that authenticate us; every missing piece named in one error. */
 export function inClusterConfig(dir = serviceAccountDir()): InCluster {

@@ -54,8 +54,6 @@ export class Informer<T> {
   private abort: AbortController | undefined;
   private loop: Promise<void> | undefined;
   private firstSync: { promise: Promise<void>; resolve: () => void };
-  /** LIST requests made (initial, 410, resync, reconnect after a lost list). */
-  lists = 0;
 
   constructor(
     private readonly clients: () => Promise<Clients>,
@@ -149,7 +147,6 @@ export class Informer<T> {
   }
 
   private async relist(): Promise<void> {
-    this.lists++;
     const c = await this.clients();
     const list = await this.spec.list(c);
     const next = new Map<string, { rv: string; value: T }>();
@@ -191,7 +188,10 @@ export class Informer<T> {
         }
         const rv = rvOf(obj);
         if (type === 'ADDED' || type === 'MODIFIED') {
-          this.items.set(keyOf(obj), { rv, value: this.spec.convert(obj) });
+          // Not older than what our own write put there (upsert) ahead of its event.
+          const cur = this.items.get(keyOf(obj));
+          if (cur === undefined || !newer(cur.rv, rv))
+            this.items.set(keyOf(obj), { rv, value: this.spec.convert(obj) });
         } else if (type === 'DELETED') {
           this.items.delete(keyOf(obj));
         }

@@ -43,7 +43,7 @@ export interface KubernetesSourceOptions {
 }
 
 /** Events name the component that emitted them (Multus: "multus"). */
-export const EVENT_COMPONENT = 'trunkline';
+const EVENT_COMPONENT = 'trunkline';
 const EVENT_TIMEOUT_MS = 2000;
 
 /** Identity of a file's current content (inode, size, mtime); '' when absent or not a file path. */
@@ -74,7 +74,8 @@ export class KubernetesSource implements ClusterSource {
    */
   protected api(): Promise<Clients> {
     const stamp = fileStamp(this.opts.kubeconfig);
-    if (stamp !== this.stamp) {
+    // A kubeconfig that vanished keeps the credentials already loaded.
+    if (stamp !== this.stamp && stamp !== '') {
       this.stamp = stamp;
       this.clients = undefined;
     }

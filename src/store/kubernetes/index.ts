@@ -5,7 +5,6 @@ import { KubernetesStore } from './store.js';
 import type { KubernetesStoreOptions } from './writer.js';
 
 export { type KubernetesStoreConf, parseKubernetesStoreConf } from './conf.js';
-export { NEXT_FIT_KEY } from './records.js';
 export { KubernetesStore } from './store.js';
 export type { KubernetesStoreOptions } from './writer.js';
 

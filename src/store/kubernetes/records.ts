@@ -1,16 +1,14 @@
 // SpiderIPPool `status.allocatedIPs`: a JSON *string* holding a map IP → {pod: "ns/name", podUid}, as
 // Spiderpool writes it, with our holder details alongside (containerID, interface, family, network,
-// createdAt). One extra entry under NEXT_FIT_KEY (not an IP) keeps the next-fit cursor: the CRD's
-// structural schema prunes any other status field, and /status ignores metadata, so the allocation
-// map is the only place that is written atomically with the allocations. Its value has Spiderpool's
-// shape (empty pod) so Spiderpool's own decoder still accepts the map.
+// createdAt). Every key is an IP, so Spiderpool reads a map we wrote and we read one it wrote. The
+// next-fit cursor is not stored: it is derived from the map (after the newest allocation), see
+// store.ts. Keys that are not addresses (an older Trunkline kept its cursor under one) are dropped
+// on the next write.
 
 import type { SpiderIPPool } from '../../cluster/types.js';
 import { CniError, Code } from '../../cni/errors.js';
 import { addrKey, type Family, formatIp, parseIp } from '../ip.js';
 import type { Allocation, Holder } from '../types.js';
-
-export const NEXT_FIT_KEY = 'trunkline.io/next-fit';
 
 export interface AllocatedIPRecord {
   pod: string; // "namespace/name", '' when unknown
@@ -33,8 +31,6 @@ export interface Entry {
 export interface PoolEntries {
   pool: string;
   entries: Entry[];
-  /** Where the next search starts, when a previous allocation recorded it. */
-  next?: { family: Family; value: bigint };
 }
 
 export function parseEntries(pool: SpiderIPPool): PoolEntries {
@@ -56,12 +52,7 @@ export function parseEntries(pool: SpiderIPPool): PoolEntries {
     );
   }
   for (const [key, raw] of Object.entries(map as Record<string, unknown>)) {
-    const rec = (typeof raw === 'object' && raw !== null ? raw : {}) as AllocatedIPRecord & { next?: string };
-    if (key === NEXT_FIT_KEY) {
-      const a = parseIp(rec.next ?? '');
-      if (a !== undefined) out.next = a;
-      continue;
-    }
+    const rec = (typeof raw === 'object' && raw !== null ? raw : {}) as AllocatedIPRecord;
     const a = parseIp(key);
     if (a === undefined) continue; // not an address: nothing we could hand out or free
     out.entries.push({ text: key, family: a.family, value: a.value, record: rec });
@@ -75,8 +66,6 @@ export function renderEntries(p: PoolEntries): string {
   );
   const map: Record<string, unknown> = {};
   for (const e of sorted) map[e.text] = e.record;
-  if (p.next !== undefined)
-    map[NEXT_FIT_KEY] = { pod: '', podUid: '', next: formatIp(p.next.family, p.next.value) };
   return JSON.stringify(map);
 }
 

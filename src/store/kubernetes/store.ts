@@ -8,7 +8,7 @@
 import type { ClusterSource } from '../../cluster/types.js';
 import { invalidConfig } from '../../cni/errors.js';
 import { StoreUnavailableError } from '../errors.js';
-import { type Family, formatIp, type Interval, intervalsContain, MAX, parseIp } from '../ip.js';
+import { type Family, formatIp, type Interval, intervalsContain, parseIp } from '../ip.js';
 import type {
   AllocateResult,
   Allocation,
@@ -18,6 +18,7 @@ import type {
   HolderKey,
   PoolCandidate,
 } from '../types.js';
+import { Cursors } from './cursor.js';
 import {
   allocationOf,
   type Entry,
@@ -36,6 +37,7 @@ const ordered = (list: Allocation[]) => list.sort((a, b) => (orderKey(a) < order
 export class KubernetesStore implements AllocationStore {
   readonly description = 'kubernetes:SpiderIPPool.status.allocatedIPs';
   private readonly writer: PoolWriter;
+  private readonly cursors = new Cursors();
 
   constructor(
     private readonly source: ClusterSource,
@@ -123,6 +125,31 @@ export class KubernetesStore implements AllocationStore {
     return ordered(await this.removeWhere(victim));
   }
 
+  async releaseExact(list: readonly Allocation[]): Promise<Allocation[]> {
+    const pools = [...new Set(list.map((a) => a.pool))];
+    const removed = await Promise.all(
+      pools.map((pool) =>
+        this.writer.mutate(pool, (pe): Change<Allocation[]> => {
+          const match = (e: Entry) => {
+            const a = allocationOf(pool, e);
+            return list.some(
+              (x) =>
+                x.pool === pool &&
+                x.ip === a.ip &&
+                x.containerId === a.containerId &&
+                x.ifname === a.ifname &&
+                x.createdAt === a.createdAt,
+            );
+          };
+          const gone = pe.entries.filter(match);
+          pe.entries = pe.entries.filter((e) => !match(e));
+          return { value: gone.map((e) => allocationOf(pool, e)), write: gone.length > 0 };
+        }),
+      ),
+    );
+    return ordered(removed.flatMap((r) => r ?? []));
+  }
+
   async check(): Promise<void> {
     try {
       await this.shared().listIPPools();
@@ -187,7 +214,7 @@ export class KubernetesStore implements AllocationStore {
       if (mine !== undefined) return { value: allocationOf(pe.pool, mine), write: false };
       const taken = new Set<bigint>(elsewhere.keys());
       for (const e of pe.entries) if (e.family === c.family) taken.add(e.value);
-      const from = pe.next?.family === c.family ? pe.next.value : c.intervals[0]!.start;
+      const from = this.cursors.start(pe, c.family, c.intervals[0]!.start);
       const v = nextFree(c.intervals, from, taken);
       if (v === undefined) return { value: undefined, write: false };
       return { value: this.add(pe, h, c.family, v), write: true };
@@ -207,14 +234,10 @@ export class KubernetesStore implements AllocationStore {
   }
 
   private add(pe: PoolEntries, h: Holder, family: Family, v: bigint): Allocation {
-    const e: Entry = {
-      text: formatIp(family, v),
-      family,
-      value: v,
-      record: recordOf(h, family, new Date().toISOString()),
-    };
+    const at = new Date().toISOString();
+    const e: Entry = { text: formatIp(family, v), family, value: v, record: recordOf(h, family, at) };
     pe.entries.push(e);
-    pe.next = { family, value: v === MAX[family] ? 0n : v + 1n };
+    this.cursors.handedOut(pe.pool, family, v, at);
     return allocationOf(pe.pool, e);
   }
 
