@@ -23,6 +23,10 @@ const COMMANDS: Record<string, { help: string; load: () => Promise<Command> }> =
     help: 'the cluster controller: leader election, pool status repair, IP GC (--kubeconfig, --identity, --listen)',
     load: async () => (await import('./controller.js')).controllerCommand,
   },
+  webhook: {
+    help: 'the admission webhook for pools, NADs and pods (--kubeconfig, --listen, --service)',
+    load: async () => (await import('./webhook.js')).webhookCommand,
+  },
   install: {
     help: 'put the CNI plugins, agent and 00-trunkline.conflist onto this host (--watch keeps them current)',
     load: async () => (await import('./install.js')).installCommand,
