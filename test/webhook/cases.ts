@@ -71,6 +71,14 @@ export const FIXTURES = [
   ),
 ];
 
+const smcObj = (name: string, spec: Rec) => ({
+  apiVersion: 'spiderpool.spidernet.io/v2beta1',
+  kind: 'SpiderMultusConfig',
+  metadata: { name, namespace: 'default' },
+  spec,
+});
+const mv = (macvlan: Rec) => ({ cniType: 'macvlan', macvlan });
+
 export interface Case {
   what: string;
   webhook: string;
@@ -82,6 +90,7 @@ export interface Case {
 const P = 'ippool.validate.trunkline.io';
 const N = 'nad.validate.trunkline.io';
 const D = 'pod.validate.trunkline.io';
+const S = 'smc.validate.trunkline.io';
 const NETS = 'k8s.v1.cni.cncf.io/networks';
 const subnet = (i: number) => `10.20.${i}.0/24`;
 const ip = (i: number, h: number) => `10.20.${i}.${h}`;
@@ -379,5 +388,89 @@ export const CASES: Case[] = [
     bad: pod('default', 'pod-10', { 'ipam.spidernet.io/ippool': '{"ipv4":["team-pool"]}' }),
     expect: 'does not include "default"',
     good: pod('team-a', 'pod-10', { 'ipam.spidernet.io/ippool': '{"ipv4":["team-pool"]}' }),
+  },
+  {
+    what: 'SMC section of another type',
+    webhook: S,
+    bad: smcObj('smc-1', { cniType: 'macvlan', ipvlan: { master: ['eth1'] }, macvlan: { master: ['eth1'] } }),
+    expect: 'spec.ipvlan: set, but spec.cniType is macvlan',
+    good: smcObj('smc-1', mv({ master: ['eth1'] })),
+  },
+  {
+    what: 'SMC bad master name',
+    webhook: S,
+    bad: smcObj('smc-2', mv({ master: ['eth1/x'] })),
+    expect: `spec.macvlan.master[0]: "eth1/x" contains '/', ':' or whitespace`,
+    good: smcObj('smc-2', mv({ master: ['eth1'] })),
+  },
+  {
+    what: 'SMC two masters without bond',
+    webhook: S,
+    bad: smcObj('smc-3', mv({ master: ['eth1', 'eth2'] })),
+    expect: 'spec.macvlan.bond: required when spec.macvlan.master lists 2 interfaces',
+    good: smcObj('smc-3', mv({ master: ['eth1', 'eth2'], bond: { name: 'bond0', mode: 1 } })),
+  },
+  {
+    what: 'SMC vlanID out of range',
+    webhook: S,
+    bad: smcObj('smc-4', mv({ master: ['eth1'], vlanID: 4095 })),
+    expect: 'spec.macvlan.vlanID: 4095 is out of range, expected an integer in 0-4094',
+    good: smcObj('smc-4', mv({ master: ['eth1'], vlanID: 4094 })),
+  },
+  {
+    what: 'SMC pool missing',
+    webhook: S,
+    bad: smcObj('smc-5', mv({ master: ['eth1'], ippools: { ipv4: ['nope'] } })),
+    expect: 'spec.macvlan.ippools.ipv4[0]: pool "nope" not found',
+    good: smcObj('smc-5', mv({ master: ['eth1'], ippools: { ipv4: ['base-v4'] } })),
+  },
+  {
+    what: 'SMC pool of wrong family',
+    webhook: S,
+    bad: smcObj('smc-6', mv({ master: ['eth1'], ippools: { ipv6: ['base-v4'] } })),
+    expect: 'spec.macvlan.ippools.ipv6[0]: pool "base-v4" is not IPv6',
+    good: smcObj('smc-6', mv({ master: ['eth1'], ippools: { ipv4: ['base-v4'] } })),
+  },
+  {
+    what: 'SMC section of another type',
+    webhook: S,
+    bad: smcObj('smc-1', { cniType: 'macvlan', ipvlan: { master: ['eth1'] }, macvlan: { master: ['eth1'] } }),
+    expect: 'spec.ipvlan: set, but spec.cniType is macvlan',
+    good: smcObj('smc-1', mv({ master: ['eth1'] })),
+  },
+  {
+    what: 'SMC bad master name',
+    webhook: S,
+    bad: smcObj('smc-2', mv({ master: ['eth1/x'] })),
+    expect: `spec.macvlan.master[0]: "eth1/x" contains '/', ':' or whitespace`,
+    good: smcObj('smc-2', mv({ master: ['eth1'] })),
+  },
+  {
+    what: 'SMC two masters without bond',
+    webhook: S,
+    bad: smcObj('smc-3', mv({ master: ['eth1', 'eth2'] })),
+    expect: 'spec.macvlan.bond: required when spec.macvlan.master lists 2 interfaces',
+    good: smcObj('smc-3', mv({ master: ['eth1', 'eth2'], bond: { name: 'bond0', mode: 1 } })),
+  },
+  {
+    what: 'SMC vlanID out of range',
+    webhook: S,
+    bad: smcObj('smc-4', mv({ master: ['eth1'], vlanID: 4095 })),
+    expect: 'spec.macvlan.vlanID: 4095 is out of range, expected an integer in 0-4094',
+    good: smcObj('smc-4', mv({ master: ['eth1'], vlanID: 4094 })),
+  },
+  {
+    what: 'SMC pool missing',
+    webhook: S,
+    bad: smcObj('smc-5', mv({ master: ['eth1'], ippools: { ipv4: ['nope'] } })),
+    expect: 'spec.macvlan.ippools.ipv4[0]: pool "nope" not found',
+    good: smcObj('smc-5', mv({ master: ['eth1'], ippools: { ipv4: ['base-v4'] } })),
+  },
+  {
+    what: 'SMC pool of wrong family',
+    webhook: S,
+    bad: smcObj('smc-6', mv({ master: ['eth1'], ippools: { ipv6: ['base-v4'] } })),
+    expect: 'spec.macvlan.ippools.ipv6[0]: pool "base-v4" is not IPv6',
+    good: smcObj('smc-6', mv({ master: ['eth1'], ippools: { ipv4: ['base-v4'] } })),
   },
 ];

@@ -96,10 +96,9 @@ export async function setup(): Promise<Env> {
     ]);
     assert.equal(hooks.code, 0, hooks.stderr);
     const ca = Buffer.from(env.certs.ca).toString('base64');
-    for (const [kind, n] of [
-      ['mutatingwebhookconfiguration', 1],
-      ['validatingwebhookconfiguration', 3],
-    ] as const) {
+    for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
+      const stored = api.get('admissionregistration.k8s.io/v1', kind, undefined, 'trunkline');
+      const n = (stored?.webhooks as unknown[] | undefined)?.length ?? 0;
       const ops = Array.from({ length: n }, (_, i) => ({
         op: 'add',
         path: `/webhooks/${i}/clientConfig/caBundle`,
