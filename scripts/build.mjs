@@ -15,6 +15,7 @@ import {
   linkSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   renameSync,
   rmSync,
   writeFileSync,
@@ -120,11 +121,18 @@ function compile(args) {
 
 // The shim: one binary, one hard link (or copy) per plugin type; argv[0] names the type.
 const shim = join(dist, 'shim', 'trunkline-shim');
+// The shim answers VERSION itself with the plugins' own text (skel.ts versionInfo), read from types.ts.
+const cniTypes = readFileSync(join(root, 'src', 'cni', 'types.ts'), 'utf8');
+const supported = /SUPPORTED_VERSIONS = \[([^\]]*)\]/.exec(cniTypes)?.[1]?.match(/[\d.]+/g) ?? [];
+const current = /CURRENT_VERSION: CniVersion = '([\d.]+)'/.exec(cniTypes)?.[1];
+const versionJson = current ? JSON.stringify({ cniVersion: current, supportedVersions: supported }) : '';
 const haveShim = compile([
   '-O2',
   '-Wall',
   '-Wextra',
   `-DTRUNKLINE_NODE_PATH="${process.execPath}"`,
+  `-DTRUNKLINE_VERSION_JSON=${JSON.stringify(versionJson)}`,
+  `-DTRUNKLINE_TYPES=${JSON.stringify(types.join(','))}`,
   '-o',
   shim,
   join(root, 'src', 'shim', 'shim.c'),

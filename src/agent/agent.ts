@@ -1,6 +1,7 @@
 // The node agent: our plugins in-process behind a unix socket, with a concurrency gate, per-container
 // serialization, metrics and health endpoints. Stopping it finishes what was accepted and leaves every
 // file but its own socket alone — in particular the CNI config the runtime relies on.
+import { chown } from 'node:fs/promises';
 import { registerInProcess, unregisterInProcess } from '../cni/exec.js';
 import { log } from '../cni/log.js';
 import type { Plugin } from '../cni/plugin.js';
@@ -8,14 +9,17 @@ import type { Kernel } from '../kernel/types.js';
 import { Gate } from './gate.js';
 import { type HttpEndpoint, startHttp } from './http.js';
 import { AgentMetrics, type Collector, processCollector } from './metrics.js';
+import { peerCheck } from './peer.js';
 import { ownPlugins } from './plugins.js';
 import { KeyedSerializer } from './serial.js';
-import { SocketServer } from './server.js';
+import { DEFAULT_LIMITS, type ServerLimits, SocketServer } from './server.js';
 import { WarmCaches } from './warm.js';
 
 export const DEFAULT_SOCKET = '/run/trunkline/agent.sock';
 export const DEFAULT_METRICS_PORT = 9483;
 export const DEFAULT_MAX_CONNECTIONS = 64;
+/** Below the shim's 120 s, so the runtime hears the agent's code 11 rather than the shim's. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 110_000;
 
 export interface AgentOptions {
   socketPath?: string;
@@ -25,6 +29,12 @@ export interface AgentOptions {
   /** Requests served at once; more wait in a queue of `maxQueue` (default 16 × this), then "busy". */
   maxConnections?: number;
   maxQueue?: number;
+  /** Longest one request may run before it is answered with code 11 (its late effects undone). */
+  requestTimeoutMs?: number;
+  /** Open connections, request memory, idle and read time (defaults: DEFAULT_LIMITS). */
+  limits?: Partial<ServerLimits>;
+  /** A non-root uid allowed to call the agent besides root (its socket file is given to it). */
+  allowUid?: number;
   kernel: Kernel;
   /** Defaults to ownPlugins(kernel, warm caches). */
   plugins?: Map<string, Plugin>;
@@ -65,11 +75,18 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   for (const [type, p] of plugins) registerInProcess(type, p);
 
   const gate = new Gate(limit, opts.maxQueue ?? limit * 16);
-  const server = new SocketServer(socketPath, gate, {
-    plugins,
-    serializer: new KeyedSerializer(),
-    metrics,
-  });
+  const server = new SocketServer(
+    socketPath,
+    gate,
+    {
+      plugins,
+      serializer: new KeyedSerializer(),
+      metrics,
+      requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    },
+    { ...DEFAULT_LIMITS, ...opts.limits },
+    peerCheck(opts.allowUid),
+  );
   let http: HttpEndpoint | undefined;
   let state: 'starting' | 'ready' | 'stopping' = 'starting';
   try {
@@ -79,6 +96,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       );
     }
     await server.listen();
+    if (opts.allowUid !== undefined) await chown(socketPath, opts.allowUid, 0);
   } catch (e) {
     await http?.close();
     await warm.close();

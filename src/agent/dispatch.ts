@@ -1,9 +1,9 @@
 // Serves one decoded request: picks the in-process plugin, serializes per container, runs it through
 // the same dispatch as the process entry (skel.invoke), records metrics and a log line.
 import { parseCniArgs } from '../cni/args.js';
+import { invokeWithDeadline } from '../cni/deadline.js';
 import { log } from '../cni/log.js';
 import type { Outcome, Plugin } from '../cni/plugin.js';
-import { invoke } from '../cni/skel.js';
 import type { AgentMetrics } from './metrics.js';
 import type { AgentReply, AgentRequest } from './protocol.js';
 import type { KeyedSerializer } from './serial.js';
@@ -12,6 +12,8 @@ export interface Dispatcher {
   plugins: ReadonlyMap<string, Plugin>;
   serializer: KeyedSerializer;
   metrics: AgentMetrics;
+  /** Longest a request may run; then it is answered with code 11 and its lock and slot are freed. */
+  requestTimeoutMs: number;
 }
 
 function errorCode(o: Outcome): string {
@@ -45,7 +47,9 @@ export async function dispatch(d: Dispatcher, req: AgentRequest): Promise<AgentR
   const start = process.hrtime.bigint();
   // The container lock is taken here, once per request. Delegation inside the plugin stays
   // in-process and does not take it again, so a meta plugin calling its delegates cannot deadlock.
-  const outcome = await d.serializer.run(containerID, () => invoke(plugin, req.env, req.stdin));
+  const outcome = await d.serializer.run(containerID, () =>
+    invokeWithDeadline(plugin, req.env, req.stdin, d.requestTimeoutMs),
+  );
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const ok = outcome.exitCode === 0;
   d.metrics.requests.add({ type: req.type, command, result: ok ? 'ok' : 'error' }, 1);

@@ -28,12 +28,37 @@ export interface AgentReply {
   reason?: string;
 }
 
+/** A request the agent refuses; `code` is the CNI error code the caller is answered with. */
 export class ProtocolError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly code = 4,
+  ) {
     super(message);
     this.name = 'ProtocolError';
   }
 }
+
+/** Bytes the frame readers may hold at once, across all connections (the agent's total request memory). */
+export class ByteBudget {
+  private used = 0;
+  constructor(readonly limit: number) {}
+  get inUse(): number {
+    return this.used;
+  }
+  /** Takes n bytes, or returns false (nothing taken) when that would pass the limit. */
+  take(n: number): boolean {
+    if (this.used + n > this.limit) return false;
+    this.used += n;
+    return true;
+  }
+  give(n: number): void {
+    this.used = Math.max(0, this.used - n);
+  }
+}
+
+/** Thrown by a FrameReader whose budget is exhausted: the agent is out of room, the caller may retry. */
+export class BudgetExceeded extends Error {}
 
 export function encodeRequest(r: Omit<AgentRequest, 'version'> & { version?: number }): Buffer {
   const head = JSON.stringify({
@@ -60,54 +85,79 @@ export function encodeReply(r: AgentReply): Buffer {
 
 /**
  * Incremental reader of one frame: feed chunks until it returns the header and body. The body length
- * comes from `lengthKey` in the header; limits bound memory per connection.
+ * comes from `lengthKey` in the header; limits bound memory per connection, and an optional budget
+ * bounds it across connections (release() gives back what this reader took).
  */
 export class FrameReader {
-  private chunks: Buffer[] = [];
-  private size = 0;
+  private head: Buffer = Buffer.alloc(0);
   private header: Record<string, unknown> | undefined;
-  private bodyLength = 0;
-  private headerBytes = 0;
+  private body: Buffer | undefined;
+  private filled = 0;
+  private taken = 0;
 
-  constructor(private readonly lengthKey: string) {}
+  constructor(
+    private readonly lengthKey: string,
+    private readonly budget?: ByteBudget,
+  ) {}
 
   push(chunk: Buffer): { header: Record<string, unknown>; body: Buffer } | undefined {
-    this.chunks.push(chunk);
-    this.size += chunk.length;
     if (this.header === undefined) {
-      const all = Buffer.concat(this.chunks);
-      const nl = all.indexOf(0x0a);
-      if (nl < 0) {
-        if (all.length > MAX_HEADER_BYTES) throw new ProtocolError('request header too long');
-        this.chunks = [all];
+      const nlInChunk = chunk.indexOf(0x0a);
+      const headLen = this.head.length + (nlInChunk < 0 ? chunk.length : nlInChunk);
+      if (headLen > MAX_HEADER_BYTES) {
+        throw new ProtocolError(`request header longer than ${MAX_HEADER_BYTES} bytes`, 4);
+      }
+      this.take(nlInChunk < 0 ? chunk.length : nlInChunk + 1);
+      if (nlInChunk < 0) {
+        this.head = Buffer.concat([this.head, chunk]);
         return undefined;
       }
-      if (nl > MAX_HEADER_BYTES) throw new ProtocolError('request header too long');
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(all.subarray(0, nl).toString('utf8'));
-      } catch {
-        throw new ProtocolError('request header is not JSON');
-      }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        throw new ProtocolError('request header is not a JSON object');
-      }
-      this.header = parsed as Record<string, unknown>;
+      const line = Buffer.concat([this.head, chunk.subarray(0, nlInChunk)]);
+      this.head = Buffer.alloc(0);
+      this.header = parseHeader(line);
       const n = this.header[this.lengthKey];
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_BODY_BYTES) {
-        throw new ProtocolError(`${this.lengthKey} must be an integer in 0..${MAX_BODY_BYTES}`);
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+        throw new ProtocolError(`${this.lengthKey} must be a non-negative integer`, 4);
       }
-      this.bodyLength = n;
-      this.headerBytes = nl + 1;
-      this.chunks = [all];
+      if (n > MAX_BODY_BYTES) {
+        throw new ProtocolError(`request body of ${n} bytes is larger than ${MAX_BODY_BYTES} bytes`, 5);
+      }
+      this.take(n);
+      this.body = Buffer.allocUnsafe(n);
+      chunk = chunk.subarray(nlInChunk + 1);
     }
-    if (this.size - this.headerBytes < this.bodyLength) return undefined;
-    const all = Buffer.concat(this.chunks);
-    return {
-      header: this.header,
-      body: all.subarray(this.headerBytes, this.headerBytes + this.bodyLength),
-    };
+    const body = this.body!;
+    const n = Math.min(chunk.length, body.length - this.filled);
+    chunk.copy(body, this.filled, 0, n);
+    this.filled += n;
+    if (this.filled < body.length) return undefined;
+    return { header: this.header, body };
   }
+
+  /** Gives back to the budget what this reader took (call once the request is done). */
+  release(): void {
+    this.budget?.give(this.taken);
+    this.taken = 0;
+  }
+
+  private take(n: number): void {
+    if (!this.budget || n === 0) return;
+    if (!this.budget.take(n)) throw new BudgetExceeded('request memory budget exhausted');
+    this.taken += n;
+  }
+}
+
+function parseHeader(line: Buffer): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line.toString('utf8'));
+  } catch {
+    throw new ProtocolError('request header is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ProtocolError('request header is not a JSON object');
+  }
+  return parsed as Record<string, unknown>;
 }
 
 /** Validates a decoded request header; a version this agent does not speak is reported, not thrown. */

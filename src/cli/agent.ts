@@ -1,7 +1,14 @@
 // `trunkline agent [--socket P] [--metrics-port N] [--max-connections N] [--max-queue N]
 //  [--kernel auto|netlink|iproute2]`: runs the node agent until SIGTERM/SIGINT, then drains.
-import { DEFAULT_MAX_CONNECTIONS, DEFAULT_METRICS_PORT, DEFAULT_SOCKET, startAgent } from '../agent/agent.js';
+import {
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_METRICS_PORT,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_SOCKET,
+  startAgent,
+} from '../agent/agent.js';
 import { selectKernel } from '../agent/kernel.js';
+import { DEFAULT_LIMITS, type ServerLimits } from '../agent/server.js';
 
 const USAGE = `usage: trunkline agent [options]
   --socket PATH           unix socket (default ${DEFAULT_SOCKET})
@@ -11,6 +18,11 @@ const USAGE = `usage: trunkline agent [options]
   --max-queue N           connections waiting for a slot before "busy" (default 16 x max-connections)
   --kernel K              auto | netlink | iproute2 (default auto: netlink when its addon loads)
   --grace-ms N            how long a stop waits for accepted requests (default 30000)
+  --request-timeout-ms N  longest one request runs before code 11 (default ${DEFAULT_REQUEST_TIMEOUT_MS})
+  --max-open N            connections open at once, reading or queued (default ${DEFAULT_LIMITS.maxOpen})
+  --request-memory N      bytes of requests held at once (default ${DEFAULT_LIMITS.requestMemory})
+  --idle-ms N             a connection silent this long is closed (default ${DEFAULT_LIMITS.idleMs})
+  --allow-uid N           a non-root uid that may call the agent (the socket file is given to it)
 `;
 
 interface Parsed {
@@ -20,6 +32,9 @@ interface Parsed {
   maxQueue: number | undefined;
   kernel: 'auto' | 'netlink' | 'iproute2';
   graceMs: number;
+  requestTimeoutMs: number;
+  limits: ServerLimits;
+  allowUid: number | undefined;
 }
 
 function parse(argv: string[]): Parsed | string {
@@ -30,12 +45,17 @@ function parse(argv: string[]): Parsed | string {
     maxQueue: undefined,
     kernel: 'auto',
     graceMs: 30_000,
+    requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+    limits: { ...DEFAULT_LIMITS },
+    allowUid: undefined,
   };
+  // Times end up in setTimeout, which takes at most 2^31-1 ms; counts and sizes stay far below that.
+  const MAX = 2 ** 31 - 1;
   const int = (flag: string, v: string | undefined, min: number): number | string => {
     const n = Number(v);
-    return v !== undefined && /^\d+$/.test(v) && n >= min
+    return v !== undefined && /^\d{1,10}$/.test(v) && n >= min && n <= MAX
       ? n
-      : `${flag}: expected an integer >= ${min}, found ${v ?? 'nothing'}`;
+      : `${flag}: expected an integer in ${min}..${MAX}, found ${v ?? 'nothing'}`;
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -70,6 +90,24 @@ function parse(argv: string[]): Parsed | string {
         else out.graceMs = n;
         break;
       }
+      case '--request-timeout-ms':
+      case '--max-open':
+      case '--request-memory':
+      case '--idle-ms': {
+        const n = int(flag, value(), 1);
+        if (typeof n === 'string') return n;
+        if (flag === '--request-timeout-ms') out.requestTimeoutMs = n;
+        else if (flag === '--max-open') out.limits.maxOpen = n;
+        else if (flag === '--request-memory') out.limits.requestMemory = n;
+        else out.limits.idleMs = n;
+        break;
+      }
+      case '--allow-uid': {
+        const n = int(flag, value(), 1);
+        if (typeof n === 'string') return n;
+        out.allowUid = n;
+        break;
+      }
       case '--kernel': {
         const v = value();
         if (v !== 'auto' && v !== 'netlink' && v !== 'iproute2')
@@ -102,7 +140,10 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const agent = await startAgent({
     socketPath: p.socket,
     maxConnections: p.maxConnections,
+    requestTimeoutMs: p.requestTimeoutMs,
+    limits: p.limits,
     kernel,
+    ...(p.allowUid !== undefined ? { allowUid: p.allowUid } : {}),
     ...(p.metricsPort !== undefined ? { metricsPort: p.metricsPort } : {}),
     ...(p.maxQueue !== undefined ? { maxQueue: p.maxQueue } : {}),
   });

@@ -4,12 +4,49 @@ import { decodeFailure, invalidConfig } from './errors.js';
 import type { NetConf } from './types.js';
 import { assertSupported } from './version.js';
 
+/**
+ * Deepest config nesting accepted. Real configs nest a handful of levels; deeper values would make
+ * recursive code further on (validation, error messages, JSON.stringify) overflow the stack.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Nesting depth of JSON text (arrays and objects), strings skipped; linear, no recursion. */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
 export function parseJson(stdin: Buffer | string, what = 'network config'): unknown {
   const text = typeof stdin === 'string' ? stdin : stdin.toString('utf8');
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     throw decodeFailure(`failed to decode ${what}: ${(e as Error).message}`, text.slice(0, 200));
+  }
+  assertShallow(text, what);
+  return value;
+}
+
+/** Code 7 for JSON text nested deeper than MAX_JSON_DEPTH (call it on any JSON taken from outside). */
+export function assertShallow(text: string, what: string): void {
+  const depth = jsonDepth(text);
+  if (depth > MAX_JSON_DEPTH) {
+    throw invalidConfig(
+      `${what} is nested ${depth} levels deep`,
+      `at most ${MAX_JSON_DEPTH} levels of arrays and objects are accepted`,
+    );
   }
 }
 

@@ -3,10 +3,11 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
+import { CHAIN_ENV, enterDelegate } from './chain.js';
 import { parseJson } from './conf.js';
+import { invokeWithDeadline } from './deadline.js';
 import { CniError, Code, invalidConfig, tryAgainLater } from './errors.js';
 import type { Outcome, Plugin } from './plugin.js';
-import { invoke } from './skel.js';
 import type { CniCommand, CniEnv, Result } from './types.js';
 import { decodeResult } from './version.js';
 
@@ -131,17 +132,12 @@ export async function execPlugin(
   opts: { timeoutMs?: number; hostNetns?: string } = {},
 ): Promise<unknown> {
   const input = typeof stdin === 'string' ? Buffer.from(stdin) : stdin;
-  const vars = envVars(env);
+  const vars = { ...envVars(env), [CHAIN_ENV]: enterDelegate(type).join(',') };
   const local = inProcess.get(type);
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const outcome = local
-    ? await invoke(local, vars, input)
-    : await run(
-        findInPath(type, env.path),
-        vars,
-        input,
-        opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        opts.hostNetns,
-      );
+    ? await invokeWithDeadline(local, vars, input, timeoutMs)
+    : await run(findInPath(type, env.path), vars, input, timeoutMs, opts.hostNetns);
   return parseOutcome(type, outcome);
 }
 

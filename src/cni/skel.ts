@@ -1,5 +1,6 @@
 // The process entry shared by every plugin, and the same dispatch in-process (invoke) for the agent.
 import { readFileSync } from 'node:fs';
+import { runAs } from './chain.js';
 import { parseNetConf } from './conf.js';
 import { parseEnv } from './env.js';
 import { CniError, Code, incompatibleVersion, ioFailure, toCniError } from './errors.js';
@@ -12,9 +13,20 @@ export function versionInfo(): string {
   return JSON.stringify({ cniVersion: CURRENT_VERSION, supportedVersions: SUPPORTED_VERSIONS });
 }
 
+/** Total: whatever was thrown (a stack overflow included), the caller gets a CNI error object. */
 function failure(err: unknown, cniVersion: string): Outcome {
-  const e = toCniError(err);
-  return { exitCode: 1, stdout: `${JSON.stringify(e.toObject(cniVersion))}\n` };
+  try {
+    const e = toCniError(err);
+    return { exitCode: 1, stdout: `${JSON.stringify(e.toObject(cniVersion))}\n` };
+  } catch {
+    const e = { cniVersion, code: Code.Internal, msg: 'the error could not be formatted' };
+    return { exitCode: 1, stdout: `${JSON.stringify(e)}\n` };
+  }
+}
+
+/** The CNI error object for `err`, in the version of the config in `stdin`. */
+export function errorOutcome(err: unknown, stdin: Buffer): Outcome {
+  return failure(err, sniffVersion(stdin));
 }
 
 /** Best-effort read of the config's version so errors are reported in it. */
@@ -30,7 +42,15 @@ function sniffVersion(stdin: Buffer): string {
 }
 
 /** Runs one command in-process. Never throws: failures become the CNI error object. */
-export async function invoke<C extends Parameters<Plugin['add']>[0]['conf']>(
+export function invoke<C extends Parameters<Plugin['add']>[0]['conf']>(
+  plugin: Plugin<C>,
+  envVars: Record<string, string | undefined>,
+  stdin: Buffer,
+): Promise<Outcome> {
+  return runAs(plugin.name, () => run(plugin, envVars, stdin));
+}
+
+async function run<C extends Parameters<Plugin['add']>[0]['conf']>(
   plugin: Plugin<C>,
   envVars: Record<string, string | undefined>,
   stdin: Buffer,

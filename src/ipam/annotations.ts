@@ -1,5 +1,7 @@
 // Spiderpool's pod and namespace annotations, parsed strictly: a malformed annotation is an error
 // naming the pod and the annotation rather than silently falling through to another rule.
+
+import { assertShallow } from '../cni/conf.js';
 import { invalidConfig } from '../cni/errors.js';
 import { tryCidr } from '../net/cidr.js';
 import { parseIpOf } from '../net/ip.js';
@@ -26,11 +28,14 @@ function bad(where: string, annotation: string, msg: string) {
 }
 
 function parseJson(where: string, annotation: string, value: string): unknown {
+  let v: unknown;
   try {
-    return JSON.parse(value);
+    v = JSON.parse(value);
   } catch (e) {
     throw bad(where, annotation, `not valid JSON (${(e as Error).message})`);
   }
+  assertShallow(value, `${where}: annotation ${annotation}`);
+  return v;
 }
 
 function names(where: string, annotation: string, field: string, v: unknown): string[] {

@@ -41,7 +41,7 @@ export async function startAgent(
       '--metrics-port',
       'off',
       '--kernel',
-      'iproute2',
+      'netlink',
     ],
     {
       detached: true,

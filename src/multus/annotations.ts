@@ -3,6 +3,7 @@
 // (`v1.multus-cni.io/default-network`). Bad values fail the pod (code 7) instead of being ignored,
 // as Multus does; every message names the annotation, the entry and what was wrong with it.
 
+import { assertShallow } from '../cni/conf.js';
 import { invalidConfig } from '../cni/errors.js';
 import { ipFamily, isCidr, isIP } from '../cni/ip.js';
 import { isRecord } from './record.js';
@@ -232,6 +233,7 @@ function parseSelections(
         `invalid ${annotation} annotation${ctx.where}: not valid JSON (${(err as Error).message}); expected a list of {"name": ...} objects`,
       );
     }
+    assertShallow(value, `${annotation} annotation${ctx.where}`);
     if (!Array.isArray(parsed)) {
       throw invalidConfig(
         `invalid ${annotation} annotation${ctx.where}: expected a JSON list of {"name": ...} objects, found ${JSON.stringify(parsed)}`,

@@ -170,7 +170,9 @@ export async function buildDelegates(input: BuildInput): Promise<Delegate[]> {
   );
   const delegates = pending.map((p, idx) => toDelegate(p, idx, input, pending));
   checkInterfaceNames(delegates, podId);
-  assertDefaultNotOverlay(delegates[0]!, podId);
+  // podman's `--network a,b` calls the meta plugin once per NIC (eth0, eth1, …): only the runtime's
+  // primary interface is the pod's default network; an overlay network may own eth1 and up.
+  if (input.ifname === PRIMARY_IFNAME) assertDefaultNotOverlay(delegates[0]!, podId);
   return delegates;
 }
 
@@ -258,6 +260,8 @@ function checkInterfaceNames(delegates: Delegate[], podId: string | undefined): 
     seen.set(d.ifname, d.name);
   }
 }
+
+const PRIMARY_IFNAME = 'eth0';
 
 /** Seed rule: a network whose chain runs in overlay mode must not own the pod's default interface. */
 export function assertDefaultNotOverlay(d: Delegate, podId?: string): void {

@@ -5,6 +5,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClusterSource, NetworkAttachmentDefinition } from '../cluster/types.js';
+import { assertShallow } from '../cni/conf.js';
 import { CniError, Code, invalidConfig } from '../cni/errors.js';
 import type { MultusConf } from './config.js';
 import { RESOURCE_NAME_ANNOTATION } from './devices.js';
@@ -51,11 +52,14 @@ export function checkDelegateConfig(config: unknown, origin: string): { config: 
 }
 
 function parseJsonText(text: string, origin: string): unknown {
+  let v: unknown;
   try {
-    return JSON.parse(text);
+    v = JSON.parse(text);
   } catch (err) {
     throw invalidConfig(`${origin}: CNI config is not valid JSON (${(err as Error).message})`);
   }
+  assertShallow(text, `${origin}: CNI config`);
+  return v;
 }
 
 /** A NAD's spec.config, name injected when missing; undefined for an empty spec. */

@@ -4,16 +4,26 @@
  * agent's stdout with the agent's exit code, so a CNI call costs one small C process instead of a
  * Node.js start (~30 ms of CPU).
  *
- * When the agent is not there (socket missing or refusing), the shim execs the bundled Node plugin
+ * When the agent is not there (socket missing or refusing), the shim runs the bundled Node plugin
  * <dir of this binary>/../plugins/<type>.js with the same environment and stdin: the plugins keep
  * working without an agent. A hard deadline (TRUNKLINE_SHIM_TIMEOUT_MS, default 120 s) turns a hung
- * agent into a CNI error with code 11 ("try again later") instead of a hung runtime.
+ * agent or a hung bundled plugin (killed with its process group) into a CNI error with code 11
+ * ("try again later") instead of a hung runtime.
+ *
+ * VERSION is answered here, without the agent or Node: runtimes (podman) probe every plugin of every
+ * network on each run, and the answer is fixed at build time (TRUNKLINE_VERSION_JSON, the same text
+ * the plugins print, for the types in TRUNKLINE_TYPES).
+ *
+ * Trust: the shim talks only to an agent running as root (SO_PEERCRED) behind a socket whose directory
+ * is owned by root and writable by nobody else; otherwise it runs the bundled plugin.
  *
  * Wire format (version 1), both directions: one line of JSON, then a raw body of the announced size.
  *   request  {"version":1,"type":T,"command":C,"env":{"CNI_…":…},"stdinLength":N}\n<N bytes>
  *   reply    {"version":1,"status":"ok"|"fallback"|"busy","exitCode":E,"stdoutLength":M}\n<M bytes>
  * "fallback": the agent does not serve this type/version, run the bundled plugin; "busy": the agent's
- * queue is full, retry with backoff until the deadline.
+ * queue is full, retry with backoff until the deadline. A request the agent refuses (too large,
+ * malformed) is answered "ok" with a CNI error; a connection closed without any reply is retried at
+ * most twice (the agent may have been restarted), then reported with code 11.
  *
  * Environment: TRUNKLINE_AGENT_SOCK (default /run/trunkline/agent.sock), TRUNKLINE_SHIM_TIMEOUT_MS,
  * TRUNKLINE_NO_AGENT=1 (skip the agent: the agent sets it for processes it spawns, so a delegate never
@@ -31,10 +41,15 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,9 +57,18 @@
 #define TRUNKLINE_NODE_PATH "/usr/bin/node"
 #endif
 
+#ifndef TRUNKLINE_VERSION_JSON
+#define TRUNKLINE_VERSION_JSON ""
+#endif
+#ifndef TRUNKLINE_TYPES
+#define TRUNKLINE_TYPES ""
+#endif
+
 #define PROTOCOL_VERSION 1
 #define DEFAULT_SOCK "/run/trunkline/agent.sock"
 #define DEFAULT_TIMEOUT_MS 120000L
+#define MAX_TIMEOUT_MS 86400000L /* a day: far beyond any runtime's patience, far below overflow */
+#define MAX_NO_REPLY 3
 #define MAX_STDIN (16L << 20)
 #define MAX_REPLY (64L << 20)
 #define MAX_HEADER (64L << 10)
@@ -154,7 +178,42 @@ static void read_stdin(void) {
   }
 }
 
-/* Replaces this process with the bundled Node plugin; stdin is replayed from memory if consumed. */
+static int remaining_ms(void) {
+  long long r = deadline - now_ms();
+  return r < 0 ? 0 : (r > INT_MAX ? INT_MAX : (int)r);
+}
+
+/* The child's exit status, or a code-11 error once the deadline passes (its process group killed). */
+static int wait_child(pid_t pid) {
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  int status;
+  for (;;) {
+    pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid) break;
+    if (w < 0 && errno != EINTR) fail(11, "trunkline shim: waitpid: %s", strerror(errno));
+    int t = remaining_ms();
+    if (t == 0) {
+      kill(-pid, SIGKILL);
+      kill(pid, SIGKILL);
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      fail(11, "trunkline plugin %s did not finish within %ld ms", type_name, timeout_ms);
+    }
+    if (pidfd >= 0) {
+      struct pollfd p = {pidfd, POLLIN, 0};
+      poll(&p, 1, t);
+    } else {
+      struct timespec ts = {0, 5000000L}; /* kernels before 5.3: poll the child every 5 ms */
+      nanosleep(&ts, NULL);
+    }
+  }
+  if (pidfd >= 0) close(pidfd);
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  fail(11, "trunkline plugin %s was killed by signal %d", type_name, WTERMSIG(status));
+  return 1;
+}
+
+/* Runs the bundled Node plugin under the deadline; stdin is replayed from memory if consumed. */
 static void fallback(void) {
   char exe[PATH_MAX], script[PATH_MAX + 300], bundled_node[PATH_MAX + 300];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -190,29 +249,62 @@ static void fallback(void) {
   if (!node || !*node) node = access(bundled_node, X_OK) == 0 ? bundled_node : NULL;
   if (!node) node = access(TRUNKLINE_NODE_PATH, X_OK) == 0 ? TRUNKLINE_NODE_PATH : "node";
   char *argv[] = {(char *)node, script, NULL};
-  execvp(node, argv);
-  fail(11, "trunkline agent unavailable and node (%s) cannot be run: %s", node, strerror(errno));
-}
-
-static int remaining_ms(void) {
-  long long r = deadline - now_ms();
-  return r < 0 ? 0 : (int)r;
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid < 0) fail(11, "trunkline shim: fork: %s", strerror(errno));
+  if (pid == 0) {
+    /* Its own process group, so a deadline kills the plugin and whatever it started; and it dies
+       with the shim when the runtime kills the shim. */
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1) _exit(1);
+    execvp(node, argv);
+    fail(11, "trunkline agent unavailable and node (%s) cannot be run: %s", node, strerror(errno));
+  }
+  setpgid(pid, pid);
+  exit(wait_child(pid));
 }
 
 static void timed_out(void) {
   fail(11, "trunkline agent did not answer within %ld ms (type %s)", timeout_ms, type_name);
 }
 
-/* 0 connected, 1 agent absent (fall back), 2 agent busy (retry). */
+/* A socket in a directory someone other than root could write (or swap) is not the agent's. */
+static int trusted_dir(const char *path) {
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash) return 0;
+  if (slash == dir) slash[1] = 0;
+  else *slash = 0;
+  struct stat st;
+  if (stat(dir, &st) != 0) return 1; /* absent: connect fails and the plugin runs without the agent */
+  if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+    fprintf(stderr, "trunkline shim: not using the agent: %s is not owned by root or is writable by others\n",
+            dir);
+    return 0;
+  }
+  return 1;
+}
+
+/* 0 connected, 1 agent absent or untrusted (fall back), 2 agent busy (retry). */
 static int connect_agent(const char *path, int *out) {
   struct sockaddr_un sa;
   memset(&sa, 0, sizeof sa);
   sa.sun_family = AF_UNIX;
   if (strlen(path) >= sizeof sa.sun_path) return 1;
+  if (!trusted_dir(path)) return 1;
   strcpy(sa.sun_path, path);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return 1;
   if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != 0) {
+      fprintf(stderr, "trunkline shim: not using the agent on %s: it does not run as root\n", path);
+      close(fd);
+      return 1;
+    }
     *out = fd;
     return 0;
   }
@@ -292,6 +384,19 @@ static void recv_reply(int fd, struct buf *rep) {
   }
 }
 
+/* Whether argv[0] names one of the types this shim was built for (TRUNKLINE_TYPES, comma-separated). */
+static int known_type(void) {
+  size_t n = strlen(type_name);
+  for (const char *p = TRUNKLINE_TYPES; *p;) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    if (len == n && strncmp(p, type_name, n) == 0) return 1;
+    if (!comma) break;
+    p = comma + 1;
+  }
+  return 0;
+}
+
 static long header_number(const char *h, const char *key, long dflt) {
   const char *k = strstr(h, key);
   if (!k) return dflt;
@@ -314,9 +419,24 @@ int main(int argc, char **argv) {
   type_name = base ? base + 1 : (argv[0] ? argv[0] : "");
   if (!*type_name || strchr(type_name, '/')) fail(7, "trunkline shim: cannot tell the plugin type");
 
+  const char *cmd = getenv("CNI_COMMAND");
+  if (cmd && strcmp(cmd, "VERSION") == 0 && *TRUNKLINE_VERSION_JSON && known_type()) {
+    printf("%s\n", TRUNKLINE_VERSION_JSON);
+    fflush(stdout);
+    return 0;
+  }
+
+  timeout_ms = DEFAULT_TIMEOUT_MS;
   const char *t = getenv("TRUNKLINE_SHIM_TIMEOUT_MS");
-  timeout_ms = t && *t ? strtol(t, NULL, 10) : DEFAULT_TIMEOUT_MS;
-  if (timeout_ms <= 0) timeout_ms = DEFAULT_TIMEOUT_MS;
+  if (t && *t) {
+    char *end;
+    errno = 0;
+    long v = strtol(t, &end, 10);
+    if (errno || *end || v < 1 || v > MAX_TIMEOUT_MS)
+      fail(4, "TRUNKLINE_SHIM_TIMEOUT_MS: expected an integer in 1..%ld (milliseconds), found %.40s",
+           MAX_TIMEOUT_MS, t);
+    timeout_ms = v;
+  }
   deadline = now_ms() + timeout_ms;
 
   const char *no = getenv("TRUNKLINE_NO_AGENT");
@@ -325,6 +445,7 @@ int main(int argc, char **argv) {
   if (!path || !*path) path = DEFAULT_SOCK;
 
   struct buf req = {0}, rep = {0};
+  int no_reply = 0;
   for (int attempt = 0;; attempt++) {
     int fd = -1;
     int c = connect_agent(path, &fd);
@@ -339,7 +460,8 @@ int main(int argc, char **argv) {
       char *nl = rep.len ? memchr(rep.p, '\n', rep.len) : NULL;
       if (!nl) {
         /* No reply. If the request was not fully taken the agent never ran it: safe to retry. */
-        if (sent == 0) fail(11, "trunkline agent closed the connection without a reply (type %s)", type_name);
+        if (sent == 0 || ++no_reply >= MAX_NO_REPLY)
+          fail(11, "trunkline agent closed the connection without a reply (type %s)", type_name);
       } else {
         *nl = 0;
         if ((long)(nl - rep.p) > MAX_HEADER) fail(11, "trunkline agent sent an oversized reply header");

@@ -150,14 +150,21 @@ describe('agent over its socket', () => {
     );
   });
 
-  it('closes a connection that sends garbage, and counts it', async () => {
+  it('answers a connection that sends garbage with a CNI error (code 4), and counts it', async () => {
     const { connect } = await import('node:net');
-    await new Promise<void>((resolve) => {
+    const reply = await new Promise<string>((resolve) => {
       const c = connect(agent.socket);
-      c.on('error', () => resolve());
-      c.on('close', () => resolve());
+      let got = '';
+      c.on('data', (d: Buffer) => {
+        got += d.toString();
+      });
+      c.on('error', () => resolve(got));
+      c.on('close', () => resolve(got));
       c.end('this is not json\n');
     });
+    const [head, body] = reply.split('\n');
+    assert.equal(JSON.parse(head!).exitCode, 1);
+    assert.equal(JSON.parse(body!).code, 4);
     const m = await agent.http('/metrics');
     assert.equal(metric(m.body, 'trunkline_agent_protocol_errors_total'), 1);
   });

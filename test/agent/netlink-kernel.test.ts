@@ -11,6 +11,7 @@ import { createNetlinkKernel } from '../../src/kernel/netlink/index.js';
 import type { Link } from '../../src/kernel/types.js';
 import { ROOT } from '../helpers/paths.js';
 import { ip, ipj, Scene } from '../helpers/scene.js';
+import { tierSkip } from '../helpers/tier.js';
 
 const ADDON = join(ROOT, 'dist', 'lib', 'trunkline_netlink.node');
 const ip2 = new Iproute2Kernel();
@@ -23,7 +24,9 @@ function comparable(l: Link, ref: Link): Link {
   return out;
 }
 
-describe('netlink kernel backend', { skip: nl === undefined ? `no ${ADDON}` : false }, () => {
+describe('netlink kernel backend', {
+  skip: tierSkip('netlink', nl === undefined ? `no ${ADDON}` : undefined),
+}, () => {
   const k = nl!;
   const scene = new Scene('ta');
   let a: { name: string; path: string };

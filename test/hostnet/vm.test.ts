@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ROOT } from '../helpers/paths.js';
+import { inVmOr } from '../helpers/tier.js';
 import { guestTestArgv, runInVm, vmSkipReason } from '../vm/available.js';
 
-const skip = vmSkipReason() ?? false;
+const skip = inVmOr('vm', vmSkipReason());
 
 describe('host plumbing in the VM', { skip }, () => {
   it('bond/VLAN apply, show, idempotence, rollback; the seed topology end to end', {
@@ -17,6 +18,7 @@ describe('host plumbing in the VM', { skip }, () => {
       'test/hostnet/seed-in-vm.test',
       'test/kernel/vlan-bond.test',
       'test/plugins/macvlan/ifacer-in-vm.test',
+      'test/agent/netlink-kernel.test',
     );
     const r = await runInVm(argv, { cwd: ROOT, timeoutS: 840 });
     t.diagnostic(`VM boot + guest tests: ${(r.ms / 1000).toFixed(1)} s`);

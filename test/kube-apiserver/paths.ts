@@ -1,5 +1,6 @@
 // How request paths map onto resources:
 // /api/v1[/namespaces/{ns}]/{plural}[/{name}[/{sub}]] and the same under /apis/{group}/{version}.
+import { type RequestInfo, verbOf } from './requests.js';
 import type { Registry, ResourceType } from './resources.js';
 
 export interface ParsedPath {
@@ -63,4 +64,33 @@ export function route(reg: Registry, pathname: string): Route {
       ...(sub === 'status' ? { subresource: 'status' as const } : {}),
     },
   };
+}
+
+/** The request-log entry of a request, before authentication. */
+export function describeRequest(reg: Registry, method: string, url: URL): RequestInfo {
+  const r = route(reg, url.pathname);
+  const watch = ['1', 'true'].includes(url.searchParams.get('watch') ?? '');
+  const p = r.type === 'resource' ? r.path : r.type === 'unknown' ? r : undefined;
+  const name = p?.name;
+  const info: RequestInfo = {
+    method: method,
+    path: url.pathname,
+    query: url.searchParams,
+    watch,
+    // Non-resource requests (discovery, /version, /openapi) use the lower-cased HTTP method.
+    verb: !(r.type === 'resource' || (r.type === 'unknown' && r.plural !== undefined))
+      ? method.toLowerCase()
+      : verbOf(method, name !== undefined, watch),
+  };
+  if (r.type === 'resource') {
+    const { resource, namespace, subresource } = r.path;
+    Object.assign(info, { resource, apiGroup: resource.group, plural: resource.plural });
+    if (namespace !== undefined) info.namespace = namespace;
+    if (subresource !== undefined) info.subresource = subresource;
+  } else if (r.type === 'unknown') {
+    Object.assign(info, { apiGroup: r.group, plural: r.plural });
+    if (r.namespace !== undefined) info.namespace = r.namespace;
+  }
+  if (name !== undefined) info.name = name;
+  return info;
 }

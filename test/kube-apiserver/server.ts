@@ -1,21 +1,28 @@
 // A Kubernetes API server emulation for tests (none can be installed on these machines).
 //
 // Emulated: HTTPS with a per-process CA (tls.ts); bearer tokens per identity, 401 otherwise
-// (auth.ts); RBAC from stored Roles/ClusterRoles/bindings incl. subresources, resourceNames and
-// aggregated ClusterRoles, kube-apiserver's 403 wording, SelfSubjectAccessReview (rbac.ts, access.ts);
-// CRUD, /status, JSON / merge / strategic-merge patch, watch resuming from a resourceVersion,
-// label/field selectors, 409 conflicts, finalizers, Status errors (handler.ts, store.ts, patch*.ts);
-// legacy discovery and /version (discovery.ts); CRDs: served on creation, removed on deletion,
-// objects validated with ajv against the OpenAPI v3 schema, pruned and defaulted (crd*.ts);
-// Table responses for `kubectl get` incl. additionalPrinterColumns (table.ts); admission webhooks
-// called as kube-apiserver calls them (admission.ts).
-// A schema-less OpenAPI v3 (openapi.ts) so `kubectl apply` validates server-side: no flags needed.
-// Not emulated: OpenAPI schemas (/openapi/v2 is 404), aggregated discovery,
-// server-side apply, controllers (no pod ever
-// runs; DaemonSets get no status), garbage collection of owned objects, protobuf, field managers.
+// (auth.ts); service-account identities and their in-cluster files, also at the real path through a
+// private mount namespace (incluster*.ts); RBAC from stored Roles/ClusterRoles/bindings incl.
+// subresources, resourceNames and aggregated ClusterRoles, kube-apiserver's 403 wording,
+// SelfSubjectAccessReview (rbac.ts, access.ts); CRUD, /status, JSON / merge / strategic-merge patch,
+// watch resuming from a resourceVersion, label/field selectors, 409 conflicts, finalizers, Status
+// errors (handler.ts, store.ts, patch.ts, strategic.ts); legacy discovery and /version
+// (discovery.ts); CRDs: served on creation, Established, removed with their objects on deletion,
+// objects pruned, defaulted and validated with ajv against the OpenAPI v3 schema, fieldValidation=
+// Strict (crd*.ts); Table responses for `kubectl get` incl. additionalPrinterColumns (table.ts); a
+// schema-less OpenAPI v3 (openapi.ts) so `kubectl apply` validates server-side: no flags needed;
+// admission webhooks called as kube-apiserver calls them (admission.ts).
+// Not emulated: OpenAPI schemas (/openapi/v2 is 404: kubectl builds strategic patches from its
+// compiled-in types), aggregated discovery, server-side apply, impersonation, pagination (limit is
+// ignored), 410 Gone and watch bookmarks (the whole history is kept), protobuf bodies (except
+// SelfSubjectAccessReview), controllers (no pod
+// ever runs, workloads get no status, no garbage collection of owned objects), Terminating
+// namespaces (a deleted namespace takes its objects at once).
 //
-// Extension points: registerBuiltin() (resources.ts) adds kinds; api.before()/api.after() hook
-// every request (delay, fail, drop); api.requests logs each request with its user and decision.
+// Extension points: registerBuiltin() (resources.ts) adds kinds to servers started afterwards;
+// api.before()/api.after() hook every request (delay, fail with a status, drop the connection);
+// api.requests logs each request with its user, verb, resource, authorization decision and status;
+// api.store.admitters run on every API write.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
@@ -32,16 +39,19 @@ import { Handler, send, status } from './handler.js';
 import { type InClusterFiles, writeInClusterFiles } from './incluster.js';
 import { kubeconfig } from './kubeconfig.js';
 import { openapiDocument, openapiRoot } from './openapi.js';
-import { route } from './paths.js';
+import { describeRequest, route } from './paths.js';
 import { Authorizer } from './rbac.js';
-import { type AfterHook, type BeforeHook, type RequestInfo, reasonFor, verbOf } from './requests.js';
+import { type AfterHook, type BeforeHook, type RequestInfo, reasonFor } from './requests.js';
 import { Registry, type ResourceType } from './resources.js';
 import { ApiError, type Obj, Store, type Validator } from './store.js';
 import { servingCerts } from './tls.js';
 
 export type { UserInfo } from './auth.js';
+export { serviceAccountUser } from './auth.js';
 export type { InClusterFiles } from './incluster.js';
+export { inClusterCommand } from './incluster.js';
 export type { AfterHook, BeforeHook, HookAction, RequestInfo } from './requests.js';
+export { registerBuiltin } from './resources.js';
 
 export interface KubeApiServer {
   url: string;
@@ -81,34 +91,6 @@ export interface KubeApiServer {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function describeRequest(reg: Registry, req: IncomingMessage, url: URL): RequestInfo {
-  const r = route(reg, url.pathname);
-  const watch = ['1', 'true'].includes(url.searchParams.get('watch') ?? '');
-  const p = r.type === 'resource' ? r.path : r.type === 'unknown' ? r : undefined;
-  const name = p?.name;
-  const info: RequestInfo = {
-    method: req.method ?? 'GET',
-    path: url.pathname,
-    query: url.searchParams,
-    watch,
-    // Non-resource requests (discovery, /version, /openapi) use the lower-cased HTTP method.
-    verb: !(r.type === 'resource' || (r.type === 'unknown' && r.plural !== undefined))
-      ? (req.method ?? 'GET').toLowerCase()
-      : verbOf(req.method ?? 'GET', name !== undefined, watch),
-  };
-  if (r.type === 'resource') {
-    const { resource, namespace, subresource } = r.path;
-    Object.assign(info, { resource, apiGroup: resource.group, plural: resource.plural });
-    if (namespace !== undefined) info.namespace = namespace;
-    if (subresource !== undefined) info.subresource = subresource;
-  } else if (r.type === 'unknown') {
-    Object.assign(info, { apiGroup: r.group, plural: r.plural });
-    if (r.namespace !== undefined) info.namespace = r.namespace;
-  }
-  if (name !== undefined) info.name = name;
-  return info;
-}
 
 export async function startKubeApiServer(): Promise<KubeApiServer> {
   const certs = servingCerts();
@@ -248,7 +230,7 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
   const server = createServer({ key: certs.key, cert: certs.cert }, (req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'https://localhost');
-      const info = describeRequest(registry, req, url);
+      const info = describeRequest(registry, req.method ?? 'GET', url);
       requests.push(info);
       try {
         await serve(req, res, info, url);

@@ -11,11 +11,12 @@ import { promisify } from 'node:util';
 import type { LabReport } from '../../src/lab/types.js';
 import { FLAT_LABEL } from '../../src/lab/up.js';
 import { ip, ipJson } from '../helpers/netns.js';
+import { requireTool, tierSkip } from '../helpers/tier.js';
 import { EXAMPLES, labEnv, labSkipReason, runLab } from './run-cli.js';
 
 const exec = promisify(execFile);
 const le = labEnv();
-const skip = labSkipReason();
+const skip = tierSkip('lab', labSkipReason());
 const rootJson = async <T>(args: string[]): Promise<T[]> => {
   const out = (await ip(null, ['-j', ...args])).trim();
   return out === '' ? [] : (JSON.parse(out) as T[]);
@@ -174,7 +175,10 @@ describe('trunkline lab, flat variant on the host kernel', { skip, timeout: 600_
     for (const s of ['br100', 'br200', 'bond0.100', 'vlan100-v4', '10.100.0.1/24'])
       assert.ok(text.includes(s), s);
     const browser = chromium();
-    if (browser === undefined) return t.skip('chromium is not installed (Debian package chromium)');
+    if (browser === undefined) {
+      requireTool('chromium', 'chromium is not installed (Debian package chromium)', (w) => t.skip(w));
+      return;
+    }
     const png = join(dirname(le.stateDir), 'lab.png');
     await exec(
       browser,

@@ -10,10 +10,11 @@ import { after, describe, it } from 'node:test';
 import type { LabReport } from '../../src/lab/types.js';
 import { ip } from '../helpers/netns.js';
 import { DIST_CNI, ROOT } from '../helpers/paths.js';
+import { inVmOr } from '../helpers/tier.js';
 import { vmSkipReason } from '../vm/available.js';
 import { EXAMPLES, labEnv, labSkipReason, runLab } from './run-cli.js';
 
-const skip = labSkipReason() ?? vmSkipReason();
+const skip = inVmOr('vm', labSkipReason() ?? vmSkipReason());
 
 /** The guest needs a bundled CLI with `lab` (Node under TCG is too slow to compile TypeScript). */
 async function guestCli(): Promise<Record<string, string>> {

@@ -108,6 +108,19 @@ describe('buildDelegates', () => {
     );
   });
 
+  test("an overlay network may own a runtime's additional NIC (podman --network a,b calls eth1)", async () => {
+    const ds = await buildDelegates({
+      conf: conf({ clusterNetwork: 'macvlan-overlay-vlan0' }),
+      source: src,
+      pod: src.addPod('default', 'p', {}),
+      ifname: 'eth1',
+    });
+    assert.deepEqual(
+      ds.map((d) => [d.name, d.ifname, d.overlay]),
+      [['kube-system/macvlan-overlay-vlan0', 'eth1', true]],
+    );
+  });
+
   test('interface name clashes are rejected before anything runs', async () => {
     await assert.rejects(
       build(conf(), 'team-a', { 'k8s.v1.cni.cncf.io/networks': 'net-a@net2,net-b' }),

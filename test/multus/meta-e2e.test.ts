@@ -20,6 +20,7 @@ import { after, before, describe, test } from 'node:test';
 import { type CniCall, runCni } from '../helpers/cni.js';
 import { DIST_CNI, REF_CNI } from '../helpers/paths.js';
 import { ip, ipj, links, Scene } from '../helpers/scene.js';
+import { tierSkip } from '../helpers/tier.js';
 import { type KubeApiServer, startKubeApiServer } from '../kube-apiserver/server.js';
 
 const META = join(DIST_CNI, 'trunkline');
@@ -170,7 +171,7 @@ const addrsOf = (ns: string, name: string) =>
 const cid = () => `tx${randomBytes(6).toString('hex')}`;
 
 describe('meta plugin end to end (namespaces, macvlan + host-local)', {
-  skip: !ready && 'dist/cni not built',
+  skip: tierSkip('dist', ready ? undefined : 'dist/cni not built'),
 }, () => {
   before(async () => {
     scene = new Scene('tx');

@@ -73,6 +73,8 @@ function rec(
 
 let taken = new Set<string>();
 const kernel = {
+  // The pod namespace is fake: it "exists".
+  checkNetns: async () => {},
   findLink: async (_ns: string, name: string) => (taken.has(name) ? { name } : undefined),
   listRoutes: async () => [],
   delRoute: async () => {},

@@ -165,31 +165,32 @@ describe('concurrent plugin processes on one store', { timeout: 600_000 }, () =>
     const db = join(dir, 'crash.db');
     const runs = Array.from({ length: 40 }, (_, i) => worker([db, poolsFile, `k${i}`, '20', 'crash-v4']));
     const killed = new Set<number>();
-    const timers: NodeJS.Timeout[] = [];
-    // Every other process is killed a random moment after its first allocation returned, i.e. while
-    // it is opening, inside or between transactions of its burst.
+    // Every other process is killed as soon as its first output arrives. A process whose first output
+    // already held all 20 lines had finished (its pipe was flushed at exit): the kill comes too late
+    // for it. Every other targeted process was mid-burst and must die by SIGKILL.
+    const firstChunk = new Map<number, number>();
     runs.forEach((r, i) => {
       if (i % 2 === 1) return;
-      r.child.stdout?.once('data', () => {
-        timers.push(
-          setTimeout(
-            () => {
-              killed.add(i);
-              r.child.kill('SIGKILL');
-            },
-            Math.floor(Math.random() * 40),
-          ),
-        );
+      r.child.stdout?.once('data', (c: Buffer) => {
+        firstChunk.set(i, c.toString().split('\n').filter(Boolean).length);
+        killed.add(i);
+        r.child.kill('SIGKILL');
       });
     });
     const results = await Promise.all(runs.map((r) => r.done));
-    for (const t of timers) clearTimeout(t);
     const reported = results.flatMap((r) => r.lines).filter((l) => l.ok);
     const signalled = results.filter((r) => r.signal === 'SIGKILL').length;
+    const midBurst = [...firstChunk].filter(([, n]) => n < 20).map(([i]) => i);
     console.log(
-      `# crash burst: ${killed.size} kill timers, ${signalled} processes died by SIGKILL, ${reported.length} reported allocations`,
+      `# crash burst: ${killed.size} targeted, ${midBurst.length} of them mid-burst when signalled, ${signalled} died by SIGKILL, ${reported.length} reported allocations`,
     );
-    assert.ok(signalled > 0, 'some processes were killed mid-burst');
+    assert.equal(killed.size, 20, 'every targeted process reported a first allocation and was signalled');
+    assert.ok(midBurst.length > 0, 'at least one process was caught mid-burst');
+    for (const i of midBurst)
+      assert.equal(results[i]?.signal, 'SIGKILL', `process ${i} was killed mid-burst`);
+    for (const [i, r] of results.entries()) {
+      if (r.signal !== 'SIGKILL') assert.equal(r.code, 0, `process ${i} finished normally`);
+    }
 
     const live = new Map(reported.map((l) => [l.containerId, l.ips?.[0]?.split('/')[0]]));
     const store = new SqliteStore({ path: db });

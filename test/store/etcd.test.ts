@@ -12,9 +12,10 @@ import { Keys } from '../../src/store/etcd/keys.js';
 import { addrKey, parseIp } from '../../src/store/ip.js';
 import type { AllocationStore } from '../../src/store/types.js';
 import { type EtcdProcess, haveEtcd, startEtcd } from '../helpers/etcd.js';
+import { tierSkip } from '../helpers/tier.js';
 import { holder, pool, range, runStoreContract } from './contract.js';
 
-const skip = haveEtcd ? false : 'etcd (Debian etcd-server) is not installed';
+const skip = tierSkip('etcd', haveEtcd ? undefined : 'etcd (Debian etcd-server) is not installed');
 let etcd: EtcdProcess | undefined;
 
 before(async () => {

@@ -3,9 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ROOT } from '../helpers/paths.js';
+import { inVmOr } from '../helpers/tier.js';
 import { runInVm, vmSkipReason } from './available.js';
 
-describe('test/vm/run', { skip: vmSkipReason() ?? false }, () => {
+describe('test/vm/run', { skip: inVmOr('vm', vmSkipReason()) }, () => {
   it('reports the guest exit status and output; carries cwd and env; has bond/8021q', {
     timeout: 300_000,
   }, async (t) => {

@@ -57,6 +57,8 @@ export async function checkNetnsPath(ns: NetnsRef): Promise<void> {
     if (!(await readlink(ns)).startsWith('net:[')) throw new NetnsNotFound(ns);
   } catch (e) {
     if (e instanceof NetnsNotFound) throw e;
+    // On procfs only the ns links are namespaces (not /proc/1, a directory, or /proc/self/fd/N).
+    if (type === PROC_SUPER_MAGIC) throw new NetnsNotFound(ns);
     // EINVAL: a bind mount, not a link; its type is only visible to setns, which ip will do.
   }
 }

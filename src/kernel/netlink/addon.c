@@ -11,7 +11,8 @@
  *
  * Exports: socket(nsPath|null) -> fd; close(fd); transact(fd, Buffer) -> Buffer (synchronous);
  *          transactAsync(fd, Buffer) -> Promise<Buffer> (on the libuv thread pool);
- *          sysctl(nsPath|null, absPath, value|null) -> string|undefined.
+ *          sysctl(nsPath|null, absPath, value|null) -> string|undefined;
+ *          peerUid(fd) -> uid of the process at the other end of a unix socket (SO_PEERCRED).
  * Errors are thrown with `code` set to the errno name (ENOENT, ENODEV, …).
  */
 #define _GNU_SOURCE
@@ -25,7 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/vfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -37,6 +40,7 @@
 #endif
 
 #define RECV_BUF (64 * 1024)
+#define NSFS_MAGIC 0x6e736673
 
 static const char *errno_name(int e) {
   switch (e) {
@@ -87,7 +91,24 @@ static int enter(const char *ns, struct nsguard *g) {
   if (!ns[0]) return 0;
   int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (self < 0) return errno;
-  int target = open(ns, O_RDONLY | O_CLOEXEC);
+  /* The path is looked at through an O_PATH descriptor first (no open of a FIFO or a device, which
+     could block or have side effects) and opened for setns only when it is a namespace file. */
+  int probe = open(ns, O_PATH | O_CLOEXEC);
+  if (probe < 0) {
+    int e = errno;
+    close(self);
+    return e;
+  }
+  struct statfs sf;
+  if (fstatfs(probe, &sf) != 0 || sf.f_type != NSFS_MAGIC) {
+    close(probe);
+    close(self);
+    return EINVAL;
+  }
+  char via[64];
+  snprintf(via, sizeof via, "/proc/self/fd/%d", probe);
+  int target = open(via, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  close(probe);
   if (target < 0) {
     int e = errno;
     close(self);
@@ -373,6 +394,23 @@ static napi_value js_sysctl(napi_env env, napi_callback_info info) {
   return out;
 }
 
+static napi_value js_peer_uid(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
+    napi_throw_type_error(env, NULL, "peerUid(fd: number)");
+    return NULL;
+  }
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return throw_errno(env, errno, "SO_PEERCRED");
+  napi_value out;
+  napi_create_uint32(env, cred.uid, &out);
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"socket", NULL, js_socket, NULL, NULL, NULL, napi_default, NULL},
@@ -380,6 +418,7 @@ NAPI_MODULE_INIT() {
       {"transact", NULL, js_transact, NULL, NULL, NULL, napi_default, NULL},
       {"transactAsync", NULL, js_transact_async, NULL, NULL, NULL, napi_default, NULL},
       {"sysctl", NULL, js_sysctl, NULL, NULL, NULL, napi_default, NULL},
+      {"peerUid", NULL, js_peer_uid, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -12,6 +12,7 @@ export interface Addon {
   transact(fd: number, req: Buffer): Buffer;
   transactAsync(fd: number, req: Buffer): Promise<Buffer>;
   sysctl(ns: string | null, path: string, value?: string): string | undefined;
+  peerUid(fd: number): number;
 }
 
 /** An errno from the kernel for one netlink request (errno > 0), with its extended-ack text. */

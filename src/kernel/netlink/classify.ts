@@ -1,5 +1,5 @@
 // Netlink failures → the typed errors of ../errors.ts, as the iproute2 backend's classify does.
-import { openSync } from 'node:fs';
+import { constants, openSync } from 'node:fs';
 import { Exists, KernelError, LinkNotFound, NetnsNotFound, NotFound } from '../errors.js';
 import { checkNetnsPath } from '../iproute2/netns.js';
 import type { NetnsRef } from '../types.js';
@@ -35,7 +35,7 @@ export function classify(e: unknown, ns: NetnsRef, ctx: Ctx): unknown {
 export async function openNs(path: string): Promise<number> {
   await checkNetnsPath(path);
   try {
-    return openSync(path, 'r');
+    return openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
     throw new NetnsNotFound(path);
   }

@@ -17,3 +17,16 @@ export function createNetlinkKernel(
     return undefined;
   }
 }
+
+/** SO_PEERCRED's uid for a unix socket descriptor, through the addon; undefined when it does not load. */
+export function peerUidReader(
+  addonPath: string | undefined = findAddon(),
+): ((fd: number) => number) | undefined {
+  if (addonPath === undefined) return undefined;
+  try {
+    const addon = loadAddon(addonPath);
+    return (fd) => addon.peerUid(fd);
+  } catch {
+    return undefined;
+  }
+}

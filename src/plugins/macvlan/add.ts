@@ -31,7 +31,7 @@ export async function add(kernel: Kernel, inv: Invocation<MacvlanConf>): Promise
   }
   const undo: (() => Promise<unknown>)[] = [];
   try {
-    const itf = await createMacvlan(kernel, conf, env.netns, env.ifname);
+    const itf = await createMacvlan(kernel, conf, env.netns, env.containerId, env.ifname);
     undo.push(() => kernel.deleteLink(env.netns, env.ifname));
     const result: Result = { cniVersion: conf.cniVersion, interfaces: [itf] };
     if (conf.ipamType) {

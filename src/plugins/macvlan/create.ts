@@ -1,21 +1,34 @@
-// Creates the macvlan under a random temporary name directly inside the pod namespace, then renames
-// it: creating with the final name could collide with a host interface of that name.
-import { randomBytes } from 'node:crypto';
+// Creates the macvlan under a temporary name directly inside the pod namespace, then renames it:
+// creating with the final name could collide with a host interface of that name. The temporary name is
+// derived from the container id and ifname, so an ADD killed between create and rename leaves a link
+// that the next ADD or the DEL of the same attachment can find and remove.
+import { createHash } from 'node:crypto';
 import { CniError, Code } from '../../cni/errors.js';
 import type { Interface } from '../../cni/types.js';
-import { Exists, NetnsNotFound } from '../../kernel/errors.js';
+import { Exists, isGone, NetnsNotFound } from '../../kernel/errors.js';
 import type { Kernel } from '../../kernel/types.js';
 import type { MacvlanConf } from './types.js';
 
-export const tempName = (): string => `veth${randomBytes(4).toString('hex')}`;
+/** 15 characters at most (IFNAMSIZ); "tlm" marks it as ours. */
+export const tempName = (containerId: string, ifname: string): string =>
+  `tlm${createHash('sha256').update(`${containerId}\0${ifname}`).digest('hex').slice(0, 12)}`;
+
+/** Removes a temp-named link left by a killed ADD of this attachment; absent is fine. */
+async function removeTemp(kernel: Kernel, netns: string, containerId: string, ifname: string) {
+  await kernel.deleteLink(netns, tempName(containerId, ifname)).catch((e: unknown) => {
+    if (!isGone(e)) throw e;
+  });
+}
 
 export async function createMacvlan(
   kernel: Kernel,
   conf: MacvlanConf,
   netns: string,
+  containerId: string,
   ifname: string,
 ): Promise<Interface> {
-  const tmp = tempName();
+  const tmp = tempName(containerId, ifname);
+  await removeTemp(kernel, netns, containerId, ifname);
   const base = {
     kind: 'macvlan' as const,
     name: tmp,

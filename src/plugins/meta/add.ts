@@ -2,7 +2,7 @@
 // publish network-status, and answer with the default network's result.
 
 import { PodGoneError } from '../../cluster/pod.js';
-import { CniError, invalidConfig } from '../../cni/errors.js';
+import { CniError, Code, invalidConfig } from '../../cni/errors.js';
 import type { Logger } from '../../cni/log.js';
 import type { Invocation } from '../../cni/plugin.js';
 import type { Result } from '../../cni/types.js';
@@ -76,6 +76,16 @@ export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Re
     ifname: env.ifname,
     pod: podId,
   });
+  const kernel = deps.kernel();
+  // The pod namespace first: a missing one is the runtime's error (3), before any wait or side effect.
+  await kernel.checkNetns(env.netns).catch((e: unknown) => {
+    throw new CniError(
+      Code.UnknownContainer,
+      `failed to open netns "${env.netns}": ${(e as Error).message}`,
+      undefined,
+      { cause: e },
+    );
+  });
   await waitForReadiness(conf.readinessindicatorfile, conf.readinessTimeoutSeconds);
   const source = deps.source(conf);
   // A pod re-created under the same name is refused here, before any delegate runs (Multus GetPod).
@@ -136,7 +146,6 @@ export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Re
   };
   const devinfo = { dir: conf.deviceInfoDir, containerId: env.containerId };
   const deviceInfo: unknown[] = [];
-  const kernel = deps.kernel();
   for (const [i, d] of delegates.entries()) {
     // A name taken by something we did not create must not be DELeted by the rollback (Multus does).
     let invoked = false;
