@@ -34,7 +34,7 @@ test('serving certificate and caBundle renewed while kubectl applies; no request
   const clients = await loadClients(env.api.kubeconfigPath);
   rotator = await CertRotator.create({
     dnsNames: [SERVICE_DNS],
-    validityMs: 6_000,
+    validityMs: 9_000,
     publish: caBundlePublisher(clients, 'trunkline'),
   });
   const server = env.webhook!;
