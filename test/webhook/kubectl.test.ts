@@ -52,7 +52,9 @@ test('mutating webhook defaults ipVersion from the subnet', async () => {
 test('system namespaces are never sent to the pod webhook (namespaceSelector)', async () => {
   const r = await env.apply(pod('kube-system', 'sys-up', { 'k8s.v1.cni.cncf.io/networks': 'no-such-net' }));
   assert.equal(r.code, 0, r.stderr);
-  const refused = await env.apply(pod('default', 'user-up', { 'k8s.v1.cni.cncf.io/networks': 'no-such-net' }));
+  const refused = await env.apply(
+    pod('default', 'user-up', { 'k8s.v1.cni.cncf.io/networks': 'no-such-net' }),
+  );
   assert.match(refused.stderr, /admission webhook "pod\.validate\.trunkline\.io" denied the request/);
 });
 
