@@ -61,9 +61,7 @@ export function prune(value: unknown, s: Schema | undefined, root = false): unkn
       continue;
     }
     const sub = s.properties?.[k] ?? (isObj(s.additionalProperties) ? s.additionalProperties : undefined);
-    // ObjectMeta is never pruned by the CRD schema, even when it declares `metadata: {type: object}`.
-    if (root && k === 'metadata') out[k] = v;
-    else if (sub) out[k] = prune(v, sub);
+    if (sub) out[k] = prune(v, sub);
     else if (keep.has(k) || s['x-kubernetes-preserve-unknown-fields'] || s.additionalProperties === true)
       out[k] = v;
   }
