@@ -133,17 +133,18 @@ describe('trunkline install / uninstall', () => {
     const node = join(host, 'opt/cni/lib/node');
     const marker = join(root, 'bundled-node-used');
     writeFileSync(node, `#!/bin/sh\necho yes > ${marker}\nexec ${process.execPath} "$@"\n`);
+    // The shim answers VERSION itself; an ADD missing its environment is the bundle's to refuse.
     const r = spawnSync(join(opts.binDir, 'trunkline-ipam'), [], {
       env: {
-        CNI_COMMAND: 'VERSION',
+        CNI_COMMAND: 'ADD',
         TRUNKLINE_AGENT_SOCK: join(root, 'no-agent.sock'),
         PATH: '/usr/bin:/bin',
       },
-      input: '{"cniVersion":"1.0.0"}',
+      input: '{"cniVersion":"1.0.0","name":"n","type":"trunkline-ipam"}',
       encoding: 'utf8',
     });
-    assert.equal(r.status, 0, r.stderr);
-    assert.ok(JSON.parse(r.stdout).supportedVersions.includes('1.0.0'));
+    assert.notEqual(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).code, 4, r.stdout);
     assert.ok(existsSync(marker), 'the shim ran <payload>/lib/node');
     installOnce(opts);
     assert.equal(statSync(node).size, statSync(process.execPath).size, 'install puts the real one back');
