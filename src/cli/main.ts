@@ -41,6 +41,10 @@ const COMMANDS: Record<string, Entry> = {
     load: async () => (await import('./controller.js')).controllerCommand,
     specs: async () => [(await import('./controller.js')).CONTROLLER_SPEC],
   },
+  webhook: {
+    help: 'the admission webhook for pools, NADs and pods (--kubeconfig, --listen, --service)',
+    load: async () => (await import('./webhook.js')).webhookCommand,
+  },
   install: {
     help: 'put the CNI plugins, agent and 00-trunkline.conflist onto this host (--watch keeps them current)',
     load: async () => (await import('./install.js')).installCommand,

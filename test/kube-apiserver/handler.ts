@@ -1,6 +1,7 @@
 // Request handling of the test API server: list/watch/get/create/update/patch/delete on one
 // resource path, errors as Status objects.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Admission, Operation } from './admission.js';
 import { jsonPatch, mergePatch, PatchError } from './patch.js';
 import type { ParsedPath } from './paths.js';
 import type { RequestInfo } from './requests.js';
@@ -52,7 +53,23 @@ export class Handler {
   constructor(
     readonly store: Store,
     private readonly reg: Registry,
+    private readonly admission?: Admission,
   ) {}
+
+  private async admit(info: RequestInfo, p: ParsedPath, operation: Operation, object?: Obj, old?: Obj) {
+    if (!this.admission || !info.user) return object;
+    const name = p.name ?? object?.metadata?.name;
+    return this.admission.admit({
+      resource: p.resource,
+      ...(p.subresource ? { subresource: p.subresource } : {}),
+      ...(p.namespace !== undefined ? { namespace: p.namespace } : {}),
+      ...(name ? { name } : {}),
+      operation,
+      user: info.user,
+      ...(object ? { object } : {}),
+      ...(old ? { oldObject: old } : {}),
+    });
+  }
 
   /** A deleted namespace takes its objects with it (at once: no Terminating phase here). */
   private emptyNamespace(ns: string): void {
@@ -120,7 +137,13 @@ export class Handler {
     res.on('finish', done);
   }
 
-  patch(p: ParsedPath, ctype: string, body: unknown, opts: WriteOptions): Obj {
+  async patch(
+    info: RequestInfo,
+    p: ParsedPath,
+    ctype: string,
+    body: unknown,
+    opts: WriteOptions,
+  ): Promise<Obj> {
     const name = p.name!;
     const cur = this.store.get(p.resource, p.namespace, name);
     if (!cur) throw this.store.notFound(p.resource, name);
@@ -143,7 +166,8 @@ export class Handler {
     }
     // The patched object keeps the current resourceVersion unless the patch set one, which then
     // acts as a precondition (409 when stale), as on a real server.
-    return this.store.update(p.resource, p.namespace, name, bodyObj(next), p.subresource, false, opts);
+    const admitted = await this.admit(info, p, 'UPDATE', bodyObj(next), cur);
+    return this.store.update(p.resource, p.namespace, name, admitted!, p.subresource, false, opts);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, info: RequestInfo, p: ParsedPath): Promise<void> {
@@ -193,21 +217,22 @@ export class Handler {
           kind: 'namespaces',
         });
       }
-      return send(res, 201, s.create(p.resource, p.namespace, o, false, opts));
+      const admitted = await this.admit(info, p, 'CREATE', o);
+      return send(res, 201, s.create(p.resource, p.namespace, admitted!, false, opts));
     }
     if (m === 'PUT' && p.name !== undefined) {
-      return send(
-        res,
-        200,
-        s.update(p.resource, p.namespace, p.name, bodyObj(body), p.subresource, false, opts),
-      );
+      const old = s.get(p.resource, p.namespace, p.name);
+      const o = old ? await this.admit(info, p, 'UPDATE', bodyObj(body), old) : bodyObj(body);
+      return send(res, 200, s.update(p.resource, p.namespace, p.name, o!, p.subresource, false, opts));
     }
     if (m === 'PATCH' && p.name !== undefined) {
-      return send(res, 200, this.patch(p, String(req.headers['content-type'] ?? ''), body, opts));
+      return send(res, 200, await this.patch(info, p, String(req.headers['content-type'] ?? ''), body, opts));
     }
     if (m === 'DELETE' && p.name !== undefined) {
       const pre = (body as { preconditions?: { uid?: string; resourceVersion?: string } } | undefined)
         ?.preconditions;
+      const old = s.get(p.resource, p.namespace, p.name);
+      if (old) await this.admit(info, p, 'DELETE', undefined, old);
       const gone = s.delete(p.resource, p.namespace, p.name, pre);
       if (p.resource.group === '' && p.resource.plural === 'namespaces') this.emptyNamespace(p.name);
       return send(res, 200, gone);

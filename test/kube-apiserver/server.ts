@@ -10,11 +10,12 @@
 // (discovery.ts); CRDs: served on creation, Established, removed with their objects on deletion,
 // objects pruned, defaulted and validated with ajv against the OpenAPI v3 schema, fieldValidation=
 // Strict (crd*.ts); Table responses for `kubectl get` incl. additionalPrinterColumns (table.ts); a
-// schema-less OpenAPI v3 (openapi.ts) so `kubectl apply` validates server-side: no flags needed.
+// schema-less OpenAPI v3 (openapi.ts) so `kubectl apply` validates server-side: no flags needed;
+// admission webhooks called as kube-apiserver calls them (admission.ts).
 // Not emulated: OpenAPI schemas (/openapi/v2 is 404: kubectl builds strategic patches from its
 // compiled-in types), aggregated discovery, server-side apply, impersonation, pagination (limit is
 // ignored), 410 Gone and watch bookmarks (the whole history is kept), protobuf bodies (except
-// SelfSubjectAccessReview), admission webhooks (configurations are only stored), controllers (no pod
+// SelfSubjectAccessReview), controllers (no pod
 // ever runs, workloads get no status, no garbage collection of owned objects), Terminating
 // namespaces (a deleted namespace takes its objects at once).
 //
@@ -29,6 +30,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selfSubjectAccessReview } from './access.js';
+import { Admission } from './admission.js';
 import { ADMIN, Authenticator, serviceAccountUser, type UserInfo } from './auth.js';
 import './builtins.js';
 import { CrdController } from './crd.js';
@@ -84,6 +86,8 @@ export interface KubeApiServer {
   update(obj: Obj): Obj;
   delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): void;
   addValidator(kind: string, v: Validator): void;
+  /** Admission webhooks (admission.ts); `endpoints` maps service references to where they listen. */
+  admission: Admission;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -92,7 +96,8 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
   const certs = servingCerts();
   const store = new Store();
   const registry = new Registry();
-  const handler = new Handler(store, registry);
+  const admission = new Admission(store, registry);
+  const handler = new Handler(store, registry, admission);
   const auth = new Authenticator();
   const authz = new Authorizer(store, registry);
   const crds = new CrdController(store, registry);
@@ -166,6 +171,7 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
       store.delete(resourceOf(av, kind), ns, name);
     },
     addValidator: (kind, v) => store.validators.set(kind, [...(store.validators.get(kind) ?? []), v]),
+    admission,
   };
 
   async function serve(
