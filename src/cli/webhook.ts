@@ -1,8 +1,8 @@
 // `trunkline webhook [--kubeconfig F] [--listen HOST:PORT] [--service NS/NAME] [--configuration NAME]
 //  [--cert-validity S] [--namespace-isolation] [--global-namespaces A,B] [--multus-namespace NS]`:
 // the admission webhook (src/webhook) until SIGTERM/SIGINT. The controller can start the same.
-import { parseArgs } from 'node:util';
 import { startWebhook } from '../webhook/start.js';
+import { parseCommand, usageError } from './args.js';
 
 const USAGE = `usage: trunkline webhook [options]
   --kubeconfig FILE        API server credentials (default: in-cluster service account)
@@ -15,37 +15,35 @@ const USAGE = `usage: trunkline webhook [options]
   --multus-namespace NS    namespace of default-network NADs (default kube-system)
 `;
 
+const OPTIONS = {
+  ...Object.fromEntries(
+    [
+      'kubeconfig',
+      'listen',
+      'service',
+      'configuration',
+      'cert-validity',
+      'global-namespaces',
+      'multus-namespace',
+    ].map((k) => [k, { type: 'string' as const }]),
+  ),
+  'namespace-isolation': { type: 'boolean' as const },
+};
+
 export async function webhookCommand(argv: string[]): Promise<number> {
-  let v: Record<string, string | boolean | undefined>;
-  try {
-    v = parseArgs({
-      args: argv,
-      options: {
-        ...Object.fromEntries(
-          [
-            'kubeconfig',
-            'listen',
-            'service',
-            'configuration',
-            'cert-validity',
-            'global-namespaces',
-            'multus-namespace',
-          ].map((k) => [k, { type: 'string' as const }]),
-        ),
-        'namespace-isolation': { type: 'boolean' },
-      },
-    }).values;
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommand({ name: 'trunkline webhook', usage: USAGE, options: OPTIONS }, argv);
+  if (typeof parsed === 'number') return parsed;
+  const v = parsed.values as Record<string, string | boolean | undefined>;
   const str = (k: string, d: string) => (typeof v[k] === 'string' ? (v[k] as string) : d);
   const listen = /^(.*):(\d+)$/.exec(str('listen', '0.0.0.0:9443'));
   const service = /^([^/]+)\/([^/]+)$/.exec(str('service', 'kube-system/trunkline-webhook'));
   const validity = Number(str('cert-validity', '2592000'));
   if (!listen || Number(listen[2]) > 65535 || !service || !(validity >= 60)) {
-    process.stderr.write(`expected --listen HOST:PORT, --service NS/NAME, --cert-validity >= 60\n${USAGE}`);
-    return 2;
+    return usageError(
+      'trunkline webhook',
+      'expected --listen HOST:PORT, --service NS/NAME, --cert-validity >= 60',
+      USAGE,
+    );
   }
   const kubeconfig = typeof v['kubeconfig'] === 'string' ? v['kubeconfig'] : undefined;
   const hook = await startWebhook({
