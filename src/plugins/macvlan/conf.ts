@@ -1,6 +1,7 @@
 // loadConf: validates everything before any side effect. DEL deliberately skips the master lookup so a
 // deleted master never makes DEL fail (reference behaviour since v1.4).
 import { assertKnownArgs } from '../../cni/args.js';
+import { validateIfname } from '../../cni/env.js';
 import { CniError, Code, invalidConfig } from '../../cni/errors.js';
 import { isMac } from '../../cni/ip.js';
 import type { CniEnv, NetConf } from '../../cni/types.js';
@@ -62,6 +63,13 @@ export async function loadConf(raw: NetConf, env: CniEnv, kernel: Kernel): Promi
     ...(ipamType ? { ipamType } : {}),
   };
   if (env.command === 'DEL' || env.command === 'GC') return conf;
+  // The kernel answers a malformed name with ERANGE, which would surface as an internal error.
+  const badName = conf.master === '' ? undefined : validateIfname(conf.master);
+  if (badName !== undefined)
+    throw invalidConfig(
+      `"master" is not a valid interface name: ${badName}`,
+      'master names a host interface',
+    );
 
   const masterNs = linkInContainer ? env.netns : null;
   try {
