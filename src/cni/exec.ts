@@ -135,7 +135,7 @@ export async function execPlugin(
   const input = typeof stdin === 'string' ? Buffer.from(stdin) : stdin;
   const vars = { ...envVars(env), [CHAIN_ENV]: enterDelegate(type).join(',') };
   // A lab node's namespace is entered by a process of its own, so its plugins are always executed.
-  const local = opts.hostNetns === undefined ? await opts.registry?.get(type) : undefined;
+  const local = opts.hostNetns === undefined ? await opts.registry?.get(type, env.path) : undefined;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const outcome = local
     ? await invokeWithDeadline(local, vars, input, timeoutMs, opts.registry!)

@@ -38,7 +38,8 @@ export interface Outcome {
  * so two agents (or tests) in one process cannot see each other's plugins.
  */
 export interface Registry {
-  get(type: string): Plugin | Promise<Plugin> | undefined;
+  /** `path`: the delegate's CNI_PATH (absent for the process's own type), where libcni would look. */
+  get(type: string, path?: readonly string[]): Plugin | Promise<Plugin> | undefined;
 }
 
 /** Delegation executes every plugin from CNI_PATH. */
