@@ -22,6 +22,8 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 110_000;
 
 export interface AgentOptions {
   socketPath?: string;
+  /** A listening socket on `socketPath` inherited from systemd (socket activation), used as is. */
+  listenFd?: number;
   /** undefined: no HTTP endpoint; 0: any free port (see RunningAgent.metricsPort). */
   metricsPort?: number;
   metricsHost?: string;
@@ -93,7 +95,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         readiness(state, warm.unsyncedCaches(), `${[...plugins.keys()].join(', ')} on ${socketPath}`),
       );
     }
-    await server.listen();
+    await server.listen(opts.listenFd);
     if (opts.allowUid !== undefined) await chown(socketPath, opts.allowUid, 0);
   } catch (e) {
     await http?.close();
@@ -103,6 +105,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   state = 'ready';
   log('info', 'agent ready', {
     socket: socketPath,
+    ...(opts.listenFd !== undefined ? { activated: true } : {}),
     ...(http ? { metricsPort: http.port } : {}),
     maxConnections: limit,
     plugins: [...plugins.keys()],
