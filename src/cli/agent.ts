@@ -2,6 +2,7 @@
 //  [--kernel auto|netlink|iproute2]`: runs the node agent until SIGTERM/SIGINT, then drains. Under
 // systemd socket activation (deploy/systemd) it serves the socket it inherits, bound at --socket.
 import { dirname } from 'node:path';
+import { inheritedSocket } from '../agent/activation.js';
 import {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_METRICS_PORT,
@@ -9,7 +10,6 @@ import {
   DEFAULT_SOCKET,
   startAgent,
 } from '../agent/agent.js';
-import { inheritedSocket } from '../agent/activation.js';
 import { selectKernel } from '../agent/kernel.js';
 import { DEFAULT_LIMITS, type ServerLimits } from '../agent/server.js';
 import { type ArgsOf, parseCommand, usageError } from './args.js';
