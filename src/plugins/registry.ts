@@ -7,12 +7,20 @@
 import { readFileSync, statSync } from 'node:fs';
 import { findInPath } from '../cni/exec.js';
 import type { Plugin, Registry } from '../cni/plugin.js';
+import { processKernel } from '../kernel/index.js';
+import type { Kernel } from '../kernel/types.js';
+
+const kernel = async (): Promise<() => Kernel> => {
+  const k = await processKernel();
+  return () => k;
+};
 
 const loaders: Record<string, () => Promise<Plugin>> = {
-  trunkline: async () => (await import('./meta/index.js')).metaPlugin(),
-  'trunkline-macvlan': async () => (await import('./macvlan/index.js')).macvlanPlugin(),
+  trunkline: async () => (await import('./meta/index.js')).metaPlugin({ kernel: await kernel() }),
+  'trunkline-macvlan': async () => (await import('./macvlan/index.js')).macvlanPlugin(await kernel()),
   'trunkline-ipam': async () => (await import('./ipam/index.js')).ipamPlugin(),
-  'trunkline-coordinator': async () => (await import('./coordinator/index.js')).coordinatorPlugin(),
+  'trunkline-coordinator': async () =>
+    (await import('./coordinator/index.js')).coordinatorPlugin(await kernel()),
 };
 
 /** Whether `file` is the shim that started this process: the same file, or a byte-identical copy. */
