@@ -3,6 +3,7 @@
 // allocation lets the deletion finish; an empty pool goes at once.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { asController, denied } from './identity.js';
 import { loadClients } from '../../src/cluster/kubernetes/client.js';
 import { KubernetesSource } from '../../src/cluster/kubernetes/source.js';
 import { POOL_FINALIZER, reconcileFinalizers } from '../../src/controller/pool-finalizer.js';
@@ -25,7 +26,7 @@ describe('pool deletion protection', () => {
             spec: { ipVersion: 4, subnet: '10.40.0.0/24' },
           },
         ]);
-      const clients = await loadClients(api.kubeconfigPath);
+      const clients = await loadClients(asController(api));
       const leader = () => true;
       assert.deepEqual((await reconcileFinalizers(clients, leader)).added.sort(), ['empty', 'used']);
       assert.deepEqual(await reconcileFinalizers(clients, leader), { added: [], removed: [] });
@@ -55,6 +56,7 @@ describe('pool deletion protection', () => {
       assert.ok(get('used'));
       assert.deepEqual(await reconcileFinalizers(clients, leader), { added: [], removed: ['used'] });
       assert.equal(get('used'), undefined);
+      assert.deepEqual(denied(api), []);
     } finally {
       await api.stop();
     }

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { asController } from './identity.js';
 import { KubernetesSource } from '../../src/cluster/kubernetes/source.js';
 import type { SpiderIPPool } from '../../src/cluster/types.js';
 import { Metrics } from '../../src/controller/metrics.js';
@@ -60,7 +61,8 @@ describe('pool status under random interleavings', () => {
     const api = await startKubeApiServer();
     let run = 0;
     try {
-      const source = new KubernetesSource({ kubeconfig: api.kubeconfigPath });
+      // The agent's and the controller's writes, as the controller (its RBAC covers pool status).
+      const source = new KubernetesSource({ kubeconfig: asController(api) });
       await fc.assert(
         fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 25 }), async (ops) => {
           run++;
