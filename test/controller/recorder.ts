@@ -7,6 +7,8 @@ import { asController } from './identity.js';
 
 export interface Logged {
   seq: number;
+  /** The server's clock (ms) when logged. */
+  at: number;
   phase: 'request' | 'response';
   who: string;
   method: string;
@@ -34,6 +36,7 @@ export function startRecorder(api: KubeApiServer): Recorder {
   ) =>
     log.push({
       seq: log.length,
+      at: Date.now(),
       phase,
       who: i.user?.extra?.[POD_NAME_EXTRA]?.[0] ?? i.user?.username ?? '?',
       method: i.method,
