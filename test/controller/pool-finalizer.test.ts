@@ -3,13 +3,13 @@
 // allocation lets the deletion finish; an empty pool goes at once.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { asController, denied } from './identity.js';
 import { loadClients } from '../../src/cluster/kubernetes/client.js';
 import { KubernetesSource } from '../../src/cluster/kubernetes/source.js';
 import { POOL_FINALIZER, reconcileFinalizers } from '../../src/controller/pool-finalizer.js';
 import { KubernetesStore } from '../../src/store/kubernetes/index.js';
 import { startKubeApiServer } from '../kube-apiserver/server.js';
 import { holder, pool, range } from '../store/contract.js';
+import { asController, denied } from './identity.js';
 
 const API = 'spiderpool.spidernet.io/v2beta1';
 

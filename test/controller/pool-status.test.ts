@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { asController } from './identity.js';
 import { KubernetesSource } from '../../src/cluster/kubernetes/source.js';
 import type { SpiderIPPool } from '../../src/cluster/types.js';
 import { Metrics } from '../../src/controller/metrics.js';
@@ -15,6 +14,7 @@ import { parseIp } from '../../src/store/ip.js';
 import { KubernetesStore } from '../../src/store/kubernetes/index.js';
 import { startKubeApiServer } from '../kube-apiserver/server.js';
 import { holder, pool, range } from '../store/contract.js';
+import { asController } from './identity.js';
 
 const API = 'spiderpool.spidernet.io/v2beta1';
 const HOLDERS = ['h0', 'h1', 'h2', 'h3', 'h4', 'h5'];

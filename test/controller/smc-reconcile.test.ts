@@ -130,7 +130,6 @@ describe('SpiderMultusConfig reconciler', () => {
       });
       const admin = (await loadClients(api.kubeconfigPath)).custom;
       const G = { group: 'spiderpool.spidernet.io', version: 'v2beta1', plural: 'spidermultusconfigs' };
-      const N = { group: 'k8s.cni.cncf.io', version: 'v1', plural: 'network-attachment-definitions' };
       // Spiderpool's cr-name annotation names the NAD.
       api.seed([smc('live', 100, { [CR_NAME_ANNOTATION]: 'live-net' })]);
       const nad = (name = 'live-net') => api.get(NAD_API, 'NetworkAttachmentDefinition', 'default', name);
@@ -150,11 +149,7 @@ describe('SpiderMultusConfig reconciler', () => {
         assert.equal(conf().name, 'live-net');
         assert.equal(nad('live'), undefined);
         const uid = api.get(SMC_API, 'SpiderMultusConfig', 'default', 'live')?.metadata?.uid;
-        assert.equal(
-          nad()?.metadata?.ownerReferences?.[0] &&
-            (nad()?.metadata?.ownerReferences?.[0] as { uid: string }).uid,
-          uid,
-        );
+        assert.equal((nad()?.metadata?.ownerReferences as { uid?: string }[] | undefined)?.[0]?.uid, uid);
 
         api.delete(NAD_API, 'NetworkAttachmentDefinition', 'default', 'live-net');
         await until('the NAD is re-created', () => nad() !== undefined);
@@ -198,11 +193,13 @@ describe('SpiderMultusConfig reconciler', () => {
         await new Promise((r) => setTimeout(r, 1000));
         assert.equal(nad(), undefined, 'not re-created for a deleted SMC');
         assert.ok(nad('second'), 'the other SMC keeps its NAD');
-        assert.equal(
-          nad('hand') && (nad('hand')?.['spec'] as { config: string }).config,
-          '{"handwritten":true}',
-        );
-        assert.doesNotMatch(ctl.logs(), /reconcile failed/);
+        assert.deepEqual(nad('hand')?.['spec'], { config: '{"handwritten":true}' });
+        // Under load a renewal can run late and the fence refuse a write (then retried); nothing else.
+        for (const line of ctl
+          .logs()
+          .split('\n')
+          .filter((l) => /reconcile failed/.test(l)))
+          assert.match(line, /does not hold a valid lease/);
         assert.deepEqual(denied(api), [], 'every call allowed by the deploy RBAC');
         ctl.child.kill('SIGTERM');
         assert.equal(await ctl.exited, 0);

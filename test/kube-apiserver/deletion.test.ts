@@ -246,7 +246,10 @@ describe('ownerReference cascading', () => {
       const s = getCm('bg-shared');
       return s?.metadata?.ownerReferences?.length === 1 ? s : undefined;
     });
-    assert.equal((shared.metadata?.ownerReferences as k8s.V1OwnerReference[])[0]?.name, 'bg-other');
+    assert.equal(
+      (shared.metadata?.ownerReferences as k8s.V1OwnerReference[] | undefined)?.[0]?.name,
+      'bg-other',
+    );
     assert.ok(getCm('bg-stranger'), 'kept');
     const deleted = api.store.history
       .filter((e) => e.rv > start && e.type === 'DELETED')

@@ -51,8 +51,8 @@ import { ApiError, type Obj, Store, type Validator } from './store.js';
 import { servingCerts } from './tls.js';
 
 export type { UserInfo } from './auth.js';
-export type { DeleteOptions } from './deletion.js';
 export { POD_NAME_EXTRA, serviceAccountUser } from './auth.js';
+export type { DeleteOptions } from './deletion.js';
 export type { InClusterFiles } from './incluster.js';
 export { inClusterCommand } from './incluster.js';
 export type { AfterHook, BeforeHook, HookAction, RequestInfo } from './requests.js';

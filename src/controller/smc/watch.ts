@@ -16,6 +16,8 @@ export class SmcWatch {
   private readonly smcs: Informer<Smc>;
   private readonly nads: Informer<RawNad>;
   private readonly queue = new Set<string>();
+  /** Failed attempts per key, for the retry backoff (client-go's rate-limited requeue). */
+  private readonly failures = new Map<string, number>();
   private draining: Promise<void> | undefined;
 
   constructor(
@@ -103,8 +105,18 @@ export class SmcWatch {
           await getNad(this.clients, ns, nadNameOf(smc)),
           out,
         );
+        this.failures.delete(key);
       } catch (err) {
-        this.log('spidermultusconfig reconcile failed', { smc: key, error: (err as Error).message });
+        // Retried with a doubling delay (a refused fence, an API error): the event is not lost.
+        const n = (this.failures.get(key) ?? 0) + 1;
+        this.failures.set(key, n);
+        const retryInMs = Math.min(30_000, 250 * 2 ** (n - 1));
+        this.log('spidermultusconfig reconcile failed', {
+          smc: key,
+          error: (err as Error).message,
+          retryInMs,
+        });
+        setTimeout(() => this.enqueue(key), retryInMs).unref();
       }
     }
     if (out.created.length + out.updated.length > 0) this.done(out);
