@@ -12,6 +12,25 @@ import { controllingSmc, emptyPass, getNad, type RawNad, reconcileSmc, type SmcP
 
 type Log = (event: string, fields?: Record<string, unknown>) => void;
 
+/** A cluster-wide cache of one custom resource that reports each change. */
+function watchAll<T>(
+  clients: Clients,
+  what: string,
+  r: { group: string; version: string; plural: string },
+  onChange: (type: ChangeType, obj: T) => void,
+): Informer<T> {
+  return new Informer<T>(
+    async () => clients,
+    {
+      what,
+      path: `/apis/${r.group}/${r.version}/${r.plural}`,
+      list: (c) => c.custom.listClusterCustomObject({ ...r }) as never,
+      convert: (raw) => raw as T,
+    },
+    { onChange: (type, raw) => onChange(type, raw as T) },
+  );
+}
+
 export class SmcWatch {
   private readonly smcs: Informer<Smc>;
   private readonly nads: Informer<RawNad>;
@@ -27,27 +46,8 @@ export class SmcWatch {
     private readonly log: Log,
     private readonly done: (pass: SmcPass) => void,
   ) {
-    const get = async () => clients;
-    this.smcs = new Informer<Smc>(
-      get,
-      {
-        what: 'SpiderMultusConfigs',
-        path: `/apis/${SMC.group}/${SMC.version}/${SMC.plural}`,
-        list: (c) => c.custom.listClusterCustomObject({ ...SMC }) as never,
-        convert: (raw) => raw as Smc,
-      },
-      { onChange: (type, raw) => this.onSmc(type, raw as Smc) },
-    );
-    this.nads = new Informer<RawNad>(
-      get,
-      {
-        what: 'NetworkAttachmentDefinitions',
-        path: `/apis/${NAD.group}/${NAD.version}/${NAD.plural}`,
-        list: (c) => c.custom.listClusterCustomObject({ ...NAD }) as never,
-        convert: (raw) => raw as RawNad,
-      },
-      { onChange: (type, raw) => this.onNad(type, raw as RawNad) },
-    );
+    this.smcs = watchAll<Smc>(clients, 'SpiderMultusConfigs', SMC, (t, o) => this.onSmc(t, o));
+    this.nads = watchAll<RawNad>(clients, 'NetworkAttachmentDefinitions', NAD, (t, o) => this.onNad(t, o));
   }
 
   start(): void {
