@@ -26,7 +26,9 @@ const cases: { what: string; in: Smc; plugins: unknown[]; cniVersion?: string; a
         ipam: {
           type: 'trunkline-ipam',
           store: { type: 'kubernetes' },
-          default_ipv4_ippool: ['v4-100'], default_ipv6_ippool: ['v6-100'] },
+          default_ipv4_ippool: ['v4-100'],
+          default_ipv6_ippool: ['v6-100'],
+        },
       },
       COORD,
     ],
@@ -59,7 +61,8 @@ const cases: { what: string; in: Smc; plugins: unknown[]; cniVersion?: string; a
         ipam: {
           type: 'trunkline-ipam',
           store: { type: 'kubernetes' },
-          default_ipv4_ippool: ['v4-200'] },
+          default_ipv4_ippool: ['v4-200'],
+        },
       },
       COORD,
     ],
@@ -88,7 +91,12 @@ const cases: { what: string; in: Smc; plugins: unknown[]; cniVersion?: string; a
     }),
     annotations: { 'trunkline.io/network-mode': 'overlay' },
     plugins: [
-      { type: 'trunkline-macvlan', mode: 'bridge', master: 'eth1', ipam: { type: 'trunkline-ipam', store: { type: 'kubernetes' } } },
+      {
+        type: 'trunkline-macvlan',
+        mode: 'bridge',
+        master: 'eth1',
+        ipam: { type: 'trunkline-ipam', store: { type: 'kubernetes' } },
+      },
       {
         type: 'trunkline-coordinator',
         mode: 'overlay',
