@@ -3,6 +3,12 @@
 // macvlan NICs in namespaces the test made, the test playing kubelet and StatefulSet controller.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { loadClients } from '../../src/cluster/kubernetes/client.js';
+import { KubernetesSource } from '../../src/cluster/kubernetes/source.js';
+import { defineGcMetrics, gcPass } from '../../src/controller/gc.js';
+import { Metrics } from '../../src/controller/metrics.js';
+import { DEFAULT_POLICY } from '../../src/gc/types.js';
+import { KubernetesStore } from '../../src/store/kubernetes/index.js';
 import { FixedScene, NS } from './fixed-scene.js';
 
 const s = new FixedScene();
@@ -130,6 +136,40 @@ describe('fixed IPs', () => {
     assert.deepEqual(heldBy('web-1'), []);
     assert.equal(s.endpoint('web-1'), undefined);
     assert.equal(heldBy('web-0').length, 2, 'the replica still wanted keeps its addresses');
+  });
+
+  it('the controller GC releases a scaled-down replica never DELeted, with its endpoint, and keeps the rest', async () => {
+    const sts = s.statefulSet('db', 3);
+    const owner = { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: sts.uid };
+    const uids = ['db-0', 'db-1', 'db-2'].map((n) => s.createPod(n, owner));
+    for (const [i, n] of ['db-0', 'db-1', 'db-2'].entries()) await s.add(n, uids[i]!, s.sandbox(`d${i}`));
+    // db-2's node died with it: no DEL ever comes. db-0 is being re-created (pod object gone for now).
+    s.scale('db', 2);
+    s.deletePod('db-2');
+    s.deletePod('db-0');
+    const before = s.entries();
+    const store = new KubernetesStore(new KubernetesSource({ kubeconfig: s.api.kubeconfigPath }));
+    const events: string[] = [];
+    const metrics = new Metrics();
+    defineGcMetrics(metrics);
+    await gcPass(
+      await loadClients(s.api.kubeconfigPath),
+      store,
+      { ...DEFAULT_POLICY, inflightGraceMs: 0 },
+      () => true,
+      metrics,
+      (event, fields) => events.push(`${event} ${String(fields?.['pod'] ?? fields?.['endpoint'])}`),
+    );
+    assert.deepEqual(heldBy('db-2'), []);
+    assert.equal(s.endpoint('db-2'), undefined, 'the endpoint went with the addresses');
+    assert.equal(heldBy('db-0').length, 2, 'a replica the StatefulSet wants keeps its addresses');
+    assert.ok(s.endpoint('db-0'));
+    assert.deepEqual(
+      s.entries().map((e) => e.ip),
+      before.filter((e) => e.pod !== `${NS}/db-2`).map((e) => e.ip),
+      'nothing else released',
+    );
+    assert.deepEqual(events.sort(), ['endpoint deleted fx/db-2', 'released fx/db-2', 'released fx/db-2']);
   });
 
   it('a KubeVirt VMI re-created for the same VM, and a migration target pod, keep the addresses', async () => {
