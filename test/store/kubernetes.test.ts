@@ -107,7 +107,7 @@ describe('KubernetesStore specifics', () => {
       );
     }));
 
-  it('batched writes: 3 hosts x 40 at once get 120 distinct addresses in far fewer status writes', () =>
+  it('batched writes: 3 hosts x 40 at once get 120 distinct addresses in at most half as many status writes', () =>
     withApi([spiderPool('batch', 4, '10.61.0.0/24')], async (api) => {
       const hosts = [0, 1, 2].map(() => new KubernetesStore(sourceOf(api), { writes: 'batched' }));
       const p = pool('batch', 4, range('10.61.0.1', '10.61.0.254'));
@@ -131,7 +131,8 @@ describe('KubernetesStore specifics', () => {
       const writes = hosts.reduce((n, h) => n + h.stats.writes, 0);
       const puts = api.requests.slice(before).filter((q) => q.method === 'PUT' && q.subresource === 'status');
       assert.equal(puts.filter((q) => q.code === 200).length, writes, 'stats.writes counts the writes made');
-      assert.ok(writes <= 30, `120 allocations in at most 30 writes, found ${writes}`);
+      // Per-allocation writes would be 120 plus retries; how many queue per round depends on timing.
+      assert.ok(writes <= 60, `120 allocations in at most 60 writes, found ${writes}`);
       // Releases batch too, and leave the status empty.
       const released = await Promise.all(
         Array.from({ length: 120 }, (_, i) =>
