@@ -83,8 +83,12 @@ export class PoolWriter {
       }
       const pe = parseEntries(fresh);
       const { outcomes, write } = applyRound(pe, ops);
-      const settle = () =>
-        outcomes.forEach((o, i) => (o.ok ? ops[i]!.resolve(o.value) : ops[i]!.reject(o.error)));
+      const settle = () => {
+        for (const [i, o] of outcomes.entries()) {
+          if (o.ok) ops[i]!.resolve(o.value);
+          else ops[i]!.reject(o.error);
+        }
+      };
       if (!write) return settle();
       const next: SpiderIPPool = {
         ...fresh,
