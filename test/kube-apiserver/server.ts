@@ -248,6 +248,9 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
       for (const h of afters) await h(info);
     })();
   });
+  // kube-apiserver keeps idle connections 90 s (Node's default is 5 s): clients that reuse
+  // connections, as client-go does, meet the same server behaviour here.
+  server.keepAliveTimeout = 90_000;
   api.accept = (socket) => server.emit('connection', socket);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
