@@ -115,6 +115,7 @@ async function main(): Promise<void> {
         else
           console.log(
             `# rep ${rep + 1} ${row.mechanism} ${row.pool} ${row.latencyMs} ms: ADD wall ${Math.round(r.addWallMs)} ms, ` +
+              `CPU/pod harness ${r.cpuHarnessPerPod.toFixed(1)} ms, agents ${r.cpuAgentsPerPod.toFixed(1)} ms, ` +
               `attached ${r.podsAttached}/${PODS}, 409s ${r.add.poolConflicts + r.del.poolConflicts}, load ${loadavg()[0]!.toFixed(1)}`,
           );
       }

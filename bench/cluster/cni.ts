@@ -2,14 +2,22 @@
 // which forwards to the node's agent), as a runtime executes it, timed per call.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { SimNode } from './world.js';
-import { DIST } from './world.js';
+import { DIST } from './dist.js';
 
-export interface PodRef {
+/** The part of a node the meta plugin's config names. */
+interface NodeRef {
   name: string;
+  kubeconfig: string;
+}
+
+/** What one call needs, plain data (it crosses to the kubelet process). */
+export interface CniRequest {
+  command: 'ADD' | 'DEL';
+  pod: string;
   uid: string;
   netns: string;
-  node: SimNode;
+  socket: string;
+  conf: string;
 }
 
 export interface CniCall {
@@ -19,7 +27,7 @@ export interface CniCall {
   error?: string;
 }
 
-export function metaConf(node: SimNode, network: string, dir: string): string {
+export function metaConf(node: NodeRef, network: string, dir: string): string {
   return JSON.stringify({
     cniVersion: '1.0.0',
     name: 'trunkline',
@@ -33,17 +41,18 @@ export function metaConf(node: SimNode, network: string, dir: string): string {
   });
 }
 
-export function cni(command: 'ADD' | 'DEL', pod: PodRef, conf: string): Promise<CniCall> {
-  const cid = `cid-${pod.uid}`;
+export function cni(req: CniRequest): Promise<CniCall> {
+  const { command, conf } = req;
+  const cid = `cid-${req.uid}`;
   const env = {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
     CNI_COMMAND: command,
     CNI_CONTAINERID: cid,
-    CNI_NETNS: `/var/run/netns/${pod.netns}`,
+    CNI_NETNS: `/var/run/netns/${req.netns}`,
     CNI_IFNAME: 'eth0',
     CNI_PATH: join(DIST, 'cni'),
-    CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=bench;K8S_POD_NAME=${pod.name};K8S_POD_INFRA_CONTAINER_ID=${cid};K8S_POD_UID=${pod.uid}`,
-    TRUNKLINE_AGENT_SOCK: pod.node.socket,
+    CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=bench;K8S_POD_NAME=${req.pod};K8S_POD_INFRA_CONTAINER_ID=${cid};K8S_POD_UID=${req.uid}`,
+    TRUNKLINE_AGENT_SOCK: req.socket,
   };
   const t0 = performance.now();
   return new Promise((resolve) => {

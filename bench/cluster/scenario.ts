@@ -2,11 +2,19 @@
 // under test, a Deployment-like scale-up of `pods` pods spread over the nodes, every node's kubelet
 // attaching its pods as they appear (all at once), then detaching them all. Checked, not assumed:
 // distinct addresses, the store's record exactly the set handed out after ADD and empty after DEL.
+import { readFileSync } from 'node:fs';
 import { loadClients } from '../../src/cluster/kubernetes/client.js';
 import type { KubeApiServer } from '../../test/kube-apiserver/server.js';
-import { type CniCall, cni, metaConf, type PodRef } from './cni.js';
+import { type CniCall, metaConf } from './cni.js';
 import { type RequestFigures, requestFigures } from './requests.js';
-import type { World } from './world.js';
+import type { SimNode, World } from './world.js';
+
+interface PodRef {
+  name: string;
+  uid: string;
+  netns: string;
+  node: SimNode;
+}
 
 export type Mechanism = 'per-allocation' | 'batched' | 'etcd';
 
@@ -39,12 +47,30 @@ export interface ScenarioResult {
   statusEmptyAfterDel: boolean;
   add: RequestFigures;
   del: RequestFigures;
+  /** CPU ms per pod (ADD and DEL phases): this process (API server, kubelets), and all agents. */
+  cpuHarnessPerPod: number;
+  cpuAgentsPerPod: number;
   firstError?: string;
+}
+
+/** utime + stime of a process in ms (clock ticks of 10 ms). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) * 10;
+  } catch {
+    return 0;
+  }
 }
 
 const API = 'spiderpool.spidernet.io/v2beta1';
 const ATTEMPTS = 5;
 let seq = 0;
+
+const call = (command: 'ADD' | 'DEL', p: PodRef, conf: string) =>
+  p.node.kubelet.cni({ command, pod: p.name, uid: p.uid, netns: p.netns, socket: p.node.socket, conf });
 
 export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -152,7 +178,7 @@ export async function runScenario(world: World, sc: Scenario): Promise<ScenarioR
   const attach = async (p: PodRef) => {
     const conf = confs.get(p.node.name)!;
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      const r = await cni('ADD', p, conf);
+      const r = await call('ADD', p, conf);
       adds.push(r);
       if (r.ok) {
         ips.push(r.ip!);
@@ -162,13 +188,15 @@ export async function runScenario(world: World, sc: Scenario): Promise<ScenarioR
       if (/still conflicting/.test(r.error ?? '')) exhausted++;
       // The kubelet tears the sandbox down and tries again a little later.
       retries++;
-      await cni('DEL', p, conf);
+      await call('DEL', p, conf);
       await new Promise((res) => setTimeout(res, 50 * attempt));
     }
   };
 
   const removeLatency = withLatency(world.api, sc.latencyMs);
   const mark0 = world.api.requests.length;
+  const agentCpu = () => world.nodes.reduce((n, x) => n + cpuMs(x.agent.pid), 0);
+  const cpu0 = { harness: process.cpuUsage(), agents: agentCpu() };
   const t0 = performance.now();
   const attaching: Promise<void>[] = [];
   let next = 0;
@@ -195,9 +223,11 @@ export async function runScenario(world: World, sc: Scenario): Promise<ScenarioR
   const statusExactAfterAdd = sameSet(await recorded(world, sc.mechanism, pool, etcdPrefix), ips);
 
   const t1 = performance.now();
-  await Promise.all(pods.map((p) => cni('DEL', p, confs.get(p.node.name)!)));
+  await Promise.all(pods.map((p) => call('DEL', p, confs.get(p.node.name)!)));
   const delWallMs = performance.now() - t1;
   const mark2 = world.api.requests.length;
+  const harnessCpu = process.cpuUsage(cpu0.harness);
+  const agentsCpu = agentCpu() - cpu0.agents;
   removeLatency();
   const statusEmptyAfterDel = (await recorded(world, sc.mechanism, pool, etcdPrefix)).length === 0;
   await admin.core.deleteCollectionNamespacedPod({ namespace: 'bench', labelSelector: `app=${id}` });
@@ -220,6 +250,8 @@ export async function runScenario(world: World, sc: Scenario): Promise<ScenarioR
     statusEmptyAfterDel,
     add: requestFigures(world.api.requests.slice(mark0, mark1), sc.pods),
     del: requestFigures(world.api.requests.slice(mark1, mark2), sc.pods),
+    cpuHarnessPerPod: (harnessCpu.user + harnessCpu.system) / 1000 / sc.pods,
+    cpuAgentsPerPod: agentsCpu / sc.pods,
     ...(firstError !== undefined ? { firstError } : {}),
   };
 }

@@ -11,6 +11,8 @@ import { parseAllDocuments } from 'yaml';
 import { renderKubeconfig } from '../../src/install/kubeconfig.js';
 import { type EtcdProcess, startEtcd } from '../../test/helpers/etcd.js';
 import { type KubeApiServer, startKubeApiServer } from '../../test/kube-apiserver/server.js';
+import { DIST, ROOT } from './dist.js';
+import { Kubelet } from './kubelet.js';
 import { addNetns, delNetns, inNetns, listenIn, nsPath } from './netns.js';
 
 export interface SimNode {
@@ -19,6 +21,7 @@ export interface SimNode {
   socket: string;
   kubeconfig: string;
   agent: ChildProcess;
+  kubelet: Kubelet;
   /** The agent's last stderr lines (warnings and errors only). */
   log(): string;
 }
@@ -32,13 +35,6 @@ export interface World {
   stop(): Promise<void>;
 }
 
-const ROOT = join(
-  import.meta.dirname,
-  '..',
-  '..',
-  ...(import.meta.dirname.includes('/build/') ? ['..'] : []),
-);
-export const DIST = join(ROOT, 'dist');
 const SA = { namespace: 'kube-system', name: 'trunkline-node' };
 
 function deployObjects(): Record<string, unknown>[] {
@@ -104,6 +100,7 @@ export async function startWorld(opts: { nodes: number; prefix: string; dir: str
             }),
         ),
       );
+      for (const n of nodes) n.kubelet.stop();
       for (const l of listeners) l.close();
       await etcd?.stop();
       await api.stop();
@@ -152,6 +149,8 @@ export async function startWorld(opts: { nodes: number; prefix: string; dir: str
         [
           `--net=${nsPath(ns)}`,
           process.execPath,
+          // Profiling the agents: BENCH_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+          ...(process.env['BENCH_AGENT_NODE_ARGS'] ?? '').split(' ').filter(Boolean),
           join(DIST, 'agent/agent.js'),
           `--socket=${socket}`,
           '--metrics-port=off',
@@ -170,7 +169,7 @@ export async function startWorld(opts: { nodes: number; prefix: string; dir: str
       agent.stderr?.on('data', (d: Buffer) => {
         log = (log + d.toString()).slice(-4000);
       });
-      nodes.push({ name, netns: ns, socket, kubeconfig, agent, log: () => log });
+      nodes.push({ name, netns: ns, socket, kubeconfig, agent, kubelet: new Kubelet(), log: () => log });
       await waitFor(socket, agent, () => log);
     }
   } catch (err) {
