@@ -32,6 +32,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "nlrecv.h"
+
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
 #endif
@@ -184,8 +186,6 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
  */
 static int do_transact(int fd, const char *req, size_t reqlen, char **out, size_t *outlen) {
   const struct nlmsghdr *rh = (const struct nlmsghdr *)req;
-  uint32_t seq = rh->nlmsg_seq;
-  int acked = (rh->nlmsg_flags & NLM_F_ACK) != 0;
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
   ssize_t s;
   do {
@@ -196,10 +196,9 @@ static int do_transact(int fd, const char *req, size_t reqlen, char **out, size_
   /* Dump replies come in skbs of at most 32 KiB (the kernel caps its dump chunk size). */
   char *buf = malloc(RECV_BUF);
   if (!buf) return ENOMEM;
-  char *acc = NULL;
-  size_t acclen = 0, acccap = 0;
-  int done = 0, err = 0;
-  while (!done) {
+  struct nl_acc acc = {.seq = rh->nlmsg_seq, .acked = (rh->nlmsg_flags & NLM_F_ACK) != 0};
+  int err = 0;
+  while (!acc.done) {
     struct iovec iov = {buf, RECV_BUF};
     struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
     ssize_t r = recvmsg(fd, &mh, 0);
@@ -212,35 +211,15 @@ static int do_transact(int fd, const char *req, size_t reqlen, char **out, size_
       err = EMSGSIZE;
       break;
     }
-    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)r); h = NLMSG_NEXT(h, r)) {
-      if (h->nlmsg_seq != seq) continue; /* a late answer to an abandoned request */
-      size_t len = NLMSG_ALIGN(h->nlmsg_len);
-      if (len > (size_t)r) len = h->nlmsg_len;
-      if (acclen + len > acccap) {
-        size_t cap = acccap ? acccap * 2 : 8192;
-        while (cap < acclen + len) cap *= 2;
-        char *p = realloc(acc, cap);
-        if (!p) {
-          err = ENOMEM;
-          done = 1;
-          break;
-        }
-        acc = p;
-        acccap = cap;
-      }
-      memcpy(acc + acclen, h, len);
-      acclen += len;
-      if (h->nlmsg_type == NLMSG_ERROR || h->nlmsg_type == NLMSG_DONE) done = 1;
-      if (!acked && !(h->nlmsg_flags & NLM_F_MULTI)) done = 1; /* the one answer to an un-acked get */
-    }
+    if ((err = nl_acc_take(&acc, buf, (size_t)r)) != 0) break;
   }
   free(buf);
   if (err) {
-    free(acc);
+    nl_acc_free(&acc);
     return err;
   }
-  *out = acc;
-  *outlen = acclen;
+  *out = acc.p;
+  *outlen = acc.len;
   return 0;
 }
 
