@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type PluginRun, runCni } from '../helpers/cni.js';
-import { DIST_CNI, REF_CNI, ROOT } from '../helpers/paths.js';
+import { DIST, DIST_CNI, REF_CNI } from '../helpers/paths.js';
 
 const execAsync = promisify(execFile);
-export const AGENT_JS = join(ROOT, 'dist', 'agent', 'agent.js');
+export const AGENT_JS = join(DIST, 'agent', 'agent.js');
 export const SHIM = join(DIST_CNI, 'trunkline-macvlan');
 
 export interface TestAgent {
