@@ -31,7 +31,20 @@ export async function startAgent(hostNetns: string, dir: string, extra: string[]
   const socket = join(dir, `agent-${randomBytes(3).toString('hex')}.sock`);
   const child = spawn(
     'nsenter',
-    [`--net=${hostNetns}`, process.execPath, AGENT_JS, '--socket', socket, '--metrics-port', '0', ...extra],
+    // The default backend, named so that an addon that does not load (e.g. a sanitized build in a Node
+    // without the ASan runtime) stops the agent instead of falling back to iproute2 unseen.
+    [
+      `--net=${hostNetns}`,
+      process.execPath,
+      AGENT_JS,
+      '--socket',
+      socket,
+      '--metrics-port',
+      '0',
+      '--kernel',
+      'netlink',
+      ...extra,
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TRUNKLINE_LOG_LEVEL: 'info' } },
   );
   let err = '';

@@ -18,6 +18,7 @@ import { clang, execAsync, nativeToolsMissing, SANITIZE } from './clang.js';
 const SUITES = [
   'test/agent/shim.test.js',
   'test/agent/netlink-kernel.test.js',
+  'test/kernel/netlink-offthread.test.js',
   'test/agent/agent.test.js',
   'test/agent/concurrency.test.js',
   'test/plugins/macvlan/master-name.test.js',
