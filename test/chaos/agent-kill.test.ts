@@ -9,8 +9,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CNI_PATH, macvlanConf, startAgent, type TestAgent, tempDir, viaShim } from '../agent/helpers.js';
-import type { PluginRun } from '../helpers/cni.js';
 import { envInt, rng } from '../helpers/chaos.js';
+import type { PluginRun } from '../helpers/cni.js';
 import { ipj, links, Scene } from '../helpers/scene.js';
 
 const ROUNDS = envInt('TRUNKLINE_CHAOS_ROUNDS', 3);

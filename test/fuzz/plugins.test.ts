@@ -12,9 +12,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CNI_PATH, startAgent, type TestAgent, tempDir } from '../agent/helpers.js';
+import { envInt, rng } from '../helpers/chaos.js';
 import { type PluginRun, runCni } from '../helpers/cni.js';
 import { DIST_CNI } from '../helpers/paths.js';
-import { envInt, rng } from '../helpers/chaos.js';
 import { links, Scene } from '../helpers/scene.js';
 
 const CASES = envInt('TRUNKLINE_FUZZ_CASES', 150);
