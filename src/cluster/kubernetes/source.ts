@@ -184,6 +184,16 @@ export class KubernetesSource implements ClusterSource {
     return raw === undefined ? undefined : toNad(raw, namespace);
   }
 
+  /** Every NAD of every namespace (the operator's `trunkline networks`). */
+  async listNetworkAttachmentDefinitions(): Promise<NetworkAttachmentDefinition[]> {
+    const list = (await this.call(
+      'listing NetworkAttachmentDefinitions',
+      (c) => c.custom.listClusterCustomObject({ ...NAD }),
+      'throw',
+    )) as { items?: Raw[] };
+    return (list.items ?? []).map((o) => toNad(o));
+  }
+
   async listIPPools(): Promise<SpiderIPPool[]> {
     const list = (await this.call(
       'listing SpiderIPPools',
