@@ -111,8 +111,8 @@ export async function agentCommand(argv: string[]): Promise<number> {
     return 1;
   }
   process.env['TRUNKLINE_LOG_LEVEL'] ??= 'info';
-  // Kernel changes run on the libuv pool (the netlink backend), and some wait in the kernel for an RCU
-  // grace period: room for that many pods at once. Read when the pool starts, i.e. on first use.
+  // Every netlink call (socket, read, change, sysctl) runs on the libuv pool, and some wait in the
+  // kernel for an RCU grace period or up to their reply timeout: room for that many pods at once. Read when the pool starts, i.e. on first use.
   process.env['UV_THREADPOOL_SIZE'] ??= '32';
   const listenFd = inheritedSocket();
   const kernel = await selectKernel(p.kernel);
