@@ -257,6 +257,14 @@ async function burst(s: Side, namespaces: string[], tag: string): Promise<BurstR
   const dels = await Promise.all(namespaces.map((ns, i) => call(s, 'DEL', `${tag}${i}`, ns)));
   const delWall = performance.now() - t0;
   const cpu = cpuNow() - cpu0;
+  // What a failed DEL left would fail the next side's ADD in the same namespace: removed here (outside
+  // the timing) and counted against this side.
+  for (const ns of namespaces) {
+    const name = ns.split('/').pop()!;
+    if (spawnSync('ip', ['-n', name, 'link', 'del', 'eth0'], { stdio: 'ignore' }).status === 0) {
+      failures.add(s.label, `eth0 left in ${name} after DEL`);
+    }
+  }
   return {
     label: s.label,
     addWall,
