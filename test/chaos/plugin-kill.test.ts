@@ -14,10 +14,10 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { CNI_PATH, macvlanConf, tempDir } from '../agent/helpers.js';
-import { envInt, rng } from '../helpers/chaos.js';
+import { assertAddsInPods, envInt, rng } from '../helpers/chaos.js';
 import { type PluginRun, runCni } from '../helpers/cni.js';
 import { DIST_CNI } from '../helpers/paths.js';
-import { ipj, links, Scene } from '../helpers/scene.js';
+import { links, Scene } from '../helpers/scene.js';
 
 const ROUNDS = envInt('TRUNKLINE_CHAOS_ROUNDS', 2);
 const PODS = envInt('TRUNKLINE_CHAOS_PODS', 8);
@@ -183,17 +183,7 @@ describe('chaos: plugin processes SIGKILLed mid-ADD, no agent', { timeout: 600_0
       );
       const ok = results.filter((x) => x.res !== undefined);
       n.ok += ok.length;
-      const addrs = ok.map((x) => (x.res!.json!['ips'] as { address: string }[])[0]!.address);
-      assert.equal(new Set(addrs).size, addrs.length, `seed ${SEED}: duplicate addresses ${addrs.join(' ')}`);
-      for (const x of ok) {
-        const want = (x.res!.json!['ips'] as { address: string }[])[0]!.address.split('/')[0];
-        const have = ipj<{ addr_info: { local: string }[] }[]>(x.pod.name, [
-          'addr',
-          'show',
-          'eth0',
-        ])[0]?.addr_info.map((a) => a.local);
-        assert.ok(have?.includes(want!), `seed ${SEED}: ${x.id} lost ${want} (pod has ${have})`);
-      }
+      assertAddsInPods(ok, SEED);
       // The abandoned sandboxes go away with whatever the killed ADD put in them.
       const abandoned = results.filter((x) => x.abandoned);
       n.abandoned += abandoned.length;
