@@ -31,7 +31,7 @@ export function assertAddsInPods(
   ok: readonly { id: string; pod: { name: string }; res?: PluginRun | undefined }[],
   seed: number,
 ): void {
-  const first = (r: PluginRun | undefined) => (r?.json?.['ips'] as { address: string }[])[0]!.address;
+  const first = (r: PluginRun | undefined) => ((r?.json?.['ips'] ?? []) as { address: string }[])[0]!.address;
   const addrs = ok.map((x) => first(x.res));
   assert.equal(new Set(addrs).size, addrs.length, `seed ${seed}: duplicate addresses ${addrs.join(' ')}`);
   for (const x of ok) {
