@@ -67,6 +67,8 @@ function fileStamp(path: string | undefined): string {
   }
 }
 
+const isReset = (err: unknown) => (err as { code?: unknown } | null)?.code === 'ECONNRESET';
+
 export class KubernetesSource implements ClusterSource {
   private clients: Promise<Clients> | undefined;
   private stamp = '';
@@ -102,7 +104,8 @@ export class KubernetesSource implements ClusterSource {
   }
 
   /**
-   * Run one request; 404 → undefined (or error), 503 retried for `retry503Ms`, failures → CniError.
+   * Run one read; 404 → undefined (or error), 503 retried for `retry503Ms`, a reset connection once,
+   * failures → CniError.
    * A 401 reloads the credentials once (a kubeconfig rewritten with a rotated token) and retries.
    */
   protected async call<T>(
@@ -114,12 +117,18 @@ export class KubernetesSource implements ClusterSource {
     let c = await this.api();
     const deadline = Date.now() + retry503Ms;
     let reloaded = false;
+    let reset = false;
     for (;;) {
       try {
         return await withTimeout(fn(c), this.timeoutMs, what, c.server);
       } catch (err) {
         const status = httpStatus(err);
         if (notFound === 'undefined' && status === 404) return undefined;
+        // A kept-alive connection the server closed as we reused it (client-go retries these too).
+        if (isReset(err) && !reset) {
+          reset = true;
+          continue;
+        }
         if (status === 503 && Date.now() < deadline) {
           await sleep(500);
           continue;
@@ -173,6 +182,16 @@ export class KubernetesSource implements ClusterSource {
       'undefined',
     );
     return raw === undefined ? undefined : toNad(raw, namespace);
+  }
+
+  /** Every NAD of every namespace (the operator's `trunkline networks`). */
+  async listNetworkAttachmentDefinitions(): Promise<NetworkAttachmentDefinition[]> {
+    const list = (await this.call(
+      'listing NetworkAttachmentDefinitions',
+      (c) => c.custom.listClusterCustomObject({ ...NAD }),
+      'throw',
+    )) as { items?: Raw[] };
+    return (list.items ?? []).map((o) => toNad(o));
   }
 
   async listIPPools(): Promise<SpiderIPPool[]> {

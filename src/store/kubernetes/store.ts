@@ -46,9 +46,9 @@ export class KubernetesStore implements AllocationStore {
     this.writer = new PoolWriter(() => this.shared(), opts);
   }
 
-  /** Cumulative count of writes that lost to another writer (409) and were retried. */
-  get stats(): { conflicts: number } {
-    return { conflicts: this.writer.conflicts };
+  /** Cumulative: writes that lost to another writer (409) and were retried; status writes made. */
+  get stats(): { conflicts: number; writes: number } {
+    return { conflicts: this.writer.conflicts, writes: this.writer.writes };
   }
 
   async open(): Promise<void> {
