@@ -1,7 +1,8 @@
 // `trunkline controller`: every replica campaigns for the Lease; the leader runs the reconcilers
-// (pool status, IP GC) on a period and on cluster events, behind the fence; all serve probes and the
-// admission webhook (no leader needed: src/webhook/keeper.ts shares its certificate through a Secret).
-// The webhook starts before the election, so NADs the leader generates find a webhook to admit them.
+// (pool status, IP GC, SMC → NAD) on a period and on cluster events, behind the fence; all serve
+// probes and the admission webhook (no leader needed: src/webhook/keeper.ts shares its certificate
+// through a Secret). The webhook starts before the election, so NADs the leader generates find a
+// webhook to admit them.
 import { KubernetesSource } from '../cluster/kubernetes/source.js';
 import type { GcPolicy } from '../gc/types.js';
 import { createStore, type StoreConf } from '../store/index.js';
@@ -16,6 +17,7 @@ import { Metrics } from './metrics.js';
 import { reconcileFinalizers } from './pool-finalizer.js';
 import { DRIFT_METRIC, reconcilePoolStatus } from './pool-status.js';
 import { reconcileSmcs } from './smc/reconcile.js';
+import { SmcWatch } from './smc/watch.js';
 
 export interface ControllerOptions {
   kubeconfig?: string;
@@ -89,6 +91,7 @@ export async function startController(o: ControllerOptions, log: Log): Promise<R
         metrics.add('trunkline_controller_leader_transitions_total');
         log('started leading', { identity: o.identity });
         leaderRun = lead();
+        smcWatch.kick();
       },
       onStoppedLeading: (reason) => {
         metrics.set('trunkline_controller_is_leader', 0);
@@ -99,6 +102,14 @@ export async function startController(o: ControllerOptions, log: Log): Promise<R
     },
   );
   const fence: Fence = () => elector.canWrite();
+  const smcWatch = new SmcWatch(
+    clients,
+    fence,
+    () => elector.isLeader,
+    log,
+    (s) => log('nads written', { created: s.created, updated: s.updated }),
+  );
+  smcWatch.start();
   // Only the leader acts on events; a follower's wake-up finds it not leading and does nothing.
   let pending = false;
   const events = new ClusterEvents(clients, (what) => {
@@ -148,6 +159,7 @@ export async function startController(o: ControllerOptions, log: Log): Promise<R
     ...(webhook ? { webhookPort: webhook.port } : {}),
     stop: async () => {
       events.stop();
+      await smcWatch.stop();
       await elector.stop();
       wake?.();
       await leaderRun;
