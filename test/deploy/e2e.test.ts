@@ -203,8 +203,7 @@ describe('deploy end to end with the real kubectl', () => {
   });
 
   it('the controller starts as its Deployment runs it and serves the webhook', async () => {
-    // A short resync: SpiderMultusConfig changes reach the NADs on the next full pass.
-    controller = await runControllerPod(api, 'trunkline-controller-e2e', ['--resync=1']);
+    controller = await runControllerPod(api, 'trunkline-controller-e2e');
     for (let i = 0; i < 300 && !(await controller.ready()); i++) await sleep(100);
     assert.ok(await controller.ready(), `controller ready: ${controller.logs()}`);
     const secret = JSON.parse(
