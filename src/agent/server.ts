@@ -162,9 +162,15 @@ export class SocketServer {
     try {
       const frame = await readFrame(sock, reader, this.limits);
       if (typeof frame === 'string') {
-        if (frame !== 'gone') log('warn', 'agent connection closed', { reason: frame });
-        sock.destroy();
-        return GONE;
+        if (frame === 'gone') {
+          sock.destroy();
+          return GONE;
+        }
+        // The request never ran: "busy" lets a shim that was merely descheduled on a loaded node retry,
+        // where a silent close made it fail with code 11 and leave a DEL undone.
+        log('warn', 'agent connection closed', { reason: frame });
+        this.d.metrics.rejected.add({}, 1);
+        return BUSY;
       }
       req = toRequest(frame.header, frame.body);
     } catch (e) {
