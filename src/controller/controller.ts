@@ -1,9 +1,12 @@
 // `trunkline controller`: every replica campaigns for the Lease; the leader runs the reconcilers
 // (pool status, IP GC, SMC → NAD) on a period and on cluster events, behind the fence; all serve
-// probes.
+// probes and the admission webhook (no leader needed: src/webhook/keeper.ts shares its certificate
+// through a Secret). The webhook starts before the election, so NADs the leader generates find a
+// webhook to admit them.
 import { KubernetesSource } from '../cluster/kubernetes/source.js';
 import type { GcPolicy } from '../gc/types.js';
 import { createStore, type StoreConf } from '../store/index.js';
+import { type RunningWebhook, startWebhook, type WebhookOptions } from '../webhook/start.js';
 import { ClusterEvents } from './events.js';
 import type { Fence } from './fence.js';
 import { defineGcMetrics, gcPass } from './gc.js';
@@ -29,10 +32,13 @@ export interface ControllerOptions {
   /** The shared allocation store the GC cleans: kubernetes (SpiderIPPool status) or etcd. */
   store: StoreConf;
   gc: GcPolicy;
+  /** The admission webhook every replica serves; absent: none. */
+  webhook?: WebhookOptions;
 }
 
 export interface RunningController {
   port: number;
+  webhookPort?: number;
   metrics: Metrics;
   /** Releases the lease (when held), stops serving. */
   stop(): Promise<void>;
@@ -60,6 +66,18 @@ export async function startController(o: ControllerOptions, log: Log): Promise<R
   const source = new KubernetesSource(o.kubeconfig !== undefined ? { kubeconfig: o.kubeconfig } : {});
   const store = createStore(o.store, source);
   await store.open();
+  let webhook: RunningWebhook | undefined;
+  if (o.webhook) {
+    webhook = await startWebhook(
+      {
+        ...o.webhook,
+        onError: (err) => log('webhook certificate pass failed', { error: (err as Error).message }),
+      },
+      clients,
+      source,
+    );
+    log('webhook listening', { webhookPort: webhook.port });
+  }
   let electing = true;
   let wake: (() => void) | undefined;
   let leaderRun: Promise<void> | undefined;
@@ -133,11 +151,12 @@ export async function startController(o: ControllerOptions, log: Log): Promise<R
   });
   const http = await serveHttp(o.host, o.port, metrics, {
     healthy: () => electing,
-    ready: () => elector.reached,
+    ready: () => elector.reached && (webhook?.ready() ?? true),
   });
   return {
     port: http.port,
     metrics,
+    ...(webhook ? { webhookPort: webhook.port } : {}),
     stop: async () => {
       events.stop();
       await smcWatch.stop();
@@ -146,6 +165,8 @@ export async function startController(o: ControllerOptions, log: Log): Promise<R
       await leaderRun;
       await loop;
       await store.close();
+      // Last: until the Service drops this pod, kube-apiserver may still pick it.
+      await webhook?.stop();
       // Probes and scrapes keep connections alive; they must not hold the shutdown.
       const closed = new Promise<void>((r) => http.server.close(() => r()));
       http.server.closeAllConnections();

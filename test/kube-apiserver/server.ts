@@ -24,11 +24,12 @@
 // Extension points: registerBuiltin() (resources.ts) adds kinds to servers started afterwards;
 // api.before()/api.after() hook every request (delay, fail with a status, drop the connection);
 // api.requests logs each request with its user, verb, resource, authorization decision and status;
+// api.accept() serves connections accepted in another network namespace;
 // api.store.admitters run on every API write.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selfSubjectAccessReview } from './access.js';
@@ -72,6 +73,11 @@ export interface KubeApiServer {
   onRequest: ((req: RequestInfo) => void | Promise<void>) | undefined;
   /** Adds a hook run after authentication, before authorization; returns its removal. */
   before(hook: BeforeHook): () => void;
+  /**
+   * Serves a connection accepted elsewhere as if this server had accepted it: a listener made in
+   * another network namespace (a simulated node's 127.0.0.1) and handed to this process.
+   */
+  accept(socket: Socket): void;
   /** Adds a hook run once the response status is known; returns its removal. */
   after(hook: AfterHook): () => void;
   /** A new bearer token for `user`. */
@@ -170,6 +176,7 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
         ns,
       ),
     stop: async () => {},
+    accept: () => {},
     seed: (objects) =>
       objects.map((o) => store.create(resourceOf(o.apiVersion, o.kind), o.metadata?.namespace, o, true)),
     get: (av, kind, ns, name) => store.get(resourceOf(av, kind), ns, name),
@@ -256,6 +263,10 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
       for (const h of afters) await h(info);
     })();
   });
+  // kube-apiserver keeps idle connections 90 s (Node's default is 5 s): clients that reuse
+  // connections, as client-go does, meet the same server behaviour here.
+  server.keepAliveTimeout = 90_000;
+  api.accept = (socket) => server.emit('connection', socket);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   api.url = `https://127.0.0.1:${port}`;

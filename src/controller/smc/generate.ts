@@ -70,7 +70,9 @@ function macvlan(smc: Smc): Record<string, unknown> {
   if (m?.vlanID !== undefined && m.vlanID !== 0) conf['vlanID'] = m.vlanID;
   if (m?.mtu !== undefined && m.mtu !== 0) conf['mtu'] = m.mtu;
   if (smc.spec?.disableIPAM !== true) {
-    const ipam: Record<string, unknown> = { type: 'trunkline-ipam' };
+    // The pools an SMC names are SpiderIPPools: allocate in their status, as Spiderpool does (the
+    // plugin's own default, a per-node SQLite file, would hand one address to pods on two nodes).
+    const ipam: Record<string, unknown> = { type: 'trunkline-ipam', store: { type: 'kubernetes' } };
     if (m?.ippools?.ipv4?.length) ipam['default_ipv4_ippool'] = m.ippools.ipv4;
     if (m?.ippools?.ipv6?.length) ipam['default_ipv6_ippool'] = m.ippools.ipv6;
     conf['ipam'] = ipam;
