@@ -123,6 +123,15 @@ function cluster(now: number): Record<string, unknown>[] {
   ];
 }
 
+/** A pod created after the view's lists: only a fresh read knows it. */
+const LATE = {
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'late', namespace: NS, uid: 'u-late' },
+  spec: { nodeName: 'n1' },
+  status: { phase: 'Running' },
+};
+
 const holderOf = ([cid, name, uid, , ifname]: (typeof OLD)[number]): Holder => ({
   containerId: cid,
   ifname: ifname ?? 'eth0',
@@ -167,15 +176,7 @@ async function runCase(api: KubeApiServer, store: AllocationStore): Promise<void
     assert.ok(api.get('v1', 'Pod', NS, name)?.metadata?.deletionTimestamp, `${name} is terminating`);
   const view = await kubeClusterView(clients);
   // Created after the view's lists: only the live re-read knows it.
-  api.seed([
-    {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'late', namespace: NS, uid: 'u-late' },
-      spec: { nodeName: 'n1' },
-      status: { phase: 'Running' },
-    },
-  ]);
+  api.seed([LATE]);
   const writes: string[] = [];
   const r = await collect(store, view, DEFAULT_POLICY, now, { beforeWrite: (w) => writes.push(w) });
   const key = (a: { containerId: string; ifname: string }) => `${a.containerId}/${a.ifname}`;
@@ -226,18 +227,20 @@ async function withApi(fn: (api: KubeApiServer) => Promise<void>): Promise<void>
   }
 }
 
+/** A SQLite store in a temporary directory, removed after `fn`. */
+async function withSqlite(fn: (store: SqliteStore) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'ctl-gc-'));
+  const store = new SqliteStore({ path: join(dir, 'ipam.db') });
+  try {
+    await fn(store);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('IP GC over every store', () => {
-  it('sqlite', () =>
-    withApi(async (api) => {
-      const dir = mkdtempSync(join(tmpdir(), 'ctl-gc-'));
-      const store = new SqliteStore({ path: join(dir, 'ipam.db') });
-      try {
-        await runCase(api, store);
-      } finally {
-        await store.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }));
+  it('sqlite', () => withApi((api) => withSqlite((store) => runCase(api, store))));
 
   it('etcd', () =>
     withApi(async (api) => {
@@ -264,6 +267,35 @@ describe('IP GC over every store', () => {
       );
       await runCase(api, new KubernetesStore(new KubernetesSource({ kubeconfig: asController(api) })));
     }));
+});
+
+describe('confirming candidates', () => {
+  // The table above has more candidates than the view reads one by one (one LIST confirms them);
+  // here only two, confirmed by GET each: a pod the cached view missed still keeps its address.
+  it('a few candidates are re-read one by one, and a pod the cache missed keeps its address', () =>
+    withApi((api) =>
+      withSqlite(async (store) => {
+        for (const row of [OLD[1]!, OLD[17]!])
+          assert.ok((await store.allocate(holderOf(row), [{ family: 4, candidates: [V4] }])).ok);
+        api.seed([{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, status: {} }]);
+        const clients = await loadClients(asController(api));
+        const view = await kubeClusterView(clients);
+        api.seed([LATE]);
+        const before = api.requests.length;
+        const r = await collect(store, view, { ...DEFAULT_POLICY, inflightGraceMs: 0 }, Date.now());
+        assert.deepEqual(
+          r.released.map((a) => a.containerId),
+          ['c-ghost'],
+        );
+        const reads = api.requests.slice(before).filter((q) => q.verb === 'get' || q.verb === 'list');
+        assert.deepEqual(
+          reads.map((q) => q.verb),
+          ['get', 'get'],
+          'one GET per candidate',
+        );
+        assert.deepEqual(denied(api), []);
+      }),
+    ));
 });
 
 describe('node agent GC (SQLite store with a Kubernetes source)', () => {

@@ -5,7 +5,9 @@
 // then the finalizer; one kept by `foregroundDeletion` has its dependents deleted and loses the
 // finalizer once no dependent with blockOwnerDeletion remains. Owners are matched by UID, as the
 // real one does: a new object under the old name owns nothing. Runs after the write that caused it,
-// as a separate actor (its writes are ordinary store writes, with their own watch events).
+// as a separate actor (its writes are ordinary store writes, with their own watch events). Unlike the
+// real one it acts only when an owner goes or starts deleting: a dependent seeded with the UID of an
+// owner that never existed is left alone (tests seed such pods freely).
 import { FOREGROUND, ORPHAN } from './deletion.js';
 import type { Registry, ResourceType } from './resources.js';
 import type { Obj, Store, StoreEvent } from './store.js';
