@@ -46,6 +46,8 @@ const options = join(root, 'test', 'native', 'sanitizer-options.c');
 clang([
   ...shimDefines(types),
   `-DTRUNKLINE_SANITIZER_LOG=${JSON.stringify(logDir)}`,
+  `-DTRUNKLINE_ASAN_RUNTIME=${JSON.stringify(runtime)}`,
+  `-DTRUNKLINE_ASAN_SUPPRESSIONS=${JSON.stringify(join(root, 'test', 'native', 'asan.supp'))}`,
   '-o',
   shim,
   ...shimSources,

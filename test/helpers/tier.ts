@@ -1,5 +1,5 @@
 // No silent skipping: a test tier that needs a tool (qemu, podman, etcd, containerd, Chromium, the
-// netlink addon, kubectl) runs when the tool is there and fails when it is not — in CI always, and
+// netlink addon, kubectl, clang) runs when the tool is there and fails when it is not — in CI always, and
 // locally unless the tier is named in TRUNKLINE_SKIP_TIERS (a comma list, or "all"), an opt-out CI
 // never sets. Every skip is appended to TRUNKLINE_SKIP_REPORT (scripts/test.sh prints the list last).
 import { appendFileSync } from 'node:fs';

@@ -4,7 +4,13 @@
  * ASAN_OPTIONS. A finding aborts (ASan's default exit status 1 would pass for a CNI error) and is
  * written under TRUNKLINE_SANITIZER_LOG, which the tier reads. Leaks are not checked: the shim is a
  * one-shot process whose buffers end with it.
+ *
+ * For the same reason the Node plugin the shim starts without an agent would lack the ASan runtime
+ * that the sanitized netlink addon needs (ASan aborts a process that loads it otherwise): with
+ * TRUNKLINE_ASAN_RUNTIME defined, the shim hands its children the runtime and the tier's options
+ * unless its caller already did.
  */
+#include <stdlib.h>
 #ifndef TRUNKLINE_SANITIZER_LOG
 #error "build with -DTRUNKLINE_SANITIZER_LOG=\"DIR\""
 #endif
@@ -19,3 +25,15 @@ const char *__asan_default_options(void) {
 const char *__ubsan_default_options(void) {
   return "halt_on_error=1:abort_on_error=1:print_stacktrace=1:log_path=" TRUNKLINE_SANITIZER_LOG "/ubsan";
 }
+
+#ifdef TRUNKLINE_ASAN_RUNTIME
+__attribute__((constructor)) static void sanitize_children(void) {
+  setenv("LD_PRELOAD", TRUNKLINE_ASAN_RUNTIME, 0);
+  setenv("ASAN_OPTIONS",
+         "abort_on_error=1:detect_leaks=0:log_path=" TRUNKLINE_SANITIZER_LOG
+         "/asan:suppressions=" TRUNKLINE_ASAN_SUPPRESSIONS,
+         0);
+  setenv("UBSAN_OPTIONS", "halt_on_error=1:abort_on_error=1:print_stacktrace=1:log_path=" TRUNKLINE_SANITIZER_LOG "/ubsan",
+         0);
+}
+#endif

@@ -1,6 +1,6 @@
 // INSIDE the test VM only (test/hostnet/vm.test.ts boots it): macvlan ADDs that race to need the same
 // on-demand bond0 + bond0.100 create them once, every pod gets its NIC on bond0.100, and DEL leaves
-// the bond and the VLAN in place for the next pod. Once through plugin processes (iproute2 backend),
+// the bond and the VLAN in place for the next pod. Once through plugin processes (no agent),
 // once through the node agent on its default netlink backend.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -107,7 +107,7 @@ async function raceAndRelease(
 describe('on-demand bond + VLAN parent in a real kernel', {
   skip: inVm ? false : 'runs inside the VM (TRUNKLINE_IN_VM=1)',
 }, () => {
-  it('four racing ADDs create bond0 and bond0.100 once; DEL keeps them (plugin processes, iproute2)', async () => {
+  it('four racing ADDs create bond0 and bond0.100 once; DEL keeps them (plugin processes, no agent)', async () => {
     await raceAndRelease(node('h'), 'h', {});
   });
 
