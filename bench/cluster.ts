@@ -85,6 +85,18 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   addNetns(podNetns);
   let world: Awaited<ReturnType<typeof startWorld>> | undefined;
+  // Ctrl-C or a timeout still removes the namespaces, agents and etcd.
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void (world?.stop() ?? Promise.resolve()).finally(() => {
+      delNetns(podNetns);
+      process.exit(130);
+    });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   try {
     world = await startWorld({ nodes: NODES, prefix, dir: join(tmpdir(), `${prefix}-dir`), etcd });
     // Agents as they run in a cluster: client loaded, caches synced (the first request starts them).

@@ -1,7 +1,7 @@
 // The Kernel on rtnetlink through the native addon: no process per operation. A socket is opened
 // inside the target namespace for each call (or batch) and closed after (a few microseconds; a
 // shared socket would mix up concurrent requests' replies). Reads run synchronously, changes on the
-// thread pool so a slow kernel operation does not stall other pods. What is not encoded here (bond creation and options, rule and
+// thread pool so a slow kernel operation does not stall other pods. What is not encoded here (bond creation and options,
 // neighbour listings) goes to the iproute2 backend, which stays the fallback.
 import { closeSync, openSync } from 'node:fs';
 import { KernelError, LinkNotFound, NetnsNotFound } from '../errors.js';
@@ -35,6 +35,7 @@ import {
   toLink,
 } from './link.js';
 import { dumpRoutes, neighReq, routeReq, ruleReq, toRoute } from './route.js';
+import { dumpRules, toRule } from './rule.js';
 
 export class NetlinkKernel implements Kernel {
   constructor(
@@ -265,7 +266,7 @@ export class NetlinkKernel implements Kernel {
   }
 
   listRules(ns: NetnsRef, family: 4 | 6): Promise<Rule[]> {
-    return this.fallback.listRules(ns, family);
+    return this.with(ns, (s) => dumpRules(s, family).flatMap((m) => toRule(m, family) ?? []));
   }
   addRule(ns: NetnsRef, rule: Rule): Promise<void> {
     return this.with(ns, (s) => this.ruleOn(s, 'add', rule));
