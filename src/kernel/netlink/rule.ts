@@ -2,43 +2,11 @@
 // `ip -j rule show`: no process per listing. The coordinator lists a node's rules on every ADD and
 // DEL, and an `ip` process forked from a busy agent cost more than the rest of the pod's kernel work.
 import type { Rule } from '../types.js';
-import {
-  AF_INET,
-  AF_INET6,
-  attrU32,
-  bytesToIp,
-  MsgWriter,
-  NLM_F_DUMP,
-  type NlMsg,
-  parseAttrs,
-  RTM,
-} from './rtnl.js';
+import { dumpByFamily, FRA } from './route.js';
+import { AF_INET, AF_INET6, attrU32, bytesToIp, type NlMsg, parseAttrs, RTM } from './rtnl.js';
 
-const FRA = {
-  DST: 1,
-  SRC: 2,
-  IIFNAME: 3,
-  OIFNAME: 17,
-  PRIORITY: 6,
-  FWMARK: 10,
-  TABLE: 15,
-  FWMASK: 16,
-} as const;
-
-export function dumpRules(s: { request(b: (seq: number) => Buffer): NlMsg[] }, family: 4 | 6): NlMsg[] {
-  return s.request((seq) =>
-    new MsgWriter(RTM.GETRULE, NLM_F_DUMP)
-      .u8(family === 6 ? AF_INET6 : AF_INET)
-      .u8(0)
-      .u8(0)
-      .u8(0)
-      .u8(0)
-      .u8(0)
-      .u8(0)
-      .u8(0)
-      .u32(0)
-      .finish(seq),
-  );
+export function dumpRules(s: Parameters<typeof dumpByFamily>[0], family: 4 | 6): NlMsg[] {
+  return dumpByFamily(s, RTM.GETRULE, family);
 }
 
 const text = (b: Buffer | undefined) =>
