@@ -31,6 +31,16 @@ const COMMANDS: Record<string, Entry> = {
     load: async () => (await import('./pools.js')).poolsCommand,
     specs: async () => (await import('./pools.js')).POOLS_SPECS,
   },
+  networks: {
+    help: 'each NetworkAttachmentDefinition: plugin chain, master, VLAN, mode, pools; networks validate -f FILE',
+    load: async () => (await import('./networks.js')).networksCommand,
+    specs: async () => (await import('./networks.js')).NETWORKS_SPECS,
+  },
+  validate: {
+    help: 'check manifests (pools, reserved IPs, NADs, pods) as the webhook and plugins would: validate -f FILE…',
+    load: async () => (await import('./validate.js')).validateCommand,
+    specs: async () => [(await import('./validate.js')).VALIDATE_SPEC],
+  },
   agent: {
     help: 'the node agent: our plugins in-process behind a unix socket (--socket, --metrics-port, --max-connections)',
     load: async () => (await import('./agent.js')).agentCommand,

@@ -9,6 +9,7 @@ import { DEFAULT_DB_PATH, SqliteStore } from '../store/sqlite.js';
 import type { Allocation } from '../store/types.js';
 import { parseCommand } from './args.js';
 import { GC_SPEC, gcCommand, RELEASE_SPEC, releaseCommand } from './pools-admin.js';
+import { table } from './table.js';
 
 const HELP = `usage: trunkline pools [options] [pool ...]
        trunkline pools release IP [--db PATH] [--force] [--json]
@@ -54,18 +55,6 @@ function fromConf(file: string): { manifestDir?: string; db?: string } {
 function holderLine(a: Allocation): string {
   const pod = a.podNamespace && a.podName ? `${a.podNamespace}/${a.podName}` : '-';
   return `  ${a.ip.padEnd(16)} ${pod.padEnd(28)} container ${a.containerId} ${a.ifname}${a.network ? ` net ${a.network}` : ''} since ${a.createdAt}`;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 const SPEC = {

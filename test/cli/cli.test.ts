@@ -38,6 +38,9 @@ const HELPS: [string[], RegExp][] = [
   [['lab', 'up'], /usage: trunkline lab/],
   [['lab', 'down'], /usage: trunkline lab/],
   [['pools'], /usage: trunkline pools/],
+  [['networks'], /usage: trunkline networks/],
+  [['networks', 'validate'], /usage: trunkline validate/],
+  [['validate'], /usage: trunkline validate/],
   [['agent'], /usage: trunkline agent/],
   [['controller'], /usage: trunkline controller/],
   [['install'], /usage: trunkline install/],
@@ -153,6 +156,11 @@ test("the README's command-line examples run as written", () => {
   assert.match(r.stdout, /vlan100-v4 +4 +10\.100\.0\.0\/24 +50 +50 +0 +50/);
   assert.match(r.stdout, /exit 1: no such pool/);
   assert.match(r.stdout, /exit 1: the store must exist/);
+  assert.match(
+    r.stdout,
+    /kube-system\/macvlan-standalone-vlan100 +standalone +vlan100 +- +vlan100-v4 +trunkline-macvlan\[trunkline-ipam\] → trunkline-coordinator/,
+  );
+  assert.match(r.stdout, /^5 object\(s\) checked, all valid$/m);
 });
 
 test('pools release IP: refuses a young allocation, releases with --force through the store, then says it is free', async () => {

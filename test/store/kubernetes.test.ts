@@ -280,6 +280,61 @@ describe('KubernetesStore specifics', () => {
       assert.equal(after.allocatedIPs, 'not json');
     }));
 
+  it('allocation cost does not grow with pool size (/24 vs /16 vs /8 vs IPv6 /64)', () =>
+    withApi(
+      [
+        spiderPool('p24', 4, '10.24.0.0/24'),
+        spiderPool('p16', 4, '10.16.0.0/16'),
+        spiderPool('p8', 4, '10.0.0.0/8'),
+        spiderPool('p64', 6, 'fd64::/64'),
+      ],
+      async (api) => {
+        const pools = [
+          pool('p24', 4, range('10.24.0.1', '10.24.0.254')),
+          pool('p16', 4, range('10.16.0.1', '10.16.255.254')),
+          pool('p8', 4, range('10.0.0.1', '10.255.255.254')),
+          pool('p64', 6, range('fd64::1', 'fd64::ffff:ffff:ffff:ffff')),
+        ];
+        const n = 10;
+        const perPool: Record<string, { requests: number; bytes: number }> = {};
+        for (const p of pools) {
+          const s = new KubernetesStore(sourceOf(api));
+          for (let i = 0; i < 10; i++)
+            assert.ok(
+              (await s.allocate(holder(`${p.pool}-pre${i}`), [{ family: p.family, candidates: [p] }])).ok,
+            );
+          const before = api.requests.length;
+          for (let i = 0; i < n; i++)
+            assert.ok(
+              (await s.allocate(holder(`${p.pool}-c${i}`), [{ family: p.family, candidates: [p] }])).ok,
+            );
+          const status = api.get(API, 'SpiderIPPool', undefined, p.pool)?.status as { allocatedIPs: string };
+          perPool[p.pool] = {
+            requests: (api.requests.length - before) / n,
+            bytes: status.allocatedIPs.length,
+          };
+        }
+        const reqs = Object.values(perPool).map((x) => x.requests);
+        // The work of one allocation: a list, a fresh read and a status write of the one pool, and a
+        // search through its held entries (Spiderpool's format keeps them in one map), never its range.
+        assert.ok(
+          reqs.every((r) => r === reqs[0]),
+          `API requests per allocation equal for every pool size: ${JSON.stringify(perPool)}`,
+        );
+        assert.equal(reqs[0], 3, 'list, get and status update per allocation');
+        const v4bytes = ['p24', 'p16', 'p8'].map((k) => perPool[k]!.bytes);
+        assert.ok(
+          Math.max(...v4bytes) - Math.min(...v4bytes) < 15 * 4,
+          `the status written grows with the holders, not the range: ${JSON.stringify(perPool)}`,
+        );
+        console.log(
+          `# kubernetes allocation cost by pool size (${n} after 5 held): ${Object.entries(perPool)
+            .map(([k, v]) => `${k} ${v.requests} requests, status ${v.bytes} bytes`)
+            .join('; ')}`,
+        );
+      },
+    ));
+
   it('parses its config block', () => {
     assert.deepEqual(parseKubernetesStoreConf({ type: 'kubernetes' }), { type: 'kubernetes' });
     assert.deepEqual(parseKubernetesStoreConf({ type: 'kubernetes', conflictRetries: 3, backoffMs: 5 }), {

@@ -3,6 +3,7 @@
 // directory can hold whole application manifests.
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { assertShallow } from '../../cni/conf.js';
 import { invalidConfig } from '../../cni/errors.js';
 import type {
   NamespaceInfo,
@@ -24,26 +25,30 @@ export interface Manifests {
   /** Keyed "namespace/name". */
   nads: Map<string, NetworkAttachmentDefinition>;
   files: string[];
+  /** The file each object came from, keyed "Kind name" or "Kind namespace/name". */
+  origins: Map<string, string>;
 }
 
 const EXT = /\.(ya?ml|json)$/i;
 
-function listFiles(dir: string, seen = new Set<string>()): string[] {
+/** Files below `path` (or `path` itself when a file: read whatever its extension), each once. */
+function listFiles(path: string, seen: Set<string>): string[] {
   let real: string;
   try {
-    real = realpathSync(dir);
+    real = realpathSync(path);
   } catch {
     return [];
   }
   if (seen.has(real)) return [];
   seen.add(real);
+  if (!statSync(real).isDirectory()) return [path];
   const out: string[] = [];
   // Sorted so that which file "wins" an error message is stable.
-  for (const ent of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const ent of readdirSync(path, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     // Dot entries include Kubernetes' ConfigMap "..data" indirection; their content is reached
     // through the visible symlinks.
     if (ent.name.startsWith('.')) continue;
-    const p = join(dir, ent.name);
+    const p = join(path, ent.name);
     let isDir = ent.isDirectory();
     let isFile = ent.isFile();
     if (ent.isSymbolicLink()) {
@@ -55,8 +60,7 @@ function listFiles(dir: string, seen = new Set<string>()): string[] {
         continue;
       }
     }
-    if (isDir) out.push(...listFiles(p, seen));
-    else if (isFile && EXT.test(ent.name)) out.push(p);
+    if (isDir || (isFile && EXT.test(ent.name))) out.push(...listFiles(p, seen));
   }
   return out;
 }
@@ -77,7 +81,8 @@ function meta(o: Obj, file: string, namespaced: boolean): ObjectMeta & { namespa
   return { ...m, namespace: namespaced ? (m.namespace ?? 'default') : '' };
 }
 
-export async function loadManifests(dir: string): Promise<Manifests> {
+/** Reads a directory tree, or several files and trees (each file once, whichever names it first). */
+export async function loadManifests(paths: string | readonly string[]): Promise<Manifests> {
   const YAML = await import('yaml');
   const out: Manifests = {
     pools: [],
@@ -86,9 +91,12 @@ export async function loadManifests(dir: string): Promise<Manifests> {
     pods: new Map(),
     nodes: new Map(),
     nads: new Map(),
-    files: listFiles(dir),
+    files: [],
+    origins: new Map(),
   };
-  const origin = new Map<string, string>();
+  const seen = new Set<string>();
+  for (const p of typeof paths === 'string' ? [paths] : paths) out.files.push(...listFiles(p, seen));
+  const origin = out.origins;
   const claim = (key: string, file: string) => {
     const prev = origin.get(key);
     if (prev !== undefined) throw invalidConfig(`${key} is defined twice: in ${prev} and in ${file}`);
@@ -162,6 +170,9 @@ export async function loadManifests(dir: string): Promise<Manifests> {
     } catch (e) {
       throw invalidConfig(`cannot read manifest ${file}: ${(e as Error).message}`);
     }
+    // The YAML parser recurses per flow level; thousands of levels can exhaust the stack in a way
+    // that takes the whole process down (seen inside the regexp compiler), not just throw.
+    assertShallow(text, `manifest ${file}`);
     for (const doc of YAML.parseAllDocuments(text)) {
       const err = doc.errors[0];
       if (err !== undefined) {
@@ -169,7 +180,15 @@ export async function loadManifests(dir: string): Promise<Manifests> {
         const where = at ? `${file}:${at.line}:${at.col}` : file;
         throw invalidConfig(`${where}: invalid YAML: ${err.message.split('\n')[0]}`);
       }
-      add(doc.toJS() as Obj, file);
+      let obj: Obj;
+      try {
+        // An alias to an anchor never set, or one expanding past the library's alias limit, only
+        // shows when the document is turned into values.
+        obj = doc.toJS() as Obj;
+      } catch (e) {
+        throw invalidConfig(`${file}: invalid YAML: ${(e as Error).message.split('\n')[0]}`);
+      }
+      add(obj, file);
     }
   }
   return out;

@@ -27,6 +27,8 @@ export const DEFAULT_STATE_DIR = '/var/lib/trunkline';
 
 export interface LocalSourceOptions {
   manifestDir?: string;
+  /** Files and directories read instead of manifestDir (trunkline validate -f FILE…). */
+  manifestPaths?: readonly string[];
   stateDir?: string;
 }
 
@@ -40,11 +42,13 @@ interface PodState {
 export class LocalSource implements ClusterSource {
   readonly manifestDir: string;
   readonly stateDir: string;
+  private readonly paths: readonly string[];
   private loaded: Promise<Manifests> | undefined;
 
   constructor(opts: LocalSourceOptions = {}) {
     this.manifestDir = opts.manifestDir ?? DEFAULT_MANIFEST_DIR;
     this.stateDir = opts.stateDir ?? DEFAULT_STATE_DIR;
+    this.paths = opts.manifestPaths ?? [this.manifestDir];
   }
 
   /** Forgets what was read; the next call reads the directory again. */
@@ -53,7 +57,7 @@ export class LocalSource implements ClusterSource {
   }
 
   manifests(): Promise<Manifests> {
-    this.loaded ??= loadManifests(this.manifestDir);
+    this.loaded ??= loadManifests(this.paths);
     return this.loaded;
   }
 
@@ -83,6 +87,10 @@ export class LocalSource implements ClusterSource {
     name: string,
   ): Promise<NetworkAttachmentDefinition | undefined> {
     return (await this.manifests()).nads.get(`${namespace}/${name}`);
+  }
+
+  async listNetworkAttachmentDefinitions(): Promise<NetworkAttachmentDefinition[]> {
+    return [...(await this.manifests()).nads.values()];
   }
 
   async listIPPools(): Promise<SpiderIPPool[]> {

@@ -129,14 +129,14 @@ export function routeReq(verb: 'add' | 'append' | 'replace' | 'del', r: Route, o
   };
 }
 
-type Dumper = { request(b: (seq: number) => Buffer): NlMsg[] };
+type Dumper = { request(b: (seq: number) => Buffer): Promise<NlMsg[]> };
 
-export function dumpRoutes(s: Dumper, family?: 4 | 6): NlMsg[] {
+export function dumpRoutes(s: Dumper, family?: 4 | 6): Promise<NlMsg[]> {
   return dumpByFamily(s, RTM.GETROUTE, family);
 }
 
 /** A dump whose request is a 12-byte header naming only the family (rtmsg, fib_rule_hdr). */
-export function dumpByFamily(s: Dumper, type: number, family?: 4 | 6): NlMsg[] {
+export function dumpByFamily(s: Dumper, type: number, family?: 4 | 6): Promise<NlMsg[]> {
   const fam = family === undefined ? AF_UNSPEC : family === 6 ? AF_INET6 : AF_INET;
   return s.request((seq) =>
     new MsgWriter(type, NLM_F_DUMP).u8(fam).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u32(0).finish(seq),

@@ -5,7 +5,7 @@ import type { Rule } from '../types.js';
 import { dumpByFamily, FRA } from './route.js';
 import { AF_INET, AF_INET6, attrU32, bytesToIp, type NlMsg, parseAttrs, RTM } from './rtnl.js';
 
-export function dumpRules(s: Parameters<typeof dumpByFamily>[0], family: 4 | 6): NlMsg[] {
+export function dumpRules(s: Parameters<typeof dumpByFamily>[0], family: 4 | 6): Promise<NlMsg[]> {
   return dumpByFamily(s, RTM.GETRULE, family);
 }
 
