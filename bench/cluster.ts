@@ -128,7 +128,9 @@ async function main(): Promise<void> {
           console.log(
             `# rep ${rep + 1} ${row.mechanism} ${row.pool} ${row.latencyMs} ms: ADD wall ${Math.round(r.addWallMs)} ms, ` +
               `CPU/pod harness ${r.cpuHarnessPerPod.toFixed(1)} ms, agents ${r.cpuAgentsPerPod.toFixed(1)} ms, ` +
-              `attached ${r.podsAttached}/${PODS}, 409s ${r.add.poolConflicts + r.del.poolConflicts}, load ${loadavg()[0]!.toFixed(1)}`,
+              `attached ${r.podsAttached}/${PODS}, 409s ${r.add.poolConflicts + r.del.poolConflicts}, ` +
+              `kubelet retries ${r.kubeletRetries}, exhausted ${r.exhausted}, duplicates ${r.duplicates}, ` +
+              `status exact ${r.statusExactAfterAdd && r.statusEmptyAfterDel ? 'yes' : 'NO'}, load ${loadavg()[0]!.toFixed(1)}`,
           );
       }
   } finally {
