@@ -31,8 +31,9 @@ function pools(pods: number): Record<string, PoolSpec> {
   const end = `172.20.${Math.floor(last / 256)}.${last % 256}`;
   return {
     exact: { label: `exact ${pods}`, subnet: '172.20.0.0/16', ips: [`172.20.0.1-${end}`] },
-    '16': { label: '/16', subnet: '172.21.0.0/16' },
-    '8': { label: '/8', subnet: '10.0.0.0/8' },
+    // A pool hands out only what spec.ips lists (Spiderpool): the whole subnet here.
+    '16': { label: '/16', subnet: '172.21.0.0/16', ips: ['172.21.0.1-172.21.255.254'] },
+    '8': { label: '/8', subnet: '10.0.0.0/8', ips: ['10.0.0.1-10.255.255.254'] },
   };
 }
 const POOLS = env('BENCH_POOLS', 'exact,16,8').split(',');

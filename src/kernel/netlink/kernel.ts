@@ -37,8 +37,8 @@ import {
   toLink,
 } from './link.js';
 import { dumpRoutes, neighReq, routeReq, ruleReq, toRoute } from './route.js';
-import { dumpRules, toRule } from './rule.js';
 import type { NlMsg } from './rtnl.js';
+import { dumpRules, toRule } from './rule.js';
 
 export class NetlinkKernel implements Kernel {
   constructor(
