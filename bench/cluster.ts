@@ -31,8 +31,9 @@ function pools(pods: number): Record<string, PoolSpec> {
   const end = `172.20.${Math.floor(last / 256)}.${last % 256}`;
   return {
     exact: { label: `exact ${pods}`, subnet: '172.20.0.0/16', ips: [`172.20.0.1-${end}`] },
-    '16': { label: '/16', subnet: '172.21.0.0/16' },
-    '8': { label: '/8', subnet: '10.0.0.0/8' },
+    // A pool hands out only what spec.ips lists (Spiderpool): the whole subnet here.
+    '16': { label: '/16', subnet: '172.21.0.0/16', ips: ['172.21.0.1-172.21.255.254'] },
+    '8': { label: '/8', subnet: '10.0.0.0/8', ips: ['10.0.0.1-10.255.255.254'] },
   };
 }
 const POOLS = env('BENCH_POOLS', 'exact,16,8').split(',');
@@ -85,6 +86,18 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   addNetns(podNetns);
   let world: Awaited<ReturnType<typeof startWorld>> | undefined;
+  // Ctrl-C or a timeout still removes the namespaces, agents and etcd.
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void (world?.stop() ?? Promise.resolve()).finally(() => {
+      delNetns(podNetns);
+      process.exit(130);
+    });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   try {
     world = await startWorld({ nodes: NODES, prefix, dir: join(tmpdir(), `${prefix}-dir`), etcd });
     // Agents as they run in a cluster: client loaded, caches synced (the first request starts them).
@@ -116,7 +129,9 @@ async function main(): Promise<void> {
           console.log(
             `# rep ${rep + 1} ${row.mechanism} ${row.pool} ${row.latencyMs} ms: ADD wall ${Math.round(r.addWallMs)} ms, ` +
               `CPU/pod harness ${r.cpuHarnessPerPod.toFixed(1)} ms, agents ${r.cpuAgentsPerPod.toFixed(1)} ms, ` +
-              `attached ${r.podsAttached}/${PODS}, 409s ${r.add.poolConflicts + r.del.poolConflicts}, load ${loadavg()[0]!.toFixed(1)}`,
+              `attached ${r.podsAttached}/${PODS}, 409s ${r.add.poolConflicts + r.del.poolConflicts}, ` +
+              `kubelet retries ${r.kubeletRetries}, exhausted ${r.exhausted}, duplicates ${r.duplicates}, ` +
+              `status exact ${r.statusExactAfterAdd && r.statusEmptyAfterDel ? 'yes' : 'NO'}, load ${loadavg()[0]!.toFixed(1)}`,
           );
       }
   } finally {

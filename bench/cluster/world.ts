@@ -4,7 +4,7 @@
 // reaches the API server and etcd at its own 127.0.0.1 (netns.ts) with the trunkline-node service
 // account's token and CA, rendered into a kubeconfig as the install step does for a real node.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -105,6 +105,7 @@ export async function startWorld(opts: { nodes: number; prefix: string; dir: str
       await etcd?.stop();
       await api.stop();
       delNetns(netns);
+      rmSync(opts.dir, { recursive: true, force: true });
     },
   };
   try {

@@ -190,8 +190,26 @@ describe('netlink kernel backend', {
         (r) => r.priority === 1001 && r.to === 'fd00:99::/64' && r.table === 1000 && r.fwmark === '0x10/0xff',
       ),
     );
+    await k.addRule(b.path, {
+      family: 4,
+      to: '10.89.0.0/16',
+      iif: 'lo',
+      oif: 'tamv0',
+      table: 101,
+      priority: 1002,
+    });
+    await k.addRule(b.path, { family: 4, fwmark: '0x5', table: 102, priority: 1003 });
+    // The netlink listing reads back exactly what `ip -j rule show` gives, defaults included.
+    for (const fam of [4, 6] as const) {
+      const byPrio = (l: { priority?: number }[]) =>
+        [...l].sort((x, y) => (x.priority ?? 0) - (y.priority ?? 0));
+      const theirs = byPrio(await ip2.listRules(b.path, fam));
+      assert.ok(theirs.length >= (fam === 4 ? 6 : 3), JSON.stringify(theirs));
+      assert.deepEqual(byPrio(await k.listRules(b.path, fam)), theirs);
+    }
     await k.delRule(b.path, { family: 4, from: '10.88.0.5/32', table: 100, priority: 1000 });
     assert.ok(!(await ip2.listRules(b.path, 4)).some((r) => r.priority === 1000));
+    assert.ok(!(await k.listRules(b.path, 4)).some((r) => r.priority === 1000));
     await k.setNeighbour(b.path, { family: 4, ip: '10.88.0.9', mac: '02:00:00:00:00:09', dev: 'tamv0' });
     const n = (await ip2.listNeighbours(b.path, 'tamv0')).find((x) => x.ip === '10.88.0.9');
     assert.deepEqual([n?.mac, n?.state], ['02:00:00:00:00:09', 'PERMANENT']);

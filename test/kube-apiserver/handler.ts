@@ -114,6 +114,9 @@ export class Handler {
     // Clients wait for the headers before they consider the watch established.
     res.flushHeaders();
     const write = (type: string, o: Obj) => {
+      // Ended by timeoutSeconds while earlier events still drain to a slow client ('finish' not yet
+      // emitted, so still subscribed): writing now would be an unhandled write-after-end.
+      if (res.writableEnded) return;
       const object = table
         ? toTable(p.resource, [o], { resourceVersion: o.metadata?.resourceVersion }, include)
         : o;

@@ -3,7 +3,7 @@
 // shared socket would mix up concurrent requests' replies). Every socket, request and sysctl runs on
 // the thread pool with its wait for replies bounded (timeoutMs), so a slow namespace or a huge dump
 // stalls only its own caller, never the agent's other pods. What is not encoded here (bond creation
-// and options, rule and neighbour listings) goes to the iproute2 backend, which stays the fallback.
+// and options, neighbour listings) goes to the iproute2 backend, which stays the fallback.
 import { closeSync, openSync } from 'node:fs';
 import { KernelError, LinkNotFound, NetnsNotFound } from '../errors.js';
 import { Iproute2Kernel } from '../iproute2/kernel.js';
@@ -38,6 +38,7 @@ import {
 } from './link.js';
 import { dumpRoutes, neighReq, routeReq, ruleReq, toRoute } from './route.js';
 import type { NlMsg } from './rtnl.js';
+import { dumpRules, toRule } from './rule.js';
 
 export class NetlinkKernel implements Kernel {
   constructor(
@@ -274,7 +275,7 @@ export class NetlinkKernel implements Kernel {
   }
 
   listRules(ns: NetnsRef, family: 4 | 6): Promise<Rule[]> {
-    return this.fallback.listRules(ns, family);
+    return this.with(ns, async (s) => (await dumpRules(s, family)).flatMap((m) => toRule(m, family) ?? []));
   }
   addRule(ns: NetnsRef, rule: Rule): Promise<void> {
     return this.with(ns, (s) => this.ruleOn(s, 'add', rule));

@@ -129,23 +129,17 @@ export function routeReq(verb: 'add' | 'append' | 'replace' | 'del', r: Route, o
   };
 }
 
-export function dumpRoutes(
-  s: { request(b: (seq: number) => Buffer): Promise<NlMsg[]> },
-  family?: 4 | 6,
-): Promise<NlMsg[]> {
+type Dumper = { request(b: (seq: number) => Buffer): Promise<NlMsg[]> };
+
+export function dumpRoutes(s: Dumper, family?: 4 | 6): Promise<NlMsg[]> {
+  return dumpByFamily(s, RTM.GETROUTE, family);
+}
+
+/** A dump whose request is a 12-byte header naming only the family (rtmsg, fib_rule_hdr). */
+export function dumpByFamily(s: Dumper, type: number, family?: 4 | 6): Promise<NlMsg[]> {
   const fam = family === undefined ? AF_UNSPEC : family === 6 ? AF_INET6 : AF_INET;
   return s.request((seq) =>
-    new MsgWriter(RTM.GETROUTE, NLM_F_DUMP)
-      .u8(fam)
-      .u8(0)
-      .u8(0)
-      .u8(0)
-      .u8(0)
-      .u8(0)
-      .u8(0)
-      .u8(0)
-      .u32(0)
-      .finish(seq),
+    new MsgWriter(type, NLM_F_DUMP).u8(fam).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u32(0).finish(seq),
   );
 }
 
@@ -187,7 +181,7 @@ export function toRoute(m: NlMsg, nameOf: (index: number) => string | undefined)
   };
 }
 
-const FRA = {
+export const FRA = {
   DST: 1,
   SRC: 2,
   IIFNAME: 3,

@@ -29,6 +29,7 @@ export const RTM = {
   NEWNEIGH: 28,
   NEWRULE: 32,
   DELRULE: 33,
+  GETRULE: 34,
 } as const;
 
 export const IFLA = {
