@@ -6,7 +6,7 @@ import { logger } from '../../cni/log.js';
 import type { Invocation } from '../../cni/plugin.js';
 import type { Result } from '../../cni/types.js';
 import type { Kernel } from '../../kernel/types.js';
-import { assertUsable, resolveAttachment } from './attachment.js';
+import { assertUsable, resolveAttachment, vethToCreate } from './attachment.js';
 import { teardown } from './del.js';
 import { detect } from './detect.js';
 import { addrOf, familyOf, prefixedMac } from './ipnet.js';
@@ -57,6 +57,7 @@ export async function add(kernel: Kernel, prober: Prober, inv: Invocation<Coordi
     return prevResult;
   }
   await assertUsable(kernel, conf, att);
+  const create = await vethToCreate(kernel, att);
   await detect(kernel, prober, conf, att);
 
   const result = structuredClone(prevResult);
@@ -64,11 +65,12 @@ export async function add(kernel: Kernel, prober: Prober, inv: Invocation<Coordi
   try {
     if (conf.podMACPrefix) await rewriteMac(kernel, conf, att, result);
     let macs: VethMacs | undefined;
-    if (att.ownsVeth) {
+    if (create) {
       await createVeth(kernel, conf, att);
       created = true;
-      macs = await setupVeth(kernel, conf, att);
     }
+    // The pod's first NIC sets the pair up even when a sibling created it: it owns it (DEL removes it).
+    if (create || att.ownsVeth) macs = await setupVeth(kernel, conf, att);
     await applyRpFilter(kernel, conf, att);
     const plan = await buildPlan(kernel, conf, att, macs);
     await applyHost(kernel, plan);

@@ -56,7 +56,8 @@ export async function buildPlan(
   }
   const podRoutes = [...toNode, ...viaNode].map((r) => ({ ...r, ...table }));
   const podMainRoutes = att.mode === 'overlay' ? [...toNode, ...viaNode] : [];
-  const owned = att.mode === 'underlay' && att.ownsVeth && macs !== undefined;
+  // Static neighbours come with setting the pair up: by its owner, or by a later NIC that had to create it.
+  const owned = att.mode === 'underlay' && macs !== undefined;
   const podNeigh: Neighbour[] = owned
     ? nodeIps.map((ip) => ({ family: familyOf(ip), ip, mac: macs.host, dev: att.viaNic, state: 'PERMANENT' }))
     : [];
