@@ -10,12 +10,16 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, {
-  ...ts.sys,
-  onUnRecoverableConfigFileDiagnostic: (d) => {
-    throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+const config = ts.getParsedCommandLineOfConfigFile(
+  join(root, 'tsconfig.json'),
+  {},
+  {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => {
+      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    },
   },
-});
+);
 const program = ts.createProgram(config.fileNames, { ...config.options, noEmit: true });
 const checker = program.getTypeChecker();
 const rel = (f) => relative(root, f.fileName ?? f);
@@ -67,10 +71,12 @@ for (const f of ours) {
     seen.add(key);
     const isUsed = used.has(target(s));
     if (!isUsed && !allowed.has(key)) findings.push(`${rel(f)}: ${s.name} is exported but never imported`);
-    if (isUsed && allowed.has(key)) findings.push(`${rel(f)}: ${s.name} is used now: drop it from ${rel(allowFile)}`);
+    if (isUsed && allowed.has(key))
+      findings.push(`${rel(f)}: ${s.name} is used now: drop it from ${rel(allowFile)}`);
   }
 }
 for (const key of allowed)
-  if (!seen.has(key)) findings.push(`${key.replace(' ', ': ')} no longer exists: drop it from ${rel(allowFile)}`);
+  if (!seen.has(key))
+    findings.push(`${key.replace(' ', ': ')} no longer exists: drop it from ${rel(allowFile)}`);
 for (const line of findings) console.log(line);
 process.exit(findings.length === 0 ? 0 : 1);
