@@ -3,7 +3,12 @@
 // The outer process builds a scene (a "host" namespace whose veth is the macvlan master) and re-runs
 // this file inside that namespace, so neither side pays an `ip netns exec`/nsenter per call: every
 // plugin is spawned directly by the harness, as a runtime would. NODE_EXTRA_CA_CERTS is unset.
-// Sizes: BENCH_SINGLE (200), BENCH_BURST (100), BENCH_CHURN (1000), BENCH_WAVE (50), BENCH_FALLBACK (50).
+// Every comparison runs BENCH_ROUNDS (≥3) rounds with the sides interleaved — per pair in a fresh
+// random order (single pod), per round in a fresh random order (burst) — and reports the median over
+// rounds with its min–max. Failed calls are counted per side and kept out of the latencies. CPU per pod
+// is the harness's children (shims, plugins) plus the agents and their children (exec'd delegates).
+// Sizes: BENCH_SINGLE (100 pairs per round), BENCH_BURST (100), BENCH_CHURN (1000), BENCH_WAVE (50),
+// BENCH_FALLBACK (20 pairs per round), BENCH_ROUNDS (3).
 import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -14,11 +19,23 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, makeScene, percentile, sh } from './lib.js';
+import {
+  type BenchAgent,
+  cpuMs,
+  Failures,
+  fmt,
+  machine,
+  makeScene,
+  percentile,
+  runPlugin,
+  sh,
+  shuffled,
+  spread,
+  startBenchAgent,
+} from './lib.js';
 
 const self = fileURLToPath(import.meta.url);
 const here = dirname(self);
@@ -27,11 +44,12 @@ const DIST_CNI = join(ROOT, 'dist', 'cni');
 const AGENT = join(ROOT, 'dist', 'agent', 'agent.js');
 const REF = '/usr/lib/cni';
 const num = (k: string, d: number) => Number(process.env[k] ?? d);
-const SINGLE = num('BENCH_SINGLE', 200);
+const SINGLE = num('BENCH_SINGLE', 100);
 const BURST = num('BENCH_BURST', 100);
 const CHURN = num('BENCH_CHURN', 1000);
 const WAVE = num('BENCH_WAVE', 50);
-const FALLBACK = num('BENCH_FALLBACK', 50);
+const FALLBACK = num('BENCH_FALLBACK', 20);
+const ROUNDS = Math.max(3, num('BENCH_ROUNDS', 3));
 delete process.env['NODE_EXTRA_CA_CERTS'];
 
 interface Ctx {
@@ -71,31 +89,6 @@ async function outer(): Promise<void> {
 }
 
 // ---------------------------------------------------------------- inner: runs in the host namespace
-interface Run {
-  code: number;
-  stdout: string;
-  ms: number;
-}
-
-function exec(file: string, env: Record<string, string>, stdin: string): Promise<Run> {
-  const t0 = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, [], {
-      env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...env },
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({ code: code ?? 1, stdout: out, ms: Number(process.hrtime.bigint() - t0) / 1e6 }),
-    );
-    child.stdin.end(stdin);
-  });
-}
-
 interface Side {
   label: string;
   file: string;
@@ -186,17 +179,14 @@ function cniEnv(s: Side, command: string, id: string, netns: string): Record<str
   };
 }
 
-const failures = new Map<string, string[]>();
+const failures = new Failures();
 
-/** Times one call; a failure is recorded (and reported at the end) rather than aborting the run. */
-async function call(s: Side, command: string, id: string, netns: string): Promise<number> {
-  const r = await exec(s.file, cniEnv(s, command, id, netns), s.conf);
-  if (r.code !== 0) {
-    const list = failures.get(s.label) ?? [];
-    list.push(`${command} ${id}: ${r.stdout.trim().slice(0, 200)}`);
-    failures.set(s.label, list);
-  }
-  return r.ms;
+/** Times one call; a failure is counted (and reported at the end) and gives no latency. */
+async function call(s: Side, command: string, id: string, netns: string): Promise<number | undefined> {
+  const r = await runPlugin(s.file, cniEnv(s, command, id, netns), s.conf);
+  if (r.code === 0) return r.ms;
+  failures.add(s.label, `${command} ${id}: ${r.stdout.trim().slice(0, 200)}`);
+  return undefined;
 }
 
 function makeNamespaces(prefix: string, n: number): string[] {
@@ -216,16 +206,33 @@ interface SingleResult {
   pair: number[];
 }
 
-async function single(s: Side, ns: string, n: number): Promise<SingleResult> {
-  const r: SingleResult = { label: s.label, add: [], del: [], pair: [] };
+const emptySingle = (label: string): SingleResult => ({ label, add: [], del: [], pair: [] });
+
+/** One ADD+DEL pair; a failed call leaves the pair out. */
+async function pair(s: Side, id: string, ns: string, into: SingleResult): Promise<void> {
+  const a = await call(s, 'ADD', id, ns);
+  const d = await call(s, 'DEL', id, ns);
+  if (a === undefined || d === undefined) return;
+  into.add.push(a);
+  into.del.push(d);
+  into.pair.push(a + d);
+}
+
+/** `n` pairs per side, each pair running the sides in a fresh random order; `few` sides stop at `fewN`. */
+async function singleRound(
+  sides: Side[],
+  ns: string,
+  n: number,
+  tag: string,
+  few: Side[] = [],
+  fewN = 0,
+): Promise<Map<string, SingleResult>> {
+  const out = new Map([...sides, ...few].map((s) => [s.label, emptySingle(s.label)]));
   for (let i = 0; i < n; i++) {
-    const a = await call(s, 'ADD', `s${i}`, ns);
-    const d = await call(s, 'DEL', `s${i}`, ns);
-    r.add.push(a);
-    r.del.push(d);
-    r.pair.push(a + d);
+    const now = i < fewN ? [...sides, ...few] : sides;
+    for (const s of shuffled(now)) await pair(s, `${tag}${i}`, ns, out.get(s.label)!);
   }
-  return r;
+  return out;
 }
 
 interface BurstResult {
@@ -238,41 +245,26 @@ interface BurstResult {
 }
 
 let agentPids: number[] = [];
+const cpuNow = () => cpuMs('children') + agentPids.reduce((a, p) => a + cpuMs(p), 0);
+const ok = (xs: (number | undefined)[]) => xs.filter((x): x is number => x !== undefined);
 
-async function burst(s: Side, namespaces: string[]): Promise<BurstResult> {
-  const cpu0 = cpuMs('children') + agentPids.reduce((a, p) => a + cpuMs(p), 0);
+async function burst(s: Side, namespaces: string[], tag: string): Promise<BurstResult> {
+  const cpu0 = cpuNow();
   let t0 = performance.now();
-  const adds = await Promise.all(namespaces.map((ns, i) => call(s, 'ADD', `b${i}`, ns)));
+  const adds = await Promise.all(namespaces.map((ns, i) => call(s, 'ADD', `${tag}${i}`, ns)));
   const addWall = performance.now() - t0;
   t0 = performance.now();
-  const dels = await Promise.all(namespaces.map((ns, i) => call(s, 'DEL', `b${i}`, ns)));
+  const dels = await Promise.all(namespaces.map((ns, i) => call(s, 'DEL', `${tag}${i}`, ns)));
   const delWall = performance.now() - t0;
-  const cpu = cpuMs('children') + agentPids.reduce((a, p) => a + cpuMs(p), 0) - cpu0;
+  const cpu = cpuNow() - cpu0;
   return {
     label: s.label,
     addWall,
     delWall,
-    addP99: percentile(adds, 99),
-    delP99: percentile(dels, 99),
+    addP99: percentile(ok(adds), 99),
+    delP99: percentile(ok(dels), 99),
     cpuPerPod: cpu / namespaces.length,
   };
-}
-
-/** CPU time (ms) of a process, or of the waited-for children of this one (the plugins it ran). */
-function cpuMs(pid: number | 'children'): number {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid === 'children' ? 'self' : pid}/stat`, 'utf8');
-  } catch {
-    return 0; // gone (reported where it died)
-  }
-  const f = stat
-    .slice(stat.lastIndexOf(')') + 2)
-    .split(' ')
-    .map(Number);
-  // Fields after the name start at state (3): utime 14, stime 15, cutime 16, cstime 17.
-  const [u, s] = pid === 'children' ? [f[13]!, f[14]!] : [f[11]!, f[12]!];
-  return ((u + s) * 1000) / 100; // USER_HZ
 }
 
 function rssKb(pid: number): number {
@@ -292,52 +284,10 @@ function linksLeft(namespaces: string[]): number {
   return n;
 }
 
-interface Agent {
-  pid: number;
-  socket: string;
-  stop(): Promise<number>;
-}
+type Agent = BenchAgent;
 
-async function startAgent(kernel: 'netlink' | 'iproute2'): Promise<Agent> {
-  const socket = join(tmp, `agent-${kernel}.sock`);
-  const nodeArgs = (process.env['BENCH_AGENT_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, AGENT, '--socket', socket, '--metrics-port', 'off', '--kernel', kernel],
-    {
-      env: { ...process.env, TRUNKLINE_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
-  );
-  let stopping = false;
-  const exited = new Promise<number>((r) =>
-    child.once('exit', (c, sig) => {
-      if (!stopping) console.log(`!! the ${kernel} agent died during the run: exit ${c}, signal ${sig}`);
-      r(c ?? 1);
-    }),
-  );
-  for (let i = 0; ; i++) {
-    const ok = await new Promise<boolean>((r) => {
-      const c = connect(socket);
-      c.once('connect', () => {
-        c.destroy();
-        r(true);
-      });
-      c.once('error', () => r(false));
-    });
-    if (ok) break;
-    if (i > 200 || child.exitCode !== null) throw new Error('the agent did not start');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return {
-    pid: child.pid!,
-    socket,
-    stop: () => {
-      stopping = true;
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
+function startAgent(kernel: 'netlink' | 'iproute2'): Promise<Agent> {
+  return startBenchAgent(AGENT, join(tmp, `agent-${kernel}.sock`), ['--kernel', kernel]);
 }
 
 /** execve calls the agent makes for one ADD and one DEL (strace), or undefined without strace. */
@@ -375,13 +325,9 @@ function row(cells: (string | number)[], widths: number[]): string {
 }
 
 async function inner(ctx: Ctx): Promise<void> {
-  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown cpu';
-  const cores = readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? 0;
+  console.log(`machine: ${machine()}`);
   console.log(
-    `machine: ${cpu}, ${cores} cores, kernel ${sh(['uname', '-r']).trim()}, node ${process.version}`,
-  );
-  console.log(
-    `sizes: single ${SINGLE}, burst ${BURST}, churn ${CHURN} in waves of ${WAVE}, fallback ${FALLBACK}\n`,
+    `sizes: ${ROUNDS} rounds of single ${SINGLE} (fallback ${FALLBACK}) and burst ${BURST}; churn ${CHURN} in waves of ${WAVE}\n`,
   );
   const shim = join(DIST_CNI, 'trunkline-macvlan');
   const singleNs = makeNamespaces(`${ctx.prefix}s`, 1)[0]!;
@@ -437,7 +383,7 @@ async function inner(ctx: Ctx): Promise<void> {
       },
     );
     // Warm-up (page cache, agent JIT), not measured.
-    for (const s of [ref, oursHl, ours, oursIp2]) await single(s, singleNs, 10);
+    await singleRound([ref, oursHl, ours, oursIp2], singleNs, 10, 'warm');
 
     console.log('spawns inside the agent per ADD / DEL (strace execve):');
     for (const [a, s] of [
@@ -450,48 +396,89 @@ async function inner(ctx: Ctx): Promise<void> {
     }
 
     // 1. single pod, sequential
-    const W1 = [26, 8, 8, 9, 9];
-    console.log(`\n1. single pod: ${SINGLE} sequential ADD+DEL (ms per call, wall)`);
+    const W1 = [26, 18, 18, 20, 20];
+    console.log(
+      `\n1. single pod: ${ROUNDS} rounds × ${SINGLE} sequential ADD+DEL, sides in random order per pair`,
+    );
+    console.log('   (ms per call, wall; median over rounds and min–max)');
     console.log(row(['side', 'ADD p50', 'DEL p50', 'pair p50', 'pair p99'], W1));
-    const singles: SingleResult[] = [];
-    for (const s of [ref, ours, oursHl, oursIp2]) singles.push(await single(s, singleNs, SINGLE));
-    singles.push(await single(fallback, singleNs, FALLBACK));
-    for (const r of singles) {
+    const mains = [ref, ours, oursHl, oursIp2];
+    const rounds: Map<string, SingleResult>[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      rounds.push(await singleRound(mains, singleNs, SINGLE, `s${r}-`, [fallback], FALLBACK));
+    }
+    const over = (label: string, f: (x: SingleResult) => number) => rounds.map((m) => f(m.get(label)!));
+    for (const s of [...mains, fallback]) {
       console.log(
         row(
           [
-            r.label,
-            fmt(percentile(r.add, 50)),
-            fmt(percentile(r.del, 50)),
-            fmt(percentile(r.pair, 50)),
-            fmt(percentile(r.pair, 99)),
+            s.label,
+            spread(over(s.label, (x) => percentile(x.add, 50))),
+            spread(over(s.label, (x) => percentile(x.del, 50))),
+            spread(over(s.label, (x) => percentile(x.pair, 50))),
+            spread(over(s.label, (x) => percentile(x.pair, 99))),
           ],
           W1,
         ),
       );
     }
-    const refS = singles[0]!;
-    for (const r of singles.slice(1)) {
-      console.log(
-        `  ratio ${r.label}/reference: pair p50 ${(percentile(r.pair, 50) / percentile(refS.pair, 50)).toFixed(2)}, p99 ${(percentile(r.pair, 99) / percentile(refS.pair, 99)).toFixed(2)}`,
-      );
+    for (const s of [ours, oursHl, oursIp2, fallback]) {
+      const ratio = (p: number) =>
+        spread(
+          rounds.map((m) => percentile(m.get(s.label)!.pair, p) / percentile(m.get(ref.label)!.pair, p)),
+          2,
+        );
+      console.log(`  ratio ${s.label}/reference per round: pair p50 ${ratio(50)}, p99 ${ratio(99)}`);
     }
 
     // 2. burst
-    const W2 = [26, 10, 8, 10, 8, 13];
-    console.log(`\n2. burst: ${BURST} pods ADDed concurrently in ${BURST} namespaces, then DELed (ms)`);
+    const W2 = [26, 20, 20, 20, 20, 16];
+    console.log(
+      `\n2. burst: ${BURST} pods ADDed concurrently in ${BURST} namespaces, then DELed; ${ROUNDS} rounds, sides in random order per round (ms)`,
+    );
     console.log(row(['side', 'ADD wall', 'ADD p99', 'DEL wall', 'DEL p99', 'CPU/pod (ms)'], W2));
-    const bursts: BurstResult[] = [];
-    for (const s of [ref, ours, oursHl, oursIp2, fallback]) bursts.push(await burst(s, burstNs));
-    for (const b of bursts) {
+    const bsides = [ref, ours, oursHl, oursIp2, fallback];
+    const bursts = new Map<string, BurstResult[]>(bsides.map((s) => [s.label, []]));
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const s of shuffled(bsides)) bursts.get(s.label)!.push(await burst(s, burstNs, `b${r}-`));
+    }
+    const bOver = (label: string, f: (b: BurstResult) => number) => bursts.get(label)!.map(f);
+    for (const s of bsides) {
       console.log(
-        row([b.label, fmt(b.addWall), fmt(b.addP99), fmt(b.delWall), fmt(b.delP99), fmt(b.cpuPerPod)], W2),
+        row(
+          [
+            s.label,
+            spread(
+              bOver(s.label, (b) => b.addWall),
+              0,
+            ),
+            spread(
+              bOver(s.label, (b) => b.addP99),
+              0,
+            ),
+            spread(
+              bOver(s.label, (b) => b.delWall),
+              0,
+            ),
+            spread(
+              bOver(s.label, (b) => b.delP99),
+              0,
+            ),
+            spread(bOver(s.label, (b) => b.cpuPerPod)),
+          ],
+          W2,
+        ),
       );
     }
-    const refB = bursts[0]!;
-    for (const b of bursts.slice(1)) {
+    const refB = bursts.get(ref.label)!;
+    for (const s of bsides.slice(1)) {
+      const ratio = (f: (b: BurstResult) => number) =>
+        spread(
+          bursts.get(s.label)!.map((b, i) => f(b) / f(refB[i]!)),
+          2,
+        );
       console.log(
-        `  ratio ${b.label}/reference: ADD wall ${(b.addWall / refB.addWall).toFixed(2)}, DEL wall ${(b.delWall / refB.delWall).toFixed(2)}, ADD p99 ${(b.addP99 / refB.addP99).toFixed(2)}`,
+        `  ratio ${s.label}/reference per round: ADD wall ${ratio((b) => b.addWall)}, DEL wall ${ratio((b) => b.delWall)}, ADD p99 ${ratio((b) => b.addP99)}`,
       );
     }
 
@@ -524,10 +511,7 @@ async function inner(ctx: Ctx): Promise<void> {
     );
     const hostLinks = sh(['ip', '-o', 'link']).trim().split('\n').length;
     console.log(`links in the host namespace: ${hostLinks} (lo and ${ctx.master})`);
-    for (const [label, list] of failures) {
-      console.log(`FAILED calls, ${label}: ${list.length}, e.g. ${list.slice(0, 3).join(' | ')}`);
-    }
-    if (failures.size === 0) console.log('failed calls: none');
+    console.log(failures.report());
   } finally {
     for (const a of agents) {
       const code = await a.stop();

@@ -2,20 +2,22 @@
 // trunkline-ipam (through the node agent, and as a plain Node process without it) against the reference
 // host-local (which serializes every allocation on a file lock), all in one run.
 //   node --import tsx bench/ipam.ts          (after `node scripts/build.mjs`)
-// Sizes: BENCH_OPS (512 ADDs per level, then as many DELs), BENCH_FALLBACK_OPS (128).
-import { spawn } from 'node:child_process';
+// Each of BENCH_REPS (≥3) repetitions runs every level with the sides in a fresh random order; figures
+// are the median over repetitions with min–max. Failed calls are counted and kept out of the latencies.
+// Sizes: BENCH_OPS (512 ADDs per level, then as many DELs), BENCH_FALLBACK_OPS (128), BENCH_REPS (3).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, percentile, type RunResult, runPlugin } from './lib.js';
+import { Failures, machine, percentile, runPlugin, shuffled, spread, startBenchAgent } from './lib.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = here.includes('/build/') ? join(here, '..', '..') : join(here, '..');
 const OPS = Number(process.env['BENCH_OPS'] ?? 512);
 const FALLBACK_OPS = Number(process.env['BENCH_FALLBACK_OPS'] ?? 128);
 const LEVELS = [1, 8, 64];
+const REPS = Math.max(3, Number(process.env['BENCH_REPS'] ?? 3));
+const failures = new Failures();
 delete process.env['NODE_EXTRA_CA_CERTS'];
 
 const tmp = mkdtempSync(join(tmpdir(), 'tl-bench-ipam-'));
@@ -38,22 +40,6 @@ function pool(): string {
   return dir;
 }
 
-async function waitForSocket(path: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    const ok = await new Promise<boolean>((r) => {
-      const c = connect(path);
-      c.once('connect', () => {
-        c.destroy();
-        r(true);
-      });
-      c.once('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('the agent did not start');
-}
-
 async function level(side: Side, c: number, run: string) {
   const stdin = side.conf(run);
   const env = (i: number, command: string) => ({
@@ -72,9 +58,9 @@ async function level(side: Side, c: number, run: string) {
       for (;;) {
         const i = next++;
         if (i >= side.ops) return;
-        const r: RunResult = await runPlugin(side.file, env(i, command), stdin);
-        if (r.code !== 0) throw new Error(`${side.label} ${command} failed: ${r.stdout}`);
-        lat.push(r.ms);
+        const r = await runPlugin(side.file, env(i, command), stdin);
+        if (r.code !== 0) failures.add(side.label, `${command}: ${r.stdout.trim().slice(0, 160)}`);
+        else lat.push(r.ms);
       }
     };
     await Promise.all(Array.from({ length: c }, worker));
@@ -88,13 +74,8 @@ async function level(side: Side, c: number, run: string) {
 async function main() {
   const manifestDir = pool();
   const socket = join(tmp, 'agent.sock');
-  const agent = spawn(
-    process.execPath,
-    [join(ROOT, 'dist', 'agent', 'agent.js'), '--socket', socket, '--metrics-port', 'off'],
-    { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, TRUNKLINE_LOG_LEVEL: 'warn' } },
-  );
+  const agent = await startBenchAgent(join(ROOT, 'dist', 'agent', 'agent.js'), socket);
   try {
-    await waitForSocket(socket);
     const ours = (run: string) =>
       JSON.stringify({
         cniVersion: '1.0.0',
@@ -141,35 +122,53 @@ async function main() {
         conf: ours,
       },
     ];
+    console.log(`machine: ${machine()}`);
     console.log(
-      `IPAM on a /16: ${OPS} ADDs then ${OPS} DELs per level (fallback path: ${FALLBACK_OPS}); each call a process, as a runtime makes it`,
+      `IPAM on a /16: ${OPS} ADDs then ${OPS} DELs per level (fallback path: ${FALLBACK_OPS}); each call a process, as a runtime makes it; ${REPS} repetitions, median (min–max)`,
     );
-    console.log('side                        clients  ADD/s   ADD p50  ADD p99  DEL/s   DEL p50');
-    const tput: Record<string, Record<number, number>> = {};
+    type Fig = { addRate: number[]; addP50: number[]; addP99: number[]; delRate: number[]; delP50: number[] };
+    const figs = new Map<string, Fig>();
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const c of LEVELS) {
+        for (const s of shuffled(sides)) {
+          const tag = `${s.label.split(' ')[0]}${s.label.includes('no agent') ? 'f' : ''}-${c}-${rep}`;
+          const r = await level(s, c, tag);
+          const key = `${s.label}|${c}`;
+          const f = figs.get(key) ?? { addRate: [], addP50: [], addP99: [], delRate: [], delP50: [] };
+          f.addRate.push((r.add.lat.length / r.add.wall) * 1000);
+          f.addP50.push(percentile(r.add.lat, 50));
+          f.addP99.push(percentile(r.add.lat, 99));
+          f.delRate.push((r.del.lat.length / r.del.wall) * 1000);
+          f.delP50.push(percentile(r.del.lat, 50));
+          figs.set(key, f);
+        }
+      }
+    }
+    console.log(
+      'side                        clients  ADD/s              ADD p50            ADD p99            DEL/s              DEL p50',
+    );
     for (const c of LEVELS) {
       for (const s of sides) {
-        const r = await level(
-          s,
-          c,
-          `${s.label.split(' ')[0]}${s.label.includes('no agent') ? 'f' : ''}-${c}`,
-        );
-        const addRate = (s.ops / r.add.wall) * 1000;
-        const row = tput[s.label] ?? {};
-        row[c] = addRate;
-        tput[s.label] = row;
+        const f = figs.get(`${s.label}|${c}`)!;
         console.log(
-          `${s.label.padEnd(27)} ${String(c).padStart(7)}  ${addRate.toFixed(0).padStart(5)}  ${fmt(percentile(r.add.lat, 50)).padStart(7)}  ${fmt(percentile(r.add.lat, 99)).padStart(7)}  ${((s.ops / r.del.wall) * 1000).toFixed(0).padStart(5)}  ${fmt(percentile(r.del.lat, 50)).padStart(7)}`,
+          `${s.label.padEnd(27)} ${String(c).padStart(7)}  ${spread(f.addRate, 0).padEnd(17)}  ${spread(f.addP50).padEnd(17)}  ${spread(f.addP99).padEnd(17)}  ${spread(f.delRate, 0).padEnd(17)}  ${spread(f.delP50)}`,
         );
       }
     }
-    const ref = tput['host-local (Go, process)']!;
-    const ag = tput['trunkline-ipam (agent)']!;
+    const ratio = (c: number) => {
+      const ag = figs.get(`trunkline-ipam (agent)|${c}`)!.addRate;
+      const ref = figs.get(`host-local (Go, process)|${c}`)!.addRate;
+      return `${c} clients ${spread(
+        ag.map((x, i) => x / ref[i]!),
+        2,
+      )}`;
+    };
     console.log(
-      `throughput ratio trunkline(agent)/host-local: ${LEVELS.map((c) => `${c} clients ${(ag[c]! / ref[c]!).toFixed(2)}`).join(', ')}`,
+      `throughput ratio trunkline(agent)/host-local per repetition: ${LEVELS.map(ratio).join(', ')}`,
     );
+    console.log(failures.report());
   } finally {
-    agent.kill('SIGTERM');
-    await new Promise((r) => agent.once('exit', r));
+    await agent.stop();
     rmSync(tmp, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,10 @@
-// Shared benchmark plumbing: a scene in namespaces, timing, statistics. Both sides of a comparison
-// run in the same process, same scene, same run.
+// Shared benchmark plumbing: a scene in namespaces, the plugin runner, the agent, CPU accounting,
+// interleaving and statistics. Both sides of a comparison run in the same process, same scene, same
+// run, their calls interleaved, so load on the (shared) machine hits both alike.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 
 export function sh(argv: string[], input?: string): string {
   return execFileSync(argv[0]!, argv.slice(1), {
@@ -55,7 +58,7 @@ export interface RunResult {
   ms: number;
 }
 
-/** Runs a plugin inside `netnsPath` (the harness's host namespace) and times it. */
+/** Runs a plugin (inside `netnsPath`, the harness's host namespace, if given) as a runtime does, timed. */
 export function runPlugin(
   file: string,
   env: Record<string, string>,
@@ -86,3 +89,126 @@ export function percentile(xs: number[], p: number): number {
 }
 
 export const fmt = (n: number) => n.toFixed(1);
+
+/** A figure over the repetitions of a scenario: median, and the spread as min–max. */
+export function spread(xs: number[], digits = 1): string {
+  if (xs.length === 0) return 'n/a';
+  const lo = Math.min(...xs).toFixed(digits);
+  const hi = Math.max(...xs).toFixed(digits);
+  return `${percentile(xs, 50).toFixed(digits)} (${lo}–${hi})`;
+}
+
+/** The sides in a random order: each round of a comparison runs them in a fresh one. */
+export function shuffled<T>(xs: readonly T[]): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/** Failed calls per side: kept out of the latency figures and reported as counts. */
+export class Failures {
+  private readonly bySide = new Map<string, string[]>();
+  add(side: string, what: string): void {
+    const list = this.bySide.get(side) ?? [];
+    list.push(what);
+    this.bySide.set(side, list);
+  }
+  count(side: string): number {
+    return this.bySide.get(side)?.length ?? 0;
+  }
+  report(): string {
+    if (this.bySide.size === 0) return 'failed calls: none';
+    return [...this.bySide]
+      .map(([side, l]) => `FAILED calls, ${side}: ${l.length}, e.g. ${l.slice(0, 3).join(' | ')}`)
+      .join('\n');
+  }
+}
+
+/**
+ * CPU time (ms) of a process including its waited-for children (an agent's exec'd delegates), or of
+ * this process's waited-for children (the plugins the harness ran).
+ */
+export function cpuMs(pid: number | 'children'): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid === 'children' ? 'self' : pid}/stat`, 'utf8');
+  } catch {
+    return 0; // gone (reported where it died)
+  }
+  const f = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
+  // Fields after the name start at state (3): utime 14, stime 15, cutime 16, cstime 17.
+  const ticks = pid === 'children' ? f[13]! + f[14]! : f[11]! + f[12]! + f[13]! + f[14]!;
+  return (ticks * 1000) / 100; // USER_HZ
+}
+
+export async function waitForSocket(path: string, alive: () => boolean = () => true): Promise<void> {
+  for (let i = 0; i < 800; i++) {
+    const ok = await new Promise<boolean>((r) => {
+      const c = connect(path);
+      c.once('connect', () => {
+        c.destroy();
+        r(true);
+      });
+      c.once('error', () => r(false));
+    });
+    if (ok) return;
+    if (!alive()) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`the agent did not start on ${path}`);
+}
+
+export interface BenchAgent {
+  pid: number;
+  socket: string;
+  stop(): Promise<number>;
+}
+
+/** The built agent on `socket` (logs at warn unless `logLevel`); BENCH_AGENT_NODE_ARGS go to its node. */
+export async function startBenchAgent(
+  agentJs: string,
+  socket: string,
+  extra: string[] = [],
+  logLevel = 'warn',
+): Promise<BenchAgent> {
+  const nodeArgs = (process.env['BENCH_AGENT_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, agentJs, '--socket', socket, '--metrics-port', 'off', ...extra],
+    {
+      env: { ...process.env, TRUNKLINE_LOG_LEVEL: logLevel },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  let stopping = false;
+  const exited = new Promise<number>((r) =>
+    child.once('exit', (c, sig) => {
+      if (!stopping) console.log(`!! the agent on ${socket} died during the run: exit ${c}, signal ${sig}`);
+      r(c ?? 1);
+    }),
+  );
+  await waitForSocket(socket, () => child.exitCode === null);
+  return {
+    pid: child.pid!,
+    socket,
+    stop: () => {
+      stopping = true;
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+export function machine(): string {
+  const info = readFileSync('/proc/cpuinfo', 'utf8');
+  const cpu = info.match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown cpu';
+  const cores = info.match(/^processor/gm)?.length ?? 0;
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  return `${new Date().toISOString()}; ${cpu}, ${cores} cores, kernel ${sh(['uname', '-r']).trim()}, node ${process.version}; load ${load}`;
+}

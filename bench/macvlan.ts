@@ -1,97 +1,187 @@
-// Issue 2 baseline: 200 sequential ADD+DEL pairs through dist/cni/trunkline-macvlan and the Debian
-// reference /usr/lib/cni/macvlan, both with the reference host-local IPAM, in one run.
-// NODE_EXTRA_CA_CERTS is unset for both sides (a CNI runtime does not set it).
-import { mkdtempSync, rmSync } from 'node:fs';
+// Without an agent (issue 15 §3): sequential single-pod ADD+DEL pairs through dist/cni/trunkline-macvlan
+// — the shim finds no agent and runs the bundled plugin, which runs trunkline-ipam in the same process —
+// against the Debian reference /usr/lib/cni/macvlan + host-local. Every pair runs the sides in a fresh
+// random order; BENCH_ROUNDS rounds of BENCH_N pairs, each round giving p50/p99 per side, reported as
+// the median over rounds and its min–max. Failed calls are counted and kept out of the latencies.
+// The shims are pointed at a socket path inside this run's own directory, where nothing listens, so an
+// agent running on the machine is never used. NODE_EXTRA_CA_CERTS is unset for both sides.
+//   node --import tsx bench/macvlan.ts       (after `node scripts/build.mjs`; root)
+// BENCH_BASELINE=<dir of another build's dist/cni> adds that build as a side (e.g. main's, to measure a
+// change); BENCH_ROUNDS (3), BENCH_N (40).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, makeNetns, makeScene, percentile, runPlugin, sh } from './lib.js';
+import {
+  cpuMs,
+  Failures,
+  fmt,
+  machine,
+  makeNetns,
+  makeScene,
+  percentile,
+  runPlugin,
+  sh,
+  shuffled,
+  spread,
+} from './lib.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = here.includes('/build/') ? join(here, '..', '..') : join(here, '..');
-const N = Number(process.env['BENCH_N'] ?? 200);
+const N = Number(process.env['BENCH_N'] ?? 40);
+const ROUNDS = Math.max(3, Number(process.env['BENCH_ROUNDS'] ?? 3));
+const REF = '/usr/lib/cni';
 delete process.env['NODE_EXTRA_CA_CERTS'];
 
-async function side(
-  label: string,
-  dir: string,
-  type: string,
-  scenePath: string,
-  pod: string,
-  master: string,
-) {
-  const data = mkdtempSync(join(tmpdir(), 'tl-bench-'));
+interface Side {
+  label: string;
+  file: string;
+  conf: string;
+  env: Record<string, string>;
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'tl-bench-mv-'));
+const nowhere = join(tmp, 'no-agent.sock');
+
+function hostLocal(name: string, subnet: string) {
+  return { type: 'host-local', dataDir: join(tmp, `hl-${name}`), ranges: [[{ subnet }]] };
+}
+
+function trunklineIpam(name: string, third: number) {
+  const manifestDir = join(tmp, `manifests-${name}`);
+  mkdirSync(manifestDir, { recursive: true });
+  writeFileSync(
+    join(manifestDir, 'pool.yaml'),
+    `apiVersion: spiderpool.spidernet.io/v2beta1\nkind: SpiderIPPool\nmetadata: {name: ${name}}\n` +
+      `spec: {subnet: 10.${third}.0.0/16, ips: [10.${third}.0.10-10.${third}.15.250], gateway: 10.${third}.0.1}\n`,
+  );
+  return {
+    type: 'trunkline-ipam',
+    default_ipv4_ippool: [name],
+    manifestDir,
+    stateDir: join(tmp, `state-${name}`),
+    store: { path: join(tmp, `${name}.db`) },
+  };
+}
+
+function side(label: string, dir: string, type: string, master: string, ipam: object): Side {
   const conf = JSON.stringify({
     cniVersion: '1.0.0',
-    name: `bench-${label}`,
+    name: label.replace(/\W/g, ''),
     type,
     master,
     mode: 'bridge',
-    ipam: { type: 'host-local', dataDir: data, ranges: [[{ subnet: '10.123.0.0/16' }]] },
+    ipam,
   });
-  const add: number[] = [];
-  const del: number[] = [];
-  const pair: number[] = [];
-  try {
-    for (let i = 0; i < N; i++) {
-      const env = {
-        CNI_CONTAINERID: `bench${i}`,
-        CNI_NETNS: pod,
-        CNI_IFNAME: 'eth0',
-        CNI_PATH: `${dir}:/usr/lib/cni`,
-      };
-      const a = await runPlugin(join(dir, type), { ...env, CNI_COMMAND: 'ADD' }, conf, scenePath);
-      if (a.code !== 0) throw new Error(`${label} ADD failed: ${a.stdout}`);
-      const d = await runPlugin(join(dir, type), { ...env, CNI_COMMAND: 'DEL' }, conf, scenePath);
-      if (d.code !== 0) throw new Error(`${label} DEL failed: ${d.stdout}`);
-      add.push(a.ms);
-      del.push(d.ms);
-      pair.push(a.ms + d.ms);
-    }
-  } finally {
-    rmSync(data, { recursive: true, force: true });
-  }
-  return { label, add, del, pair };
+  const env = { CNI_PATH: `${dir}:${REF}`, TRUNKLINE_AGENT_SOCK: nowhere };
+  return { label, file: join(dir, type), conf, env };
 }
 
 async function main() {
   const scene = makeScene('tlb');
   const podName = `${scene.host}p`;
   const pod = makeNetns(podName);
-  try {
-    // Interleave nothing: each side runs its N pairs back to back, reference first then ours, then
-    // again in the other order, so warm-cache effects do not favour one side.
-    const ref1 = await side('reference', '/usr/lib/cni', 'macvlan', scene.hostPath, pod, scene.master);
-    const ours1 = await side(
-      'trunkline',
-      join(ROOT, 'dist', 'cni'),
+  const failures = new Failures();
+  const ours = join(ROOT, 'dist', 'cni');
+  const sides = [
+    side('reference', REF, 'macvlan', scene.master, hostLocal('ref', '10.121.0.0/16')),
+    side('no agent + tl-ipam', ours, 'trunkline-macvlan', scene.master, trunklineIpam('tl', 123)),
+    side(
+      'no agent + host-local',
+      ours,
       'trunkline-macvlan',
-      scene.hostPath,
-      pod,
       scene.master,
+      hostLocal('tlhl', '10.122.0.0/16'),
+    ),
+  ];
+  const baseline = process.env['BENCH_BASELINE'];
+  if (baseline) {
+    sides.push(
+      side('baseline + tl-ipam', baseline, 'trunkline-macvlan', scene.master, trunklineIpam('base', 124)),
     );
-    const rows = [ref1, ours1].map((s) => ({
-      side: s.label,
-      addP50: percentile(s.add, 50),
-      delP50: percentile(s.del, 50),
-      pairP50: percentile(s.pair, 50),
-      pairP99: percentile(s.pair, 99),
-    }));
-    console.log(`macvlan + host-local, ${N} sequential ADD+DEL pairs (ms, wall per process)`);
-    console.log('side        ADD p50  DEL p50  pair p50  pair p99');
-    for (const r of rows)
-      console.log(
-        `${r.side.padEnd(11)} ${fmt(r.addP50).padStart(7)}  ${fmt(r.delP50).padStart(7)}  ${fmt(r.pairP50).padStart(8)}  ${fmt(r.pairP99).padStart(8)}`,
+  }
+  // per side: per round, the p50/p99 of that round's pairs and the CPU per pair
+  const figures = new Map(
+    sides.map((s) => [
+      s.label,
+      {
+        p50: [] as number[],
+        p99: [] as number[],
+        add: [] as number[],
+        del: [] as number[],
+        cpu: [] as number[],
+      },
+    ]),
+  );
+  console.log(`machine: ${machine()}`);
+  console.log(
+    `no agent: ${ROUNDS} rounds × ${N} sequential ADD+DEL pairs per side, sides in random order per pair\n`,
+  );
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const pairs = new Map(
+        sides.map((s) => [
+          s.label,
+          { pair: [] as number[], add: [] as number[], del: [] as number[], cpu: 0 },
+        ]),
       );
-    const [ref, ours] = rows as [(typeof rows)[0], (typeof rows)[0]];
+      for (let i = 0; i < N; i++) {
+        for (const s of shuffled(sides)) {
+          const env = { ...s.env, CNI_CONTAINERID: `b${round}-${i}`, CNI_NETNS: pod, CNI_IFNAME: 'eth0' };
+          const cpu0 = cpuMs('children');
+          const a = await runPlugin(s.file, { ...env, CNI_COMMAND: 'ADD' }, s.conf, scene.hostPath);
+          const d = await runPlugin(s.file, { ...env, CNI_COMMAND: 'DEL' }, s.conf, scene.hostPath);
+          const acc = pairs.get(s.label)!;
+          acc.cpu += cpuMs('children') - cpu0;
+          if (a.code !== 0 || d.code !== 0) {
+            failures.add(
+              s.label,
+              `${a.code !== 0 ? 'ADD' : 'DEL'} ${(a.code !== 0 ? a : d).stdout.trim().slice(0, 160)}`,
+            );
+            continue;
+          }
+          acc.pair.push(a.ms + d.ms);
+          acc.add.push(a.ms);
+          acc.del.push(d.ms);
+        }
+      }
+      for (const s of sides) {
+        const p = pairs.get(s.label)!;
+        const f = figures.get(s.label)!;
+        f.p50.push(percentile(p.pair, 50));
+        f.p99.push(percentile(p.pair, 99));
+        f.add.push(percentile(p.add, 50));
+        f.del.push(percentile(p.del, 50));
+        f.cpu.push(p.cpu / N);
+      }
+    }
+    console.log('ms, median over rounds (min–max)');
     console.log(
-      `ratio ours/reference: pair p50 ${(ours.pairP50 / ref.pairP50).toFixed(2)}, pair p99 ${(ours.pairP99 / ref.pairP99).toFixed(2)}`,
+      `${'side'.padEnd(24)} ${'ADD p50'.padStart(18)} ${'DEL p50'.padStart(18)} ${'pair p50'.padStart(20)} ${'pair p99'.padStart(20)} ${'CPU/pair'.padStart(20)}`,
     );
-    const left = sh(['ip', '-n', podName, '-o', 'link']).trim().split('\n').length;
-    console.log(`links left in the pod namespace besides lo: ${left - 1}`);
+    for (const s of sides) {
+      const f = figures.get(s.label)!;
+      console.log(
+        `${s.label.padEnd(24)} ${spread(f.add).padStart(18)} ${spread(f.del).padStart(18)} ${spread(f.p50).padStart(20)} ${spread(f.p99).padStart(20)} ${spread(f.cpu).padStart(20)}`,
+      );
+    }
+    const ref = figures.get('reference')!;
+    for (const s of sides.slice(1)) {
+      const f = figures.get(s.label)!;
+      const ratios = f.p50.map((x, i) => x / ref.p50[i]!);
+      const r99 = f.p99.map((x, i) => x / ref.p99[i]!);
+      console.log(
+        `ratio ${s.label}/reference per round: pair p50 ${spread(ratios, 2)}, pair p99 ${spread(r99, 2)}`,
+      );
+    }
+    const left = sh(['ip', '-n', podName, '-o', 'link']).trim().split('\n').length - 1;
+    console.log(
+      `links left in the pod namespace besides lo: ${left}; ${failures.report()}; p50 of ${fmt(N)} pairs per round`,
+    );
   } finally {
     sh(['ip', 'netns', 'del', podName]);
     scene.cleanup();
+    rmSync(tmp, { recursive: true, force: true });
   }
 }
 

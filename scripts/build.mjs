@@ -24,6 +24,7 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { addonSources, nodeInclude, shimDefines, shimSources } from './native.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -128,22 +129,7 @@ function compile(args) {
 
 // The shim: one binary, one hard link (or copy) per plugin type; argv[0] names the type.
 const shim = join(dist, 'shim', 'trunkline-shim');
-// The shim answers VERSION itself with the plugins' own text (skel.ts versionInfo), read from types.ts.
-const cniTypes = readFileSync(join(root, 'src', 'cni', 'types.ts'), 'utf8');
-const supported = /SUPPORTED_VERSIONS = \[([^\]]*)\]/.exec(cniTypes)?.[1]?.match(/[\d.]+/g) ?? [];
-const current = /CURRENT_VERSION: CniVersion = '([\d.]+)'/.exec(cniTypes)?.[1];
-const versionJson = current ? JSON.stringify({ cniVersion: current, supportedVersions: supported }) : '';
-const haveShim = compile([
-  '-O2',
-  '-Wall',
-  '-Wextra',
-  `-DTRUNKLINE_NODE_PATH="${process.execPath}"`,
-  `-DTRUNKLINE_VERSION_JSON=${JSON.stringify(versionJson)}`,
-  `-DTRUNKLINE_TYPES=${JSON.stringify(types.join(','))}`,
-  '-o',
-  shim,
-  join(root, 'src', 'shim', 'shim.c'),
-]);
+const haveShim = compile(['-O2', '-Wall', '-Wextra', ...shimDefines(types), '-o', shim, ...shimSources]);
 for (const type of types) {
   const dest = join(out, type);
   if (haveShim) install(shim, dest, { link: true });
@@ -156,11 +142,9 @@ for (const type of types) {
 
 // The netlink backend's addon (Node-API, so independent of the exact Node version). Without Node's
 // headers the agent uses the iproute2 backend.
-const nodeInclude = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'].find(
-  (d) => existsSync(join(d, 'node_api.h')),
-);
+const nodeIncludeDir = nodeInclude();
 let haveNetlink = false;
-if (nodeInclude) {
+if (nodeIncludeDir) {
   const tmp = join(lib, `trunkline_netlink.node.tmp-${process.pid}`);
   haveNetlink = compile([
     '-O2',
@@ -168,10 +152,10 @@ if (nodeInclude) {
     '-Wextra',
     '-shared',
     '-fPIC',
-    `-I${nodeInclude}`,
+    `-I${nodeIncludeDir}`,
     '-o',
     tmp,
-    join(root, 'src', 'kernel', 'netlink', 'addon.c'),
+    ...addonSources,
   ]);
   if (haveNetlink) renameSync(tmp, join(lib, 'trunkline_netlink.node'));
 } else console.warn('build: no node_api.h found; the agent will use the iproute2 kernel backend');

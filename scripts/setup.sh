@@ -3,7 +3,7 @@
 # missing, npm packages from the lockfile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(iproute2 containernetworking-plugins kmod cpio busybox-static qemu-system-x86 nftables iputils-ping tcpdump etcd-server podman runc containerd iputils-arping ndisc6 chromium debootstrap openssl)
+pkgs=(iproute2 containernetworking-plugins kmod cpio busybox-static qemu-system-x86 nftables iputils-ping tcpdump etcd-server podman runc containerd iputils-arping ndisc6 chromium debootstrap openssl clang libclang-rt-14-dev systemd sqlite3)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

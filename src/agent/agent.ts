@@ -2,7 +2,6 @@
 // serialization, metrics and health endpoints. Stopping it finishes what was accepted and leaves every
 // file but its own socket alone — in particular the CNI config the runtime relies on.
 import { chown } from 'node:fs/promises';
-import { registerInProcess, unregisterInProcess } from '../cni/exec.js';
 import { log } from '../cni/log.js';
 import type { Plugin } from '../cni/plugin.js';
 import type { Kernel } from '../kernel/types.js';
@@ -23,6 +22,8 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 110_000;
 
 export interface AgentOptions {
   socketPath?: string;
+  /** A listening socket on `socketPath` inherited from systemd (socket activation), used as is. */
+  listenFd?: number;
   /** undefined: no HTTP endpoint; 0: any free port (see RunningAgent.metricsPort). */
   metricsPort?: number;
   metricsHost?: string;
@@ -72,7 +73,6 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   // Processes the agent spawns (external delegates, and through them possibly our own shims) must
   // not come back through this socket: they would wait behind the very request that spawned them.
   process.env['TRUNKLINE_NO_AGENT'] = '1';
-  for (const [type, p] of plugins) registerInProcess(type, p);
 
   const gate = new Gate(limit, opts.maxQueue ?? limit * 16);
   const server = new SocketServer(
@@ -95,17 +95,17 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         readiness(state, warm.unsyncedCaches(), `${[...plugins.keys()].join(', ')} on ${socketPath}`),
       );
     }
-    await server.listen();
+    await server.listen(opts.listenFd);
     if (opts.allowUid !== undefined) await chown(socketPath, opts.allowUid, 0);
   } catch (e) {
     await http?.close();
     await warm.close();
-    for (const type of plugins.keys()) unregisterInProcess(type);
     throw e;
   }
   state = 'ready';
   log('info', 'agent ready', {
     socket: socketPath,
+    ...(opts.listenFd !== undefined ? { activated: true } : {}),
     ...(http ? { metricsPort: http.port } : {}),
     maxConnections: limit,
     plugins: [...plugins.keys()],
@@ -127,7 +127,6 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       await http?.close();
       // Stores are closed only when nothing is running any more; an undrained stop leaves them to exit.
       if (drained) await warm.close();
-      for (const type of plugins.keys()) unregisterInProcess(type);
       log(drained ? 'info' : 'warn', 'agent stopped', { drained, pending: server.pending });
       return { drained };
     })();

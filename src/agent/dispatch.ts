@@ -46,9 +46,10 @@ export async function dispatch(d: Dispatcher, req: AgentRequest): Promise<AgentR
   const containerID = req.env['CNI_CONTAINERID'] ?? '';
   const start = process.hrtime.bigint();
   // The container lock is taken here, once per request. Delegation inside the plugin stays
-  // in-process and does not take it again, so a meta plugin calling its delegates cannot deadlock.
+  // in-process (the agent's plugins are the call's registry) and does not take it again, so a meta
+  // plugin calling its delegates cannot deadlock.
   const outcome = await d.serializer.run(containerID, () =>
-    invokeWithDeadline(plugin, req.env, req.stdin, d.requestTimeoutMs),
+    invokeWithDeadline(plugin, req.env, req.stdin, d.requestTimeoutMs, d.plugins),
   );
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const ok = outcome.exitCode === 0;

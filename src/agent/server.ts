@@ -82,7 +82,19 @@ export class SocketServer {
     return this.budget.inUse;
   }
 
-  async listen(): Promise<void> {
+  /** `fd`: a listening socket inherited from systemd (activation.ts), already bound to `path`. */
+  async listen(fd?: number): Promise<void> {
+    if (fd !== undefined) {
+      await assertSafeDir(dirname(this.path));
+      await new Promise<void>((resolve, reject) => {
+        this.server.once('error', reject);
+        this.server.listen({ fd }, () => {
+          this.server.off('error', reject);
+          resolve();
+        });
+      });
+      return;
+    }
     await mkdir(dirname(this.path), { recursive: true, mode: 0o755 });
     await assertSafeDir(dirname(this.path));
     await removeStale(this.path);

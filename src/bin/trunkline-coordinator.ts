@@ -1,4 +1,4 @@
 import { main } from '../cni/skel.js';
-import { coordinatorPlugin } from '../plugins/coordinator/index.js';
+import { processRegistry } from '../plugins/registry.js';
 
-main(coordinatorPlugin());
+main('trunkline-coordinator', processRegistry());

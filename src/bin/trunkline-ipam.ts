@@ -1,4 +1,4 @@
 import { main } from '../cni/skel.js';
-import { ipamPlugin } from '../plugins/ipam/index.js';
+import { processRegistry } from '../plugins/registry.js';
 
-main(ipamPlugin());
+main('trunkline-ipam', processRegistry());

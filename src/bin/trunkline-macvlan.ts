@@ -1,4 +1,4 @@
 import { main } from '../cni/skel.js';
-import { macvlanPlugin } from '../plugins/macvlan/index.js';
+import { processRegistry } from '../plugins/registry.js';
 
-main(macvlanPlugin());
+main('trunkline-macvlan', processRegistry());

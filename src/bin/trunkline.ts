@@ -1,4 +1,4 @@
 import { main } from '../cni/skel.js';
-import { metaPlugin } from '../plugins/meta/index.js';
+import { processRegistry } from '../plugins/registry.js';
 
-main(metaPlugin());
+main('trunkline', processRegistry());

@@ -1,6 +1,8 @@
 // `trunkline agent [--socket P] [--metrics-port N] [--max-connections N] [--max-queue N]
-//  [--kernel auto|netlink|iproute2]`: runs the node agent until SIGTERM/SIGINT, then drains.
+//  [--kernel auto|netlink|iproute2]`: runs the node agent until SIGTERM/SIGINT, then drains. Under
+// systemd socket activation (deploy/systemd) it serves the socket it inherits, bound at --socket.
 import { dirname } from 'node:path';
+import { inheritedSocket } from '../agent/activation.js';
 import {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_METRICS_PORT,
@@ -109,12 +111,14 @@ export async function agentCommand(argv: string[]): Promise<number> {
     return 1;
   }
   process.env['TRUNKLINE_LOG_LEVEL'] ??= 'info';
-  // Kernel changes run on the libuv pool (the netlink backend), and some wait in the kernel for an RCU
-  // grace period: room for that many pods at once. Read when the pool starts, i.e. on first use.
+  // Every netlink call (socket, read, change, sysctl) runs on the libuv pool, and some wait in the
+  // kernel for an RCU grace period or up to their reply timeout: room for that many pods at once. Read when the pool starts, i.e. on first use.
   process.env['UV_THREADPOOL_SIZE'] ??= '32';
+  const listenFd = inheritedSocket();
   const kernel = await selectKernel(p.kernel);
   const agent = await startAgent({
     socketPath: p.socket,
+    ...(listenFd !== undefined ? { listenFd } : {}),
     maxConnections: p.maxConnections,
     requestTimeoutMs: p.requestTimeoutMs,
     limits: p.limits,

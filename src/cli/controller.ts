@@ -1,12 +1,14 @@
 // `trunkline controller [--kubeconfig F] [--identity ID] [--lease-namespace NS] [--lease-name N]
 //  [--lease-duration S] [--renew-deadline S] [--retry-period S] [--listen HOST:PORT] [--resync S]`:
-// runs until SIGTERM/SIGINT, then releases the lease.
+//  [--webhook-listen HOST:PORT ...]: runs until SIGTERM/SIGINT, then releases the lease. With
+// --webhook-listen (the Deployment passes it) every replica also serves the admission webhook.
 import { hostname } from 'node:os';
 import { startController } from '../controller/controller.js';
 import { DEFAULT_TIMINGS, validateTimings } from '../controller/lease.js';
 import { DEFAULT_POLICY } from '../gc/types.js';
 import { parseStoreConf } from '../store/index.js';
 import { parseCommand } from './args.js';
+import { parseWebhookFlags, webhookOptions, webhookUsage } from './webhook-flags.js';
 
 const USAGE = `usage: trunkline controller [options]
   --kubeconfig FILE        API server credentials (default: in-cluster service account)
@@ -23,7 +25,7 @@ const USAGE = `usage: trunkline controller [options]
   --gc-inflight-grace S    allocations younger than this are never collected (default ${DEFAULT_POLICY.inflightGraceMs / 1000})
   --gc-terminating-margin S  after a terminating pod's grace period (default ${DEFAULT_POLICY.terminatingMarginMs / 1000})
   --gc-node-not-ready S    a node NotReady this long counts as gone (default ${DEFAULT_POLICY.nodeNotReadyMs / 1000})
-`;
+${webhookUsage('webhook-', 'off')}`;
 
 const seconds = (flag: string, v: string | undefined, dflt: number, zero = false): number => {
   if (v === undefined) return dflt;
@@ -69,7 +71,10 @@ const FLAGS = [
 export const CONTROLLER_SPEC = {
   name: 'trunkline controller',
   usage: USAGE,
-  options: Object.fromEntries(FLAGS.map((k) => [k, { type: 'string' as const }])),
+  options: {
+    ...Object.fromEntries(FLAGS.map((k) => [k, { type: 'string' as const }])),
+    ...webhookOptions('webhook-'),
+  },
 };
 
 export async function controllerCommand(argv: string[]): Promise<number> {
@@ -87,10 +92,13 @@ export async function controllerCommand(argv: string[]): Promise<number> {
       retryPeriodMs: seconds('retry-period', v['retry-period'], DEFAULT_TIMINGS.retryPeriodMs),
     };
     validateTimings(timings);
+    const leaseNamespace = v['lease-namespace'] ?? process.env['POD_NAMESPACE'] ?? 'kube-system';
+    const webhook = parseWebhookFlags('webhook-', v, process.env['POD_NAMESPACE'] ?? leaseNamespace, 'off');
     o = {
+      ...(webhook ? { webhook } : {}),
       ...(v['kubeconfig'] !== undefined ? { kubeconfig: v['kubeconfig'] } : {}),
       identity: v['identity'] ?? process.env['POD_NAME'] ?? hostname(),
-      leaseNamespace: v['lease-namespace'] ?? process.env['POD_NAMESPACE'] ?? 'kube-system',
+      leaseNamespace,
       leaseName: v['lease-name'] ?? 'trunkline-controller',
       timings,
       host: m[1]!.replace(/^\[|\]$/g, ''),
@@ -125,7 +133,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
   const log = (event: string, fields: Record<string, unknown> = {}) =>
     process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), event, ...fields })}\n`);
   const running = await startController(o, log);
-  log('serving', { port: running.port, identity: o.identity });
+  log('serving', { port: running.port, identity: o.identity, webhookPort: running.webhookPort });
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

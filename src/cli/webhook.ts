@@ -1,67 +1,40 @@
-// `trunkline webhook [--kubeconfig F] [--listen HOST:PORT] [--service NS/NAME] [--configuration NAME]
-//  [--cert-validity S] [--namespace-isolation] [--global-namespaces A,B] [--multus-namespace NS]`:
-// the admission webhook (src/webhook) until SIGTERM/SIGINT. The controller can start the same.
+// `trunkline webhook [--kubeconfig F] [--listen HOST:PORT] [--service [NS/]NAME] ...`: the admission
+// webhook alone (src/webhook) until SIGTERM/SIGINT. `trunkline controller` serves the same in every
+// replica; this command is for running it apart from the controller.
+import { loadClients } from '../cluster/kubernetes/client.js';
+import { KubernetesSource } from '../cluster/kubernetes/source.js';
 import { startWebhook } from '../webhook/start.js';
 import { parseCommand, usageError } from './args.js';
+import { parseWebhookFlags, webhookOptions, webhookUsage } from './webhook-flags.js';
 
 const USAGE = `usage: trunkline webhook [options]
   --kubeconfig FILE        API server credentials (default: in-cluster service account)
-  --listen HOST:PORT       (default 0.0.0.0:9443)
-  --service NS/NAME        the Service in front of the webhook (default kube-system/trunkline-webhook)
-  --configuration NAME     Mutating/ValidatingWebhookConfiguration whose caBundle is patched (default trunkline)
-  --cert-validity S        lifetime of the self-made CA and certificate, renewed at 2/3 (default 2592000)
-  --namespace-isolation    Multus's namespaceIsolation for pod checks
-  --global-namespaces A,B  namespaces exempt from isolation (default default)
-  --multus-namespace NS    namespace of default-network NADs (default kube-system)
-`;
+${webhookUsage('', '0.0.0.0:9443')}`;
 
-const OPTIONS = {
-  ...Object.fromEntries(
-    [
-      'kubeconfig',
-      'listen',
-      'service',
-      'configuration',
-      'cert-validity',
-      'global-namespaces',
-      'multus-namespace',
-    ].map((k) => [k, { type: 'string' as const }]),
-  ),
-  'namespace-isolation': { type: 'boolean' as const },
-};
+const OPTIONS = { kubeconfig: { type: 'string' as const }, ...webhookOptions('') };
 
 export async function webhookCommand(argv: string[]): Promise<number> {
   const parsed = parseCommand({ name: 'trunkline webhook', usage: USAGE, options: OPTIONS }, argv);
   if (typeof parsed === 'number') return parsed;
-  const v = parsed.values as Record<string, string | boolean | undefined>;
-  const str = (k: string, d: string) => (typeof v[k] === 'string' ? (v[k] as string) : d);
-  const listen = /^(.*):(\d+)$/.exec(str('listen', '0.0.0.0:9443'));
-  const service = /^([^/]+)\/([^/]+)$/.exec(str('service', 'kube-system/trunkline-webhook'));
-  const validity = Number(str('cert-validity', '2592000'));
-  if (!listen || Number(listen[2]) > 65535 || !service || !(validity >= 60)) {
-    return usageError(
-      'trunkline webhook',
-      'expected --listen HOST:PORT, --service NS/NAME, --cert-validity >= 60',
-      USAGE,
-    );
+  const v = parsed.values as Record<string, unknown>;
+  let o: ReturnType<typeof parseWebhookFlags>;
+  try {
+    o = parseWebhookFlags('', v, process.env['POD_NAMESPACE'] ?? 'kube-system', '0.0.0.0:9443');
+  } catch (e) {
+    return usageError('trunkline webhook', (e as Error).message, USAGE);
   }
   const kubeconfig = typeof v['kubeconfig'] === 'string' ? v['kubeconfig'] : undefined;
-  const hook = await startWebhook({
-    ...(kubeconfig !== undefined ? { kubeconfig } : {}),
-    host: listen[1]!,
-    port: Number(listen[2]),
-    serviceNamespace: service[1]!,
-    serviceName: service[2]!,
-    configurationName: str('configuration', 'trunkline'),
-    certValidityMs: validity * 1000,
-    namespaceIsolation: v['namespace-isolation'] === true,
-    nonIsolatedNamespaces: str('global-namespaces', 'default')
-      .split(',')
-      .filter((x) => x !== ''),
-    multusNamespace: str('multus-namespace', 'kube-system'),
-    onError: (e) =>
-      process.stderr.write(`webhook: certificate rotation failed, retrying: ${(e as Error).message}\n`),
-  });
+  const clients = await loadClients(kubeconfig);
+  const source = new KubernetesSource(kubeconfig !== undefined ? { kubeconfig } : {});
+  const hook = await startWebhook(
+    {
+      ...o!,
+      onError: (e) =>
+        process.stderr.write(`webhook: certificate pass failed, retrying: ${(e as Error).message}\n`),
+    },
+    clients,
+    source,
+  );
   process.stderr.write(`webhook: serving on port ${hook.port}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);

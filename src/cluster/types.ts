@@ -10,9 +10,21 @@ export interface ObjectMeta {
   resourceVersion?: string;
 }
 
+/** The pod's controlling ownerReference (metadata.ownerReferences with controller: true). */
+export interface ControllerRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid?: string;
+}
+
 export interface PodInfo {
   metadata: ObjectMeta & { namespace: string };
   nodeName?: string;
+  /** Set once the pod is being deleted (RFC 3339). */
+  deletionTimestamp?: string;
+  phase?: string;
+  controller?: ControllerRef;
 }
 
 export interface NamespaceInfo {
@@ -66,6 +78,35 @@ export interface SpiderReservedIP {
   spec: { ipVersion?: 4 | 6; ips: string[] };
 }
 
+/** One NIC's addresses in a SpiderEndpoint (Spiderpool's IPAllocationDetail, same field names). */
+export interface EndpointNic {
+  interface: string;
+  ipv4?: string; // with prefix length, "10.6.1.10/24"
+  ipv6?: string;
+  ipv4Pool?: string;
+  ipv6Pool?: string;
+  ipv4Gateway?: string;
+  ipv6Gateway?: string;
+  cleanGateway?: boolean;
+  vlan?: number;
+  routes?: { dst: string; gw: string }[];
+  mac?: string;
+}
+
+/** SpiderEndpoint spiderpool.spidernet.io/v2beta1: the addresses one pod (or VM) holds. */
+export interface SpiderEndpoint {
+  metadata: ObjectMeta & {
+    namespace: string;
+    ownerReferences?: (ControllerRef & { uid: string; controller?: boolean; blockOwnerDeletion?: boolean })[];
+    creationTimestamp?: string;
+  };
+  status: {
+    current: { uid: string; node: string; ips: EndpointNic[] };
+    ownerControllerType: string;
+    ownerControllerName: string;
+  };
+}
+
 export interface NodeInfo {
   metadata: ObjectMeta;
 }
@@ -112,4 +153,19 @@ export interface ClusterSource {
    * `pool.metadata.resourceVersion`; 'conflict' when another writer got there first (re-read, retry).
    */
   updateIPPoolStatus?(pool: SpiderIPPool): Promise<SpiderIPPool | 'conflict'>;
+  /**
+   * Sources that keep SpiderEndpoints (Kubernetes). undefined when there is none; 'unsupported' when
+   * the cluster does not serve the kind (CRD not installed: no fixed IPs).
+   */
+  getEndpoint?(namespace: string, name: string): Promise<SpiderEndpoint | undefined | 'unsupported'>;
+  /** Create (no resourceVersion) or replace at the resourceVersion; 'conflict' on 409. */
+  putEndpoint?(ep: SpiderEndpoint): Promise<SpiderEndpoint | 'conflict' | 'unsupported'>;
+  /** Delete if still at `resourceVersion` (when given); absent already is success. */
+  deleteEndpoint?(namespace: string, name: string, resourceVersion?: string): Promise<void>;
+  /** The StatefulSet's wanted ordinals [start, start + replicas), or undefined when it does not exist. */
+  getStatefulSet?(namespace: string, name: string): Promise<{ replicas: number; start: number } | undefined>;
+  /** A KubeVirt VirtualMachineInstance of that name exists, or its VirtualMachine wants to run. */
+  vmWanted?(namespace: string, name: string): Promise<boolean>;
+  /** The KubeVirt VirtualMachine's UID, undefined when there is none (a standalone VMI). */
+  getVirtualMachineUid?(namespace: string, name: string): Promise<string | undefined>;
 }

@@ -2,6 +2,7 @@
 // prevResult, DEL in reverse with the final result, CHECK with the final result, GC past errors.
 import { CniError, invalidConfig } from './errors.js';
 import { type DelegateEnv, execPlugin } from './exec.js';
+import type { Registry } from './plugin.js';
 import type { NetConf, NetConfList, Result } from './types.js';
 import { decodeResult, encodeResult } from './version.js';
 
@@ -16,6 +17,8 @@ export interface RuntimeConf {
   timeoutMs?: number;
   /** Run the plugins inside this namespace (path) rather than the caller's: one process, many nodes. */
   hostNetns?: string;
+  /** Types run in-process (see exec.ts); without it every plugin is executed. */
+  registry?: Registry;
 }
 
 export function validateList(list: NetConfList): void {
@@ -57,6 +60,7 @@ const denv = (command: DelegateEnv['command'], rt: RuntimeConf): DelegateEnv => 
 const opts = (rt: RuntimeConf) => ({
   ...(rt.timeoutMs !== undefined ? { timeoutMs: rt.timeoutMs } : {}),
   ...(rt.hostNetns !== undefined ? { hostNetns: rt.hostNetns } : {}),
+  ...(rt.registry !== undefined ? { registry: rt.registry } : {}),
 });
 
 export async function addList(list: NetConfList, rt: RuntimeConf): Promise<Result> {
@@ -94,11 +98,11 @@ export async function checkList(list: NetConfList, rt: RuntimeConf, prevResult: 
   }
 }
 
-export async function statusList(list: NetConfList, path: string[]): Promise<void> {
+export async function statusList(list: NetConfList, path: string[], registry?: Registry): Promise<void> {
   validateList(list);
   for (const p of list.plugins) {
     const conf = pluginConf(list, p, { containerId: '', netns: '', ifname: '', path }, undefined);
-    await execPlugin(p.type, { command: 'STATUS', path }, JSON.stringify(conf));
+    await execPlugin(p.type, { command: 'STATUS', path }, JSON.stringify(conf), { registry });
   }
 }
 
@@ -108,6 +112,7 @@ export async function gcList(
   path: string[],
   validAttachments: { containerID: string; ifname: string }[],
   extra: Record<string, unknown> = {},
+  registry?: Registry,
 ): Promise<void> {
   validateList(list);
   if (list.disableGC) return;
@@ -120,7 +125,7 @@ export async function gcList(
       ...extra,
     };
     try {
-      await execPlugin(p.type, { command: 'GC', path }, JSON.stringify(conf));
+      await execPlugin(p.type, { command: 'GC', path }, JSON.stringify(conf), { registry });
     } catch (e) {
       first ??= e instanceof CniError ? e : new CniError(999, String(e));
     }

@@ -4,7 +4,7 @@
 // same request, since its caller has already reported the ADD as failed.
 import { tryAgainLater } from './errors.js';
 import { log } from './log.js';
-import type { Outcome, Plugin } from './plugin.js';
+import type { Outcome, Plugin, Registry } from './plugin.js';
 import { errorOutcome, invoke } from './skel.js';
 
 export async function invokeWithDeadline(
@@ -12,8 +12,9 @@ export async function invokeWithDeadline(
   vars: Record<string, string | undefined>,
   stdin: Buffer,
   timeoutMs: number,
+  registry: Registry,
 ): Promise<Outcome> {
-  const call = invoke(plugin, vars, stdin);
+  const call = invoke(plugin, vars, stdin, registry);
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<'expired'>((resolve) => {
     timer = setTimeout(() => resolve('expired'), timeoutMs);
@@ -24,7 +25,7 @@ export async function invokeWithDeadline(
   } finally {
     clearTimeout(timer);
   }
-  void call.then((late) => undoLate(plugin, vars, stdin, late));
+  void call.then((late) => undoLate(plugin, vars, stdin, late, registry));
   const err = tryAgainLater(
     `plugin ${plugin.name} did not finish within ${timeoutMs} ms`,
     'the call was abandoned; a late success is undone',
@@ -37,6 +38,7 @@ async function undoLate(
   vars: Record<string, string | undefined>,
   stdin: Buffer,
   late: Outcome,
+  registry: Registry,
 ): Promise<void> {
   const ctx = {
     plugin: plugin.name,
@@ -47,6 +49,6 @@ async function undoLate(
     log('warn', 'abandoned call finished late', { ...ctx, exitCode: late.exitCode });
     return;
   }
-  const undo = await invoke(plugin, { ...vars, CNI_COMMAND: 'DEL' }, stdin);
+  const undo = await invoke(plugin, { ...vars, CNI_COMMAND: 'DEL' }, stdin, registry);
   log('warn', 'abandoned ADD finished late and was undone', { ...ctx, delExitCode: undo.exitCode });
 }

@@ -1,5 +1,6 @@
-// Delegation: run another plugin with the CNI protocol. Our own types can be registered in-process
-// (the node agent does that) so delegation need not spawn; everything else is executed from CNI_PATH.
+// Delegation: run another plugin with the CNI protocol. Types found in the caller's registry (the node
+// agent's plugins, or a plugin process's own types) run in-process with no spawn; everything else is
+// executed from CNI_PATH.
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
@@ -7,7 +8,7 @@ import { CHAIN_ENV, enterDelegate } from './chain.js';
 import { parseJson } from './conf.js';
 import { invokeWithDeadline } from './deadline.js';
 import { CniError, Code, invalidConfig, tryAgainLater } from './errors.js';
-import type { Outcome, Plugin } from './plugin.js';
+import type { Outcome, Registry } from './plugin.js';
 import type { CniCommand, CniEnv, Result } from './types.js';
 import { decodeResult } from './version.js';
 
@@ -21,13 +22,13 @@ export interface DelegateEnv {
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
-const inProcess = new Map<string, Plugin>();
 
-export function registerInProcess(type: string, plugin: Plugin): void {
-  inProcess.set(type, plugin);
-}
-export function unregisterInProcess(type: string): void {
-  inProcess.delete(type);
+export interface ExecOptions {
+  timeoutMs?: number;
+  /** Execute the plugin inside this namespace (path): the lab runs several simulated nodes. */
+  hostNetns?: string;
+  /** Types run in-process; without it every plugin is executed. */
+  registry?: Registry | undefined;
 }
 
 export function findInPath(type: string, path: readonly string[]): string {
@@ -129,14 +130,15 @@ export async function execPlugin(
   type: string,
   env: DelegateEnv,
   stdin: Buffer | string,
-  opts: { timeoutMs?: number; hostNetns?: string } = {},
+  opts: ExecOptions = {},
 ): Promise<unknown> {
   const input = typeof stdin === 'string' ? Buffer.from(stdin) : stdin;
   const vars = { ...envVars(env), [CHAIN_ENV]: enterDelegate(type).join(',') };
-  const local = inProcess.get(type);
+  // A lab node's namespace is entered by a process of its own, so its plugins are always executed.
+  const local = opts.hostNetns === undefined ? await opts.registry?.get(type, env.path) : undefined;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const outcome = local
-    ? await invokeWithDeadline(local, vars, input, timeoutMs)
+    ? await invokeWithDeadline(local, vars, input, timeoutMs, opts.registry!)
     : await run(findInPath(type, env.path), vars, input, timeoutMs, opts.hostNetns);
   return parseOutcome(type, outcome);
 }
@@ -153,21 +155,27 @@ const fromEnv = (env: CniEnv, command: CniCommand): DelegateEnv => ({
 const bytes = (conf: object | Buffer): Buffer =>
   Buffer.isBuffer(conf) ? conf : Buffer.from(JSON.stringify(conf));
 
+/** The calling plugin's side of an IPAM-style delegation. */
+export interface Caller {
+  env: CniEnv;
+  registry: Registry;
+}
+
 /** IPAM-style delegation: the delegate gets the caller's whole config and environment. */
-export async function delegateAdd(type: string, env: CniEnv, conf: object | Buffer): Promise<Result> {
-  const out = await execPlugin(type, fromEnv(env, 'ADD'), bytes(conf));
+export async function delegateAdd(type: string, inv: Caller, conf: object | Buffer): Promise<Result> {
+  const out = await execPlugin(type, fromEnv(inv.env, 'ADD'), bytes(conf), { registry: inv.registry });
   if (out === undefined) throw new CniError(Code.Internal, `plugin ${type} returned no result for ADD`);
   return decodeResult(out);
 }
-export async function delegateDel(type: string, env: CniEnv, conf: object | Buffer): Promise<void> {
-  await execPlugin(type, fromEnv(env, 'DEL'), bytes(conf));
+
+async function delegate(command: CniCommand, type: string, inv: Caller, conf: object | Buffer) {
+  await execPlugin(type, fromEnv(inv.env, command), bytes(conf), { registry: inv.registry });
 }
-export async function delegateCheck(type: string, env: CniEnv, conf: object | Buffer): Promise<void> {
-  await execPlugin(type, fromEnv(env, 'CHECK'), bytes(conf));
-}
-export async function delegateStatus(type: string, env: CniEnv, conf: object | Buffer): Promise<void> {
-  await execPlugin(type, fromEnv(env, 'STATUS'), bytes(conf));
-}
-export async function delegateGc(type: string, env: CniEnv, conf: object | Buffer): Promise<void> {
-  await execPlugin(type, fromEnv(env, 'GC'), bytes(conf));
-}
+export const delegateDel = (type: string, inv: Caller, conf: object | Buffer) =>
+  delegate('DEL', type, inv, conf);
+export const delegateCheck = (type: string, inv: Caller, conf: object | Buffer) =>
+  delegate('CHECK', type, inv, conf);
+export const delegateStatus = (type: string, inv: Caller, conf: object | Buffer) =>
+  delegate('STATUS', type, inv, conf);
+export const delegateGc = (type: string, inv: Caller, conf: object | Buffer) =>
+  delegate('GC', type, inv, conf);

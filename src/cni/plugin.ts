@@ -10,6 +10,8 @@ export interface Invocation<C extends NetConf = NetConf> {
   stdin: Buffer;
   /** Decoded prevResult in canonical (1.x) form, when the config carried one. */
   prevResult?: Result;
+  /** Plugin types this call may run in-process when it delegates (everything else is exec'd). */
+  registry: Registry;
 }
 
 export interface Plugin<C extends NetConf = NetConf> {
@@ -29,3 +31,16 @@ export interface Outcome {
   exitCode: number;
   stdout: string;
 }
+
+/**
+ * The plugin types a caller runs in-process instead of executing them from CNI_PATH: the agent's warm
+ * plugins, or a plugin process's own types loaded on first use. Passed with every call, never global,
+ * so two agents (or tests) in one process cannot see each other's plugins.
+ */
+export interface Registry {
+  /** `path`: the delegate's CNI_PATH (absent for the process's own type), where libcni would look. */
+  get(type: string, path?: readonly string[]): Plugin | Promise<Plugin> | undefined;
+}
+
+/** Delegation executes every plugin from CNI_PATH. */
+export const EXEC_ONLY: Registry = new Map<string, Plugin>();

@@ -5,7 +5,7 @@ import { parseNetConf } from './conf.js';
 import { parseEnv } from './env.js';
 import { CniError, Code, incompatibleVersion, ioFailure, toCniError } from './errors.js';
 import { log } from './log.js';
-import type { Outcome, Plugin } from './plugin.js';
+import { EXEC_ONLY, type Outcome, type Plugin, type Registry } from './plugin.js';
 import { CURRENT_VERSION, SUPPORTED_VERSIONS } from './types.js';
 import { compareVersions, decodeResult, encodeResult } from './version.js';
 
@@ -41,19 +41,24 @@ function sniffVersion(stdin: Buffer): string {
   }
 }
 
-/** Runs one command in-process. Never throws: failures become the CNI error object. */
+/**
+ * Runs one command in-process. Never throws: failures become the CNI error object. Delegation inside
+ * the call runs the types in `registry` in-process too.
+ */
 export function invoke<C extends Parameters<Plugin['add']>[0]['conf']>(
   plugin: Plugin<C>,
   envVars: Record<string, string | undefined>,
   stdin: Buffer,
+  registry: Registry = EXEC_ONLY,
 ): Promise<Outcome> {
-  return runAs(plugin.name, () => run(plugin, envVars, stdin));
+  return runAs(plugin.name, () => run(plugin, envVars, stdin, registry));
 }
 
 async function run<C extends Parameters<Plugin['add']>[0]['conf']>(
   plugin: Plugin<C>,
   envVars: Record<string, string | undefined>,
   stdin: Buffer,
+  registry: Registry,
 ): Promise<Outcome> {
   let version = sniffVersion(stdin);
   try {
@@ -78,6 +83,7 @@ async function run<C extends Parameters<Plugin['add']>[0]['conf']>(
       env,
       conf,
       stdin,
+      registry,
       ...(base.prevResult !== undefined && base.prevResult !== null
         ? { prevResult: decodeResult(base.prevResult, version) }
         : {}),
@@ -114,8 +120,11 @@ async function run<C extends Parameters<Plugin['add']>[0]['conf']>(
   }
 }
 
-/** Process entry: `main(plugin)` is the whole body of a src/bin/<type>.ts file. */
-export function main(plugin: Plugin<never> | Plugin): void {
+/**
+ * Process entry: `main(type, registry)` is the whole body of a src/bin/<type>.ts file. The plugin and
+ * every delegate found in `registry` run in this one process (no agent: one Node start per call).
+ */
+export function main(type: string, registry: Registry): void {
   let stdin: Buffer;
   try {
     stdin = process.env['CNI_COMMAND'] === 'VERSION' ? safeRead() : readFileSync(0);
@@ -123,7 +132,12 @@ export function main(plugin: Plugin<never> | Plugin): void {
     finish(failure(ioFailure(`error reading from stdin: ${(e as Error).message}`), CURRENT_VERSION));
     return;
   }
-  invoke(plugin as Plugin, process.env, stdin).then(finish, (e) => finish(failure(e, CURRENT_VERSION)));
+  Promise.resolve(registry.get(type))
+    .then((plugin) => {
+      if (!plugin) throw new CniError(Code.Internal, `plugin type ${type} is not built into this file`);
+      return invoke(plugin, process.env, stdin, registry);
+    })
+    .then(finish, (e) => finish(failure(e, sniffVersion(stdin))));
 }
 
 function safeRead(): Buffer {

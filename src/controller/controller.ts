@@ -1,8 +1,12 @@
 // `trunkline controller`: every replica campaigns for the Lease; the leader runs the reconcilers
-// (pool status, IP GC) on a period and on cluster events, behind the fence; all serve probes.
+// (pool status, IP GC, SMC → NAD) on a period and on cluster events, behind the fence; all serve
+// probes and the admission webhook (no leader needed: src/webhook/keeper.ts shares its certificate
+// through a Secret). The webhook starts before the election, so NADs the leader generates find a
+// webhook to admit them.
 import { KubernetesSource } from '../cluster/kubernetes/source.js';
 import type { GcPolicy } from '../gc/types.js';
 import { createStore, type StoreConf } from '../store/index.js';
+import { type RunningWebhook, startWebhook, type WebhookOptions } from '../webhook/start.js';
 import { ClusterEvents } from './events.js';
 import type { Fence } from './fence.js';
 import { defineGcMetrics, gcPass } from './gc.js';
@@ -13,6 +17,7 @@ import { Metrics } from './metrics.js';
 import { reconcileFinalizers } from './pool-finalizer.js';
 import { DRIFT_METRIC, reconcilePoolStatus } from './pool-status.js';
 import { reconcileSmcs } from './smc/reconcile.js';
+import { SmcWatch } from './smc/watch.js';
 
 export interface ControllerOptions {
   kubeconfig?: string;
@@ -27,10 +32,13 @@ export interface ControllerOptions {
   /** The shared allocation store the GC cleans: kubernetes (SpiderIPPool status) or etcd. */
   store: StoreConf;
   gc: GcPolicy;
+  /** The admission webhook every replica serves; absent: none. */
+  webhook?: WebhookOptions;
 }
 
 export interface RunningController {
   port: number;
+  webhookPort?: number;
   metrics: Metrics;
   /** Releases the lease (when held), stops serving. */
   stop(): Promise<void>;
@@ -58,6 +66,18 @@ export async function startController(o: ControllerOptions, log: Log): Promise<R
   const source = new KubernetesSource(o.kubeconfig !== undefined ? { kubeconfig: o.kubeconfig } : {});
   const store = createStore(o.store, source);
   await store.open();
+  let webhook: RunningWebhook | undefined;
+  if (o.webhook) {
+    webhook = await startWebhook(
+      {
+        ...o.webhook,
+        onError: (err) => log('webhook certificate pass failed', { error: (err as Error).message }),
+      },
+      clients,
+      source,
+    );
+    log('webhook listening', { webhookPort: webhook.port });
+  }
   let electing = true;
   let wake: (() => void) | undefined;
   let leaderRun: Promise<void> | undefined;
@@ -71,6 +91,7 @@ export async function startController(o: ControllerOptions, log: Log): Promise<R
         metrics.add('trunkline_controller_leader_transitions_total');
         log('started leading', { identity: o.identity });
         leaderRun = lead();
+        smcWatch.kick();
       },
       onStoppedLeading: (reason) => {
         metrics.set('trunkline_controller_is_leader', 0);
@@ -81,6 +102,14 @@ export async function startController(o: ControllerOptions, log: Log): Promise<R
     },
   );
   const fence: Fence = () => elector.canWrite();
+  const smcWatch = new SmcWatch(
+    clients,
+    fence,
+    () => elector.isLeader,
+    log,
+    (s) => log('nads written', { created: s.created, updated: s.updated }),
+  );
+  smcWatch.start();
   // Only the leader acts on events; a follower's wake-up finds it not leading and does nothing.
   let pending = false;
   const events = new ClusterEvents(clients, (what) => {
@@ -122,18 +151,22 @@ export async function startController(o: ControllerOptions, log: Log): Promise<R
   });
   const http = await serveHttp(o.host, o.port, metrics, {
     healthy: () => electing,
-    ready: () => elector.reached,
+    ready: () => elector.reached && (webhook?.ready() ?? true),
   });
   return {
     port: http.port,
     metrics,
+    ...(webhook ? { webhookPort: webhook.port } : {}),
     stop: async () => {
       events.stop();
+      await smcWatch.stop();
       await elector.stop();
       wake?.();
       await leaderRun;
       await loop;
       await store.close();
+      // Last: until the Service drops this pod, kube-apiserver may still pick it.
+      await webhook?.stop();
       // Probes and scrapes keep connections alive; they must not hold the shutdown.
       const closed = new Promise<void>((r) => http.server.close(() => r()));
       http.server.closeAllConnections();

@@ -29,8 +29,8 @@ export function decide(
       : { release: true, reason };
   if (pod === undefined) return gone('pod-gone');
   // A record without a UID (written by an older client) cannot tell incarnations apart.
-  if (a.podUid !== undefined && a.podUid !== '' && pod.uid !== a.podUid)
-    return { release: true, reason: 'uid-mismatch' };
+  // A StatefulSet/VM pod re-created under the same name takes its predecessor's addresses over.
+  if (a.podUid !== undefined && a.podUid !== '' && pod.uid !== a.podUid) return gone('uid-mismatch');
   if (pod.deletionTimestamp !== undefined) {
     const end = Date.parse(pod.deletionTimestamp);
     if (Number.isFinite(end) && now >= end + p.terminatingMarginMs) return gone('terminating-expired');

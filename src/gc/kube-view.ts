@@ -46,6 +46,9 @@ async function listCustom(c: Clients, group: string, version: string, plural: st
 
 const key = (ns: unknown, name: unknown) => `${String(ns)}/${String(name)}`;
 
+/** Up to this many pods to confirm are read one by one; more are confirmed with one LIST. */
+const FEW_GETS = 8;
+
 export async function kubeClusterView(c: Clients): Promise<ClusterView> {
   const [pods, nodes, sts, vms, vmis] = await Promise.all([
     c.core.listPodForAllNamespaces(),
@@ -86,13 +89,25 @@ export async function kubeClusterView(c: Clients): Promise<ClusterView> {
     node: (name) => nodeMap.get(name),
     statefulSet: (ns, name) => stsMap.get(key(ns, name)),
     vmWanted: (ns, name) => wanted.has(key(ns, name)),
-    livePod: async (namespace, name) => {
-      try {
-        return podView(await c.core.readNamespacedPod({ namespace, name }));
-      } catch (err) {
-        if (httpStatus(err) === 404) return undefined;
-        throw err;
+    freshPods: async (wanted) => {
+      // A handful: one GET each. More: one LIST, the cost of a single GET per page instead of per pod
+      // (a leak of thousands would otherwise take thousands of round trips).
+      if (wanted.length > FEW_GETS) {
+        const fresh = await c.core.listPodForAllNamespaces();
+        const m = new Map(fresh.items.map((p) => [key(p.metadata?.namespace, p.metadata?.name), podView(p)]));
+        return (ns, name) => m.get(key(ns, name));
       }
+      const m = new Map<string, PodView>();
+      await Promise.all(
+        wanted.map(async ({ namespace, name }) => {
+          try {
+            m.set(key(namespace, name), podView(await c.core.readNamespacedPod({ namespace, name })));
+          } catch (err) {
+            if (httpStatus(err) !== 404) throw err;
+          }
+        }),
+      );
+      return (ns, name) => m.get(key(ns, name));
     },
   };
 }

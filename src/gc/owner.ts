@@ -1,10 +1,7 @@
 // Does a workload still want this pod's addresses? StatefulSets and KubeVirt VMs re-create a pod
 // under the same identity, so their addresses survive the pod object (Spiderpool's fixed IPs).
+import { KIND_STS, KIND_VMI, stsOfName, stsWants, vmiOfName } from '../cluster/workload.js';
 import type { ClusterView, OwnerRef, PodView } from './types.js';
-
-const STS_POD = /^(.+)-(\d+)$/;
-// virt-launcher-<vmi>-<5 random chars>
-const VIRT_LAUNCHER = /^virt-launcher-(.+)-[a-z0-9]{5}$/;
 
 /** The owner from the pod object when there is one, else what its name says. */
 export function ownerOf(
@@ -14,11 +11,11 @@ export function ownerOf(
   view: ClusterView,
 ): OwnerRef | undefined {
   if (pod?.owner !== undefined) return pod.owner;
-  const sts = STS_POD.exec(name);
-  if (sts !== null && view.statefulSet(namespace, sts[1]!) !== undefined)
-    return { kind: 'StatefulSet', name: sts[1]! };
-  const vm = VIRT_LAUNCHER.exec(name);
-  if (vm !== null) return { kind: 'VirtualMachineInstance', name: vm[1]! };
+  const sts = stsOfName(name);
+  if (sts !== undefined && view.statefulSet(namespace, sts) !== undefined)
+    return { kind: KIND_STS, name: sts };
+  const vmi = vmiOfName(name);
+  if (vmi !== undefined) return { kind: KIND_VMI, name: vmi };
   return undefined;
 }
 
@@ -29,14 +26,7 @@ export function ownerWants(
   view: ClusterView,
 ): boolean {
   if (owner === undefined) return false;
-  if (owner.kind === 'StatefulSet') {
-    const s = view.statefulSet(namespace, owner.name);
-    const m = STS_POD.exec(podName);
-    if (s === undefined || m === null || m[1] !== owner.name) return false;
-    const ordinal = Number(m[2]);
-    return ordinal >= s.start && ordinal < s.start + s.replicas;
-  }
-  if (owner.kind === 'VirtualMachineInstance' || owner.kind === 'VirtualMachine')
-    return view.vmWanted(namespace, owner.name);
+  if (owner.kind === KIND_STS) return stsWants(podName, owner.name, view.statefulSet(namespace, owner.name));
+  if (owner.kind === KIND_VMI || owner.kind === 'VirtualMachine') return view.vmWanted(namespace, owner.name);
   return false;
 }

@@ -1,12 +1,13 @@
 // A full GC pass over any AllocationStore (Kubernetes, etcd, SQLite). Per holder (one CNI
 // attachment: containerID + ifname, all its families): verdict on the cached view, then — before
-// anything is released — the same verdict on a fresh read of the pod, so a lagging cache cannot
+// anything is released — the same verdict for the candidates only, on fresh reads of their pods
+// taken after the cached verdicts (one LIST when there are many), so a lagging cache cannot
 // release a live pod's address. The release itself goes through the store, which re-reads and writes
 // with a precondition (resourceVersion / etcd revision / SQLite transaction), so a concurrent ADD's
 // write is never overwritten. Young allocations are skipped entirely (decide.ts): the in-flight rule.
 import type { Allocation, AllocationStore } from '../store/types.js';
 import { decide } from './decide.js';
-import type { ClusterView, GcPolicy, Reason } from './types.js';
+import type { ClusterView, GcPolicy, PodView, Reason } from './types.js';
 
 const CONCURRENCY = 8;
 
@@ -47,24 +48,37 @@ export async function collect(
     holders.set(k, [...(holders.get(k) ?? []), a]);
   }
   const released: GcResult['released'] = [];
+  // The youngest record speaks for the holder: one young family means the ADD may be running.
+  const speaker = (group: Allocation[]) => group.reduce((x, y) => (y.createdAt > x.createdAt ? y : x));
+  const podOf = (a: Allocation, lookup: (ns: string, name: string) => PodView | undefined) =>
+    a.podNamespace !== undefined && a.podName !== undefined ? lookup(a.podNamespace, a.podName) : undefined;
+  const candidates = [...holders.values()].filter((group) => {
+    const a = speaker(group);
+    return decide(
+      a,
+      podOf(a, (ns, n) => view.pod(ns, n)),
+      view,
+      policy,
+      now,
+    ).release;
+  });
+  const fresh =
+    candidates.length === 0
+      ? () => undefined
+      : await view.freshPods(
+          candidates.flatMap((g) => {
+            const a = speaker(g);
+            return a.podNamespace !== undefined && a.podName !== undefined
+              ? [{ namespace: a.podNamespace, name: a.podName }]
+              : [];
+          }),
+        );
   const doomed: { group: Allocation[]; reason: Reason }[] = [];
-  const judge = async (group: Allocation[]) => {
-    // The youngest record speaks for the holder: one young family means the ADD may be running.
-    const a = group.reduce((x, y) => (y.createdAt > x.createdAt ? y : x));
-    const ns = a.podNamespace;
-    const name = a.podName;
-    const cached = ns !== undefined && name !== undefined ? view.pod(ns, name) : undefined;
-    if (!decide(a, cached, view, policy, now).release) return;
-    const live = ns !== undefined && name !== undefined ? await view.livePod(ns, name) : undefined;
-    const v = decide(a, live, view, policy, now);
+  for (const group of candidates) {
+    const a = speaker(group);
+    const v = decide(a, podOf(a, fresh), view, policy, now);
     if (v.release) doomed.push({ group, reason: v.reason });
-  };
-  // A few live reads at a time.
-  const queue = [...holders.values()];
-  const worker = async () => {
-    for (let g = queue.shift(); g !== undefined; g = queue.shift()) await judge(g);
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  }
   const reasonOf = new Map<string, Reason>();
   for (const d of doomed) reasonOf.set(`${d.group[0]!.containerId}\u0000${d.group[0]!.ifname}`, d.reason);
   const record = (gone: Allocation[]) => {

@@ -33,8 +33,13 @@ export interface ClusterView {
   statefulSet(namespace: string, name: string): { replicas: number; start: number } | undefined;
   /** A KubeVirt VirtualMachine that wants to run, or its VirtualMachineInstance, exists. */
   vmWanted(namespace: string, name: string): boolean;
-  /** A fresh read from the API server, to confirm before releasing on the cache's word. */
-  livePod(namespace: string, name: string): Promise<PodView | undefined>;
+  /**
+   * Fresh reads from the API server of the pods named, to confirm before releasing on the cache's
+   * word: a lookup over what the server said after this call began.
+   */
+  freshPods(
+    pods: { namespace: string; name: string }[],
+  ): Promise<(namespace: string, name: string) => PodView | undefined>;
 }
 
 export interface GcPolicy {

@@ -15,6 +15,7 @@ import {
   selectPools,
   whoOf,
 } from './select.js';
+import { allocateSticky, type Sticky } from './sticky.js';
 
 export interface AllocateInput extends SelectInput {
   store: AllocationStore;
@@ -24,6 +25,8 @@ export interface AllocateInput extends SelectInput {
   podUid?: string;
   /** runtimeConfig.ips (Multus `ips`): addresses, optionally with a prefix length. */
   requestedIps?: readonly string[];
+  /** What this NIC held before (its SpiderEndpoint): asked for again, taken over from its old holder. */
+  sticky?: Sticky;
 }
 
 export interface AllocateOutput extends IpamResult {
@@ -31,6 +34,8 @@ export interface AllocateOutput extends IpamResult {
   /** True when the holder already had its addresses (repeated ADD). */
   reused: boolean;
   source?: RuleSource;
+  /** Whether the NIC's default route through the pool gateway was left out (Spiderpool's cleanGateway). */
+  cleanGateway: boolean;
 }
 
 export function holderOf(input: AllocateInput): Holder {
@@ -113,6 +118,7 @@ export async function allocate(input: AllocateInput): Promise<AllocateOutput> {
       ...buildResult(existing, pools, routeOptions(input, clean)),
       allocations: existing,
       reused: true,
+      cleanGateway: clean,
     };
   }
 
@@ -172,12 +178,13 @@ export async function allocate(input: AllocateInput): Promise<AllocateOutput> {
     });
   }
 
-  const r = await input.store.allocate(holderOf(input), requests);
+  const r = await allocateSticky(input.store, holderOf(input), requests, input.sticky);
   if (!r.ok) throw failure(r, who);
   return {
     ...buildResult(r.allocations, pools, routeOptions(input, selection.cleanGateway)),
     allocations: r.allocations,
     reused: r.existing,
     source: selection.source,
+    cleanGateway: selection.cleanGateway,
   };
 }

@@ -1,6 +1,6 @@
 // Kubernetes label selectors (metav1.LabelSelector): matchLabels AND matchExpressions; an empty
 // selector matches everything; NotIn and DoesNotExist match when the key is absent.
-import type { LabelSelector } from '../cluster/types.js';
+import type { LabelSelector, LabelSelectorRequirement } from '../cluster/types.js';
 
 const OPERATORS = new Set(['In', 'NotIn', 'Exists', 'DoesNotExist']);
 
@@ -8,19 +8,31 @@ const OPERATORS = new Set(['In', 'NotIn', 'Exists', 'DoesNotExist']);
 export function selectorProblems(sel: LabelSelector): string[] {
   const out: string[] = [];
   if (typeof sel !== 'object' || sel === null) return ['must be an object with matchLabels/matchExpressions'];
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) {
-    if (typeof v !== 'string') out.push(`matchLabels.${k}: value must be a string`);
-  }
-  (sel.matchExpressions ?? []).forEach((e, i) => {
+  // Local manifests reach here without a schema check: every field may have any JSON type.
+  const labels: unknown = sel.matchLabels ?? {};
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels))
+    out.push('matchLabels: must be a map of strings');
+  else
+    for (const [k, v] of Object.entries(labels)) {
+      if (typeof v !== 'string') out.push(`matchLabels.${k}: value must be a string`);
+    }
+  const exprs: unknown = sel.matchExpressions ?? [];
+  if (!Array.isArray(exprs)) return [...out, 'matchExpressions: must be a list'];
+  (exprs as Partial<LabelSelectorRequirement>[]).forEach((e, i) => {
     const f = `matchExpressions[${i}]`;
     if (typeof e?.key !== 'string' || e.key === '') out.push(`${f}.key: required`);
-    if (!OPERATORS.has(e?.operator)) {
+    if (!OPERATORS.has(String(e?.operator))) {
       out.push(
         `${f}.operator: expected one of In, NotIn, Exists, DoesNotExist, found ${JSON.stringify(e?.operator)}`,
       );
       return;
     }
-    const n = e.values?.length ?? 0;
+    const values: unknown = e.values ?? [];
+    if (!Array.isArray(values) || values.some((x) => typeof x !== 'string')) {
+      out.push(`${f}.values: must be a list of strings`);
+      return;
+    }
+    const n = values.length;
     if ((e.operator === 'In' || e.operator === 'NotIn') && n === 0)
       out.push(`${f}.values: required for ${e.operator}`);
     if ((e.operator === 'Exists' || e.operator === 'DoesNotExist') && n > 0) {

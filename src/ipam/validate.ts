@@ -131,8 +131,10 @@ export function validatePool(pool: SpiderIPPool): Issue[] {
           return false;
         }
       };
-      const excluded = (spec.excludeIPs ?? []).some(inRange);
-      const i = (spec.ips ?? []).findIndex(inRange);
+      // Either list may be of the wrong type here (reported above by checkEntries).
+      const list = (x: unknown): unknown[] => (Array.isArray(x) ? x : []);
+      const excluded = list(spec.excludeIPs).some(inRange);
+      const i = list(spec.ips).findIndex(inRange);
       if (!excluded && i >= 0) {
         issue(
           `spec.ips[${i}]`,

@@ -12,3 +12,17 @@ export function defaultKernel(): Kernel {
   kernel ??= new Iproute2Kernel();
   return kernel;
 }
+
+let auto: Promise<Kernel> | undefined;
+
+/**
+ * The backend for a plugin process without the agent: netlink when its addon loads (no process per
+ * kernel operation: an ADD through iproute2 spawns eleven), else iproute2. Loaded on first use.
+ */
+export function processKernel(): Promise<Kernel> {
+  auto ??= import('./netlink/index.js').then(({ createNetlinkKernel }) => {
+    const iproute2 = new Iproute2Kernel();
+    return createNetlinkKernel(undefined, iproute2) ?? iproute2;
+  });
+  return auto;
+}

@@ -53,6 +53,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wire.h"
+
 #ifndef TRUNKLINE_NODE_PATH
 #define TRUNKLINE_NODE_PATH "/usr/bin/node"
 #endif
@@ -64,21 +66,14 @@
 #define TRUNKLINE_TYPES ""
 #endif
 
-#define PROTOCOL_VERSION 1
 #define DEFAULT_SOCK "/run/trunkline/agent.sock"
 #define DEFAULT_TIMEOUT_MS 120000L
 #define MAX_TIMEOUT_MS 86400000L /* a day: far beyond any runtime's patience, far below overflow */
 #define MAX_NO_REPLY 3
 #define MAX_STDIN (16L << 20)
 #define MAX_REPLY (64L << 20)
-#define MAX_HEADER (64L << 10)
 
 extern char **environ;
-
-struct buf {
-  char *p;
-  size_t len, cap;
-};
 
 static const char *type_name = "";
 static struct buf in; /* stdin, once read */
@@ -92,80 +87,27 @@ static long long now_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The error's cniVersion should be the config's; a missing or odd one falls back to the current. */
-static void sniff_version(char *out, size_t n) {
-  snprintf(out, n, "1.1.0");
-  if (!in.p) return;
-  const char *k = memmem(in.p, in.len, "\"cniVersion\"", 12);
-  if (!k) return;
-  const char *end = in.p + in.len, *s = k + 12;
-  while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == ':')) s++;
-  if (s >= end || *s != '"') return;
-  s++;
-  size_t i = 0;
-  char v[16];
-  while (s < end && i < sizeof v - 1 && ((*s >= '0' && *s <= '9') || *s == '.')) v[i++] = *s++;
-  if (s >= end || *s != '"' || i == 0) return;
-  v[i] = 0;
-  snprintf(out, n, "%s", v);
-}
-
 /* Prints a CNI error object on stdout and exits 1 (messages carry no quotes or backslashes). */
-static void fail(int code, const char *fmt, ...) {
+__attribute__((noreturn, format(printf, 2, 3))) static void fail(int code, const char *fmt, ...) {
   char msg[512], ver[16];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  for (char *c = msg; *c; c++)
-    if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) *c = ' ';
-  sniff_version(ver, sizeof ver);
+  wire_plain_message(msg);
+  wire_sniff_version(in.p, in.len, ver, sizeof ver);
   printf("{\"cniVersion\":\"%s\",\"code\":%d,\"msg\":\"%s\"}\n", ver, code, msg);
   fflush(stdout);
   exit(1);
 }
 
-static void reserve(struct buf *b, size_t more) {
-  if (b->len + more <= b->cap) return;
-  size_t cap = b->cap ? b->cap : 4096;
-  while (cap < b->len + more) cap *= 2;
-  char *p = realloc(b->p, cap);
-  if (!p) fail(11, "trunkline shim: out of memory");
-  b->p = p;
-  b->cap = cap;
-}
-
-static void put(struct buf *b, const char *s, size_t n) {
-  reserve(b, n);
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-}
-
-static void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
-
-static void put_json_string(struct buf *b, const char *s, size_t n) {
-  static const char hex[] = "0123456789abcdef";
-  puts_(b, "\"");
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c == '"' || c == '\\') {
-      char e[2] = {'\\', (char)c};
-      put(b, e, 2);
-    } else if (c < 0x20) {
-      char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-      put(b, e, 6);
-    } else {
-      put(b, (const char *)&c, 1);
-    }
-  }
-  puts_(b, "\"");
-}
+void wire_out_of_memory(void) { fail(11, "trunkline shim: out of memory"); }
 
 static void read_stdin(void) {
   if (stdin_read) return;
   stdin_read = 1;
   for (;;) {
-    reserve(&in, 65536);
+    buf_reserve(&in, 65536);
     ssize_t r = read(0, in.p + in.len, in.cap - in.len);
     if (r == 0) break;
     if (r < 0) {
@@ -210,11 +152,10 @@ static int wait_child(pid_t pid) {
   if (pidfd >= 0) close(pidfd);
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   fail(11, "trunkline plugin %s was killed by signal %d", type_name, WTERMSIG(status));
-  return 1;
 }
 
 /* Runs the bundled Node plugin under the deadline; stdin is replayed from memory if consumed. */
-static void fallback(void) {
+__attribute__((noreturn)) static void fallback(void) {
   char exe[PATH_MAX], script[PATH_MAX + 300], bundled_node[PATH_MAX + 300];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n <= 0) fail(11, "trunkline shim: cannot locate itself: %s", strerror(errno));
@@ -265,7 +206,7 @@ static void fallback(void) {
   exit(wait_child(pid));
 }
 
-static void timed_out(void) {
+__attribute__((noreturn)) static void timed_out(void) {
   fail(11, "trunkline agent did not answer within %ld ms (type %s)", timeout_ms, type_name);
 }
 
@@ -315,32 +256,6 @@ static int connect_agent(const char *path, int *out) {
   return 1;
 }
 
-static void build_request(struct buf *req) {
-  char num[32];
-  puts_(req, "{\"version\":1,\"type\":");
-  put_json_string(req, type_name, strlen(type_name));
-  const char *cmd = getenv("CNI_COMMAND");
-  puts_(req, ",\"command\":");
-  put_json_string(req, cmd ? cmd : "", cmd ? strlen(cmd) : 0);
-  puts_(req, ",\"env\":{");
-  int first = 1;
-  for (char **e = environ; *e; e++) {
-    if (strncmp(*e, "CNI_", 4) != 0) continue;
-    const char *eq = strchr(*e, '=');
-    if (!eq) continue;
-    if (!first) puts_(req, ",");
-    first = 0;
-    put_json_string(req, *e, (size_t)(eq - *e));
-    puts_(req, ":");
-    put_json_string(req, eq + 1, strlen(eq + 1));
-  }
-  snprintf(num, sizeof num, "%zu", in.len);
-  puts_(req, "},\"stdinLength\":");
-  puts_(req, num);
-  puts_(req, "}\n");
-  put(req, in.p ? in.p : "", in.len);
-}
-
 /* Sends everything; returns 0, or -1 when the agent closed its end before taking it all. */
 static int send_all(int fd, const struct buf *req) {
   size_t off = 0;
@@ -365,7 +280,7 @@ static int send_all(int fd, const struct buf *req) {
 /* Reads until EOF (the agent closes after replying) or until the announced body is complete. */
 static void recv_reply(int fd, struct buf *rep) {
   for (;;) {
-    reserve(rep, 65536);
+    buf_reserve(rep, 65536);
     ssize_t r = recv(fd, rep->p + rep->len, rep->cap - rep->len, 0);
     if (r > 0) {
       rep->len += (size_t)r;
@@ -395,16 +310,6 @@ static int known_type(void) {
     p = comma + 1;
   }
   return 0;
-}
-
-static long header_number(const char *h, const char *key, long dflt) {
-  const char *k = strstr(h, key);
-  if (!k) return dflt;
-  k += strlen(key);
-  while (*k == ' ') k++;
-  char *end;
-  long v = strtol(k, &end, 10);
-  return end == k ? dflt : v;
 }
 
 static void sleep_ms(long ms) {
@@ -452,37 +357,41 @@ int main(int argc, char **argv) {
     if (c == 1) fallback(); /* stdin untouched unless a previous attempt read it */
     if (c == 0) {
       read_stdin();
-      if (req.len == 0) build_request(&req);
+      if (req.len == 0) {
+        const char *cmd = getenv("CNI_COMMAND");
+        wire_request(&req, type_name, cmd ? cmd : "", environ, in.p, in.len);
+      }
       int sent = send_all(fd, &req);
       rep.len = 0;
       recv_reply(fd, &rep);
       close(fd);
-      char *nl = rep.len ? memchr(rep.p, '\n', rep.len) : NULL;
-      if (!nl) {
-        /* No reply. If the request was not fully taken the agent never ran it: safe to retry. */
-        if (sent == 0 || ++no_reply >= MAX_NO_REPLY)
-          fail(11, "trunkline agent closed the connection without a reply (type %s)", type_name);
-      } else {
-        *nl = 0;
-        if ((long)(nl - rep.p) > MAX_HEADER) fail(11, "trunkline agent sent an oversized reply header");
-        const char *h = rep.p;
-        if (header_number(h, "\"version\":", 0) != PROTOCOL_VERSION || strstr(h, "\"status\":\"fallback\""))
+      struct reply r;
+      switch (wire_parse_reply(rep.p, rep.len, &r)) {
+        case REPLY_NONE:
+          /* No reply. If the request was not fully taken the agent never ran it: safe to retry. */
+          if (sent == 0 || ++no_reply >= MAX_NO_REPLY)
+            fail(11, "trunkline agent closed the connection without a reply (type %s)", type_name);
+          break;
+        case REPLY_OVERSIZED:
+          fail(11, "trunkline agent sent an oversized reply header");
+        case REPLY_FALLBACK:
           fallback();
-        if (strstr(h, "\"status\":\"ok\"")) {
-          long code = header_number(h, "\"exitCode\":", 1);
-          long n = header_number(h, "\"stdoutLength\":", -1);
-          size_t have = rep.len - (size_t)(nl + 1 - rep.p);
-          if (n < 0 || (size_t)n > have) fail(11, "trunkline agent reply was cut short (type %s)", type_name);
+        case REPLY_CUT_SHORT:
+          fail(11, "trunkline agent reply was cut short (type %s)", type_name);
+        case REPLY_OK: {
           size_t off = 0;
-          while (off < (size_t)n) {
-            ssize_t w = write(1, nl + 1 + off, (size_t)n - off);
+          while (off < r.body_len) {
+            ssize_t w = write(1, r.body + off, r.body_len - off);
             if (w < 0 && errno == EINTR) continue;
             if (w <= 0) return 1;
             off += (size_t)w;
           }
-          return (int)code;
+          return (int)r.exit_code;
         }
-        if (!strstr(h, "\"status\":\"busy\"")) fail(11, "trunkline agent sent an unknown reply status");
+        case REPLY_BUSY:
+          break;
+        case REPLY_UNKNOWN:
+          fail(11, "trunkline agent sent an unknown reply status");
       }
     }
     /* Busy: back off with jitter (5 ms doubling to 200 ms) until the deadline. */

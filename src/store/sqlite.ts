@@ -32,6 +32,8 @@ export interface SqliteStoreOptions {
    * cost of an fsync per allocation.
    */
   synchronous?: 'normal' | 'full';
+  /** Called with every statement run (parameters filled in): how tests count work per allocation. */
+  onStatement?: (sql: string) => void;
 }
 
 interface Row {
@@ -107,6 +109,7 @@ export class SqliteStore implements AllocationStore {
   readonly path: string;
   private readonly busyTimeoutMs: number;
   private readonly synchronous: 'normal' | 'full';
+  private readonly onStatement: ((sql: string) => void) | undefined;
   private db: BetterSqlite3.Database | undefined;
   private q: ReturnType<typeof prepare> | undefined;
   private free: FreeSpace | undefined;
@@ -115,6 +118,7 @@ export class SqliteStore implements AllocationStore {
     this.path = opts.path ?? DEFAULT_DB_PATH;
     this.busyTimeoutMs = opts.busyTimeoutMs ?? 30_000;
     this.synchronous = opts.synchronous ?? 'normal';
+    this.onStatement = opts.onStatement;
   }
 
   get description(): string {
@@ -130,6 +134,9 @@ export class SqliteStore implements AllocationStore {
       const nativeBinding = sqliteNativeBinding();
       db = new Database(this.path, {
         timeout: this.busyTimeoutMs,
+        ...(this.onStatement !== undefined
+          ? { verbose: (sql: unknown) => this.onStatement?.(String(sql)) }
+          : {}),
         ...(nativeBinding !== undefined ? { nativeBinding } : {}),
       });
       const d = db;

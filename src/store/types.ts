@@ -41,6 +41,12 @@ export interface FamilyRequest {
   family: Family;
   candidates: readonly PoolCandidate[];
   requestedIp?: string;
+  /**
+   * With requestedIp: the address may be taken over from a holder this accepts (the same pod's
+   * previous sandbox, a StatefulSet/VM pod's predecessor). Stores that can rewrite the holder in the
+   * same write do; others answer 'taken' and the caller moves it (release, then take).
+   */
+  adopt?: (held: Allocation) => boolean;
 }
 
 export type AllocateResult =

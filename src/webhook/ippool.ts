@@ -1,11 +1,33 @@
 // SpiderIPPool: the IPAM's own rules (validatePool / validatePools, so the pool's overlap with every
 // other pool follows Spiderpool's disjoint-IP rule), plus the rules that need the pool's history: a
-// pool in use keeps its subnet and ipVersion and keeps every allocated address. Defaults: ipVersion
-// from the subnet, as Spiderpool's mutating webhook sets it.
+// pool in use keeps its subnet and ipVersion and keeps every allocated address. Defaults as
+// Spiderpool's mutating webhook (pkg/ippoolmanager, mutateIPPool) sets them: the deletion-protection
+// finalizer, ipVersion from the subnet, the ippool-cidr label, and spec.ips / spec.excludeIPs
+// sorted and merged into the fewest ranges.
 import type { SpiderIPPool } from '../cluster/types.js';
-import { intervalsContain, parseCidr, parseIp, poolTotalIntervals } from '../ipam/ranges.js';
+import { POOL_FINALIZER } from '../controller/pool-finalizer.js';
+import {
+  formatIntervals,
+  intervalsContain,
+  parseCidr,
+  parseEntries,
+  parseIp,
+  poolTotalIntervals,
+} from '../ipam/ranges.js';
 import { formatIssue, validatePool, validatePools } from '../ipam/validate.js';
-import type { AdmissionRequest, JsonPatchOp, KindHandler, WebhookContext } from './review.js';
+import {
+  type AdmissionRequest,
+  type JsonPatchOp,
+  type KindHandler,
+  pointer,
+  type WebhookContext,
+} from './review.js';
+
+type Meta = SpiderIPPool['metadata'] & { finalizers?: string[]; deletionTimestamp?: string };
+/** Spiderpool's label of a pool's subnet, so pools can be listed by CIDR. */
+export const CIDR_LABEL = 'ipam.spidernet.io/ippool-cidr';
+/** Spiderpool's CIDRToLabelValue: "10.7.0.0/24" → "10-7-0-0-24", "fd00::/64" → "fd00---64". */
+const cidrLabel = (subnet: string) => subnet.replaceAll('.', '-').replaceAll(':', '-').replace('/', '-');
 
 const strip = (s: string) => s.replace(/^SpiderIPPool "[^"]*": /, '');
 
@@ -60,13 +82,39 @@ export const ippool: KindHandler = {
     return req.operation === 'UPDATE' && old ? usageProblems(pool, old) : [];
   },
   async mutate(req: AdmissionRequest) {
-    const pool = req.object as unknown as SpiderIPPool | undefined;
+    const pool = req.object as unknown as (SpiderIPPool & { metadata: Meta }) | undefined;
+    if (!pool?.spec || pool.metadata?.deletionTimestamp !== undefined) return [];
     const ops: JsonPatchOp[] = [];
-    if (pool?.spec && pool.spec.ipVersion === undefined && typeof pool.spec.subnet === 'string') {
+    const fins = pool.metadata.finalizers;
+    if (!fins?.includes(POOL_FINALIZER))
+      ops.push(
+        fins
+          ? { op: 'add', path: '/metadata/finalizers/-', value: POOL_FINALIZER }
+          : { op: 'add', path: '/metadata/finalizers', value: [POOL_FINALIZER] },
+      );
+    let family: 4 | 6;
+    try {
+      family = pool.spec.ipVersion ?? parseCidr(pool.spec.subnet).family;
+    } catch {
+      return ops; // an unparsable subnet is the validating webhook's to report
+    }
+    if (pool.spec.ipVersion === undefined) ops.push({ op: 'add', path: '/spec/ipVersion', value: family });
+    const label = cidrLabel(pool.spec.subnet);
+    if (pool.metadata.labels?.[CIDR_LABEL] !== label)
+      ops.push(
+        pool.metadata.labels
+          ? { op: 'add', path: `/metadata/labels/${pointer(CIDR_LABEL)}`, value: label }
+          : { op: 'add', path: '/metadata/labels', value: { [CIDR_LABEL]: label } },
+      );
+    for (const key of ['ips', 'excludeIPs'] as const) {
+      const list = pool.spec[key];
+      if (!Array.isArray(list) || list.length < 2) continue;
       try {
-        ops.push({ op: 'add', path: '/spec/ipVersion', value: parseCidr(pool.spec.subnet).family });
+        const merged = formatIntervals(family, parseEntries(list, family));
+        if (JSON.stringify(merged) !== JSON.stringify(list))
+          ops.push({ op: 'replace', path: `/spec/${key}`, value: merged });
       } catch {
-        // an unparsable subnet is the validating webhook's to report
+        // bad entries: the validating webhook names them
       }
     }
     return ops;

@@ -1,7 +1,8 @@
 // The admission webhook's HTTPS endpoint: POST /validate and /mutate take an AdmissionReview v1 and
 // answer with one. A handler error (API unreachable) answers 500, so kube-apiserver applies the
 // webhook's failurePolicy instead of reading it as a refusal. setCertificate() swaps the serving
-// certificate for new connections without closing the listener (rotation without downtime).
+// certificate for new connections without closing the listener (rotation without downtime); until the
+// first one, handshakes fail and kube-apiserver applies the failurePolicy.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -9,8 +10,9 @@ import { HANDLERS } from './index.js';
 import type { AdmissionRequest, AdmissionResponse, WebhookContext } from './review.js';
 
 export interface WebhookServerOptions {
-  cert: string;
-  key: string;
+  /** Without them every handshake fails until setCertificate(). */
+  cert?: string;
+  key?: string;
   host?: string;
   port?: number;
   context: WebhookContext;
@@ -68,7 +70,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: WebhookCon
 export class WebhookServer {
   private readonly server: Server;
   constructor(private readonly opts: WebhookServerOptions) {
-    this.server = createServer({ cert: opts.cert, key: opts.key }, (req, res) => {
+    const tls = opts.cert !== undefined && opts.key !== undefined ? { cert: opts.cert, key: opts.key } : {};
+    this.server = createServer(tls, (req, res) => {
       void handle(req, res, opts.context).catch((e: unknown) => {
         if (!res.headersSent) reply(res, 500, { message: (e as Error).message });
       });

@@ -1,10 +1,11 @@
-// SpiderMultusConfig with Spiderpool's webhook rules: the section of spec.cniType is present and no
+// SpiderMultusConfig with Spiderpool's webhook rules (defaults: smc-defaults.ts): the section of spec.cniType is present and no
 // other type's is; masters are usable interface names, several only with a bond; vlanID in 0–4094;
 // SR-IOV needs a resourceName; a custom CNI config is JSON; every pool named in ippools exists with
 // the family it is listed under.
 import type { SpiderIPPool } from '../cluster/types.js';
 import { interfaceNameProblem } from '../multus/annotations.js';
 import type { KindHandler } from './review.js';
+import { smcDefaults } from './smc-defaults.js';
 
 type Rec = Record<string, unknown>;
 const TYPES = ['macvlan', 'ipvlan', 'vlan', 'sriov', 'ovs', 'ib-sriov', 'ipoib', 'custom'];
@@ -78,5 +79,11 @@ export const smc: KindHandler = {
       }
     }
     return out;
+  },
+  async mutate(req) {
+    const spec = (req.object as { spec?: unknown } | null | undefined)?.spec;
+    return typeof spec === 'object' && spec !== null && !Array.isArray(spec)
+      ? smcDefaults(spec as Record<string, unknown>)
+      : [];
   },
 };

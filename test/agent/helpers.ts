@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type PluginRun, runCni } from '../helpers/cni.js';
-import { DIST_CNI, REF_CNI, ROOT } from '../helpers/paths.js';
+import { DIST, DIST_CNI, REF_CNI } from '../helpers/paths.js';
 
 const execAsync = promisify(execFile);
-export const AGENT_JS = join(ROOT, 'dist', 'agent', 'agent.js');
+export const AGENT_JS = join(DIST, 'agent', 'agent.js');
 export const SHIM = join(DIST_CNI, 'trunkline-macvlan');
 
 export interface TestAgent {
@@ -31,7 +31,20 @@ export async function startAgent(hostNetns: string, dir: string, extra: string[]
   const socket = join(dir, `agent-${randomBytes(3).toString('hex')}.sock`);
   const child = spawn(
     'nsenter',
-    [`--net=${hostNetns}`, process.execPath, AGENT_JS, '--socket', socket, '--metrics-port', '0', ...extra],
+    // The default backend, named so that an addon that does not load (e.g. a sanitized build in a Node
+    // without the ASan runtime) stops the agent instead of falling back to iproute2 unseen.
+    [
+      `--net=${hostNetns}`,
+      process.execPath,
+      AGENT_JS,
+      '--socket',
+      socket,
+      '--metrics-port',
+      '0',
+      '--kernel',
+      'netlink',
+      ...extra,
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TRUNKLINE_LOG_LEVEL: 'info' } },
   );
   let err = '';

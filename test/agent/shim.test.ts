@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCni } from '../helpers/cni.js';
-import { DIST_CNI, ROOT } from '../helpers/paths.js';
+import { DIST, DIST_CNI } from '../helpers/paths.js';
 
 const TYPES = ['trunkline', 'trunkline-coordinator', 'trunkline-ipam', 'trunkline-macvlan'];
 let dir: string;
@@ -38,7 +38,7 @@ describe('C shim', () => {
         { cniVersion: '1.0.0' },
       );
       assert.equal(shim.code, 0, shim.stdout);
-      const bundled = await runCni(join(ROOT, 'dist', 'plugins', `${type}.js`), call, {
+      const bundled = await runCni(join(DIST, 'plugins', `${type}.js`), call, {
         cniVersion: '1.0.0',
       });
       assert.equal(bundled.code, 0);

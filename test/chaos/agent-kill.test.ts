@@ -9,29 +9,14 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CNI_PATH, macvlanConf, startAgent, type TestAgent, tempDir, viaShim } from '../agent/helpers.js';
+import { envInt, rng } from '../helpers/chaos.js';
 import type { PluginRun } from '../helpers/cni.js';
 import { ipj, links, Scene } from '../helpers/scene.js';
 
-const envInt = (name: string, dflt: number): number => {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  if (!/^\d{1,7}$/.test(v)) throw new Error(`${name}: expected an integer, found ${v}`);
-  return Number(v);
-};
 const ROUNDS = envInt('TRUNKLINE_CHAOS_ROUNDS', 3);
 const PODS = envInt('TRUNKLINE_CHAOS_PODS', 8);
 const SEED = envInt('TRUNKLINE_CHAOS_SEED', Date.now() % 1_000_000);
 const TIMEOUT_MS = 30_000;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('chaos: the agent SIGKILLed and restarted under bursts of ADDs', { timeout: 600_000 }, () => {
   const scene = new Scene('tc');

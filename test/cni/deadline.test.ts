@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { invokeWithDeadline } from '../../src/cni/deadline.js';
 import { CniError } from '../../src/cni/errors.js';
-import { execPlugin, registerInProcess, unregisterInProcess } from '../../src/cni/exec.js';
-import type { Plugin } from '../../src/cni/plugin.js';
+import { execPlugin } from '../../src/cni/exec.js';
+import { EXEC_ONLY, type Plugin } from '../../src/cni/plugin.js';
 
 const conf = JSON.stringify({ cniVersion: '1.0.0', name: 'dl', type: 'x' });
 const env = {
@@ -33,40 +33,34 @@ function plugin(name: string, add: Plugin['add'], del: Plugin['del'] = async () 
 
 describe('delegation guard', () => {
   it('a plugin delegating to itself is refused with code 7 naming the cycle', async () => {
-    registerInProcess(
+    const registry = new Map<string, Plugin>();
+    registry.set(
       'tl-loop',
-      plugin('tl-loop', () => execPlugin('tl-loop', env, conf) as never),
+      plugin('tl-loop', () => execPlugin('tl-loop', env, conf, { registry }) as never),
     );
-    try {
-      await assert.rejects(execPlugin('tl-loop', env, conf), (e: unknown) => {
-        assert.ok(e instanceof CniError);
-        assert.equal(e.code, 7);
-        assert.match(e.message, /delegation cycle: tl-loop → tl-loop/);
-        return true;
-      });
-    } finally {
-      unregisterInProcess('tl-loop');
-    }
+    await assert.rejects(execPlugin('tl-loop', env, conf, { registry }), (e: unknown) => {
+      assert.ok(e instanceof CniError);
+      assert.equal(e.code, 7);
+      assert.match(e.message, /delegation cycle: tl-loop → tl-loop/);
+      return true;
+    });
   });
 
   it('a chain deeper than 8 distinct plugins is refused with code 7', async () => {
     const names = Array.from({ length: 12 }, (_, i) => `tl-d${i}`);
+    const registry = new Map<string, Plugin>();
     for (const [i, n] of names.entries()) {
-      registerInProcess(
+      registry.set(
         n,
-        plugin(n, () => execPlugin(names[i + 1] ?? 'none', env, conf) as never),
+        plugin(n, () => execPlugin(names[i + 1] ?? 'none', env, conf, { registry }) as never),
       );
     }
-    try {
-      await assert.rejects(execPlugin('tl-d0', env, conf), (e: unknown) => {
-        assert.ok(e instanceof CniError);
-        assert.equal(e.code, 7);
-        assert.match(e.message, /delegation deeper than 8 plugins/);
-        return true;
-      });
-    } finally {
-      for (const n of names) unregisterInProcess(n);
-    }
+    await assert.rejects(execPlugin('tl-d0', env, conf, { registry }), (e: unknown) => {
+      assert.ok(e instanceof CniError);
+      assert.equal(e.code, 7);
+      assert.match(e.message, /delegation deeper than 8 plugins/);
+      return true;
+    });
   });
 
   it('the exec path carries the chain in TRUNKLINE_DELEGATION', async () => {
@@ -77,18 +71,18 @@ describe('delegation guard', () => {
       { mode: 0o755 },
     );
     let seen: unknown;
-    registerInProcess(
+    const registry = new Map<string, Plugin>();
+    registry.set(
       'tl-outer',
       plugin('tl-outer', async () => {
-        seen = await execPlugin('tl-show', { ...env, path: [dir] }, conf);
+        seen = await execPlugin('tl-show', { ...env, path: [dir] }, conf, { registry });
         return { cniVersion: '1.0.0' };
       }),
     );
     try {
-      await execPlugin('tl-outer', env, conf);
+      await execPlugin('tl-outer', env, conf, { registry });
       assert.deepEqual((seen as { dns: unknown }).dns, { domain: 'tl-outer,tl-show' });
     } finally {
-      unregisterInProcess('tl-outer');
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -115,7 +109,7 @@ describe('in-process deadline', () => {
       CNI_IFNAME: 'eth0',
       CNI_PATH: '/nonexistent',
     };
-    const out = await invokeWithDeadline(p, vars, Buffer.from(conf), 50);
+    const out = await invokeWithDeadline(p, vars, Buffer.from(conf), 50, EXEC_ONLY);
     assert.equal(out.exitCode, 1);
     assert.equal(JSON.parse(out.stdout).code, 11);
     assert.deepEqual(dels, []);
@@ -133,7 +127,7 @@ describe('in-process deadline', () => {
       CNI_IFNAME: 'eth0',
       CNI_PATH: '/nonexistent',
     };
-    const out = await invokeWithDeadline(p, vars, Buffer.from(conf), 60_000);
+    const out = await invokeWithDeadline(p, vars, Buffer.from(conf), 60_000, EXEC_ONLY);
     assert.equal(out.exitCode, 0, out.stdout);
   });
 });

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CniError } from '../../src/cni/errors.js';
-import { execPlugin, registerInProcess, unregisterInProcess } from '../../src/cni/exec.js';
+import { execPlugin } from '../../src/cni/exec.js';
+import type { Plugin } from '../../src/cni/plugin.js';
 import { decodeResult } from '../../src/cni/version.js';
 
 const REF = '/usr/lib/cni';
@@ -92,8 +93,8 @@ describe('execPlugin', () => {
       /failed to find plugin "nosuch"/,
     );
   });
-  it('prefers an in-process registration over the path', async () => {
-    registerInProcess('echoenv', {
+  it("prefers the caller's registry over the path, and only for that caller", async () => {
+    const inproc: Plugin = {
       name: 'inproc',
       loadConf: (raw) => raw,
       add: async () => ({ cniVersion: '1.0.0', ips: [{ address: '10.1.1.1/32' }] }),
@@ -101,15 +102,16 @@ describe('execPlugin', () => {
       check: async () => {},
       status: async () => {},
       gc: async () => {},
-    });
-    try {
-      const env = { command: 'ADD' as const, containerId: 'c', netns: '/x', ifname: 'eth0', path: [dir] };
-      const out = decodeResult(
-        await execPlugin('echoenv', env, JSON.stringify({ cniVersion: '1.0.0', name: 'n', type: 'echoenv' })),
-      );
-      assert.equal(out.ips?.[0]?.address, '10.1.1.1/32');
-    } finally {
-      unregisterInProcess('echoenv');
-    }
+    };
+    const registry = new Map([['echoenv', inproc]]);
+    const env = { command: 'ADD' as const, containerId: 'c', netns: '/x', ifname: 'eth0', path: [dir] };
+    const conf = JSON.stringify({ cniVersion: '1.0.0', name: 'n', type: 'echoenv' });
+    const [mine, other] = await Promise.all([
+      execPlugin('echoenv', env, conf, { registry }),
+      execPlugin('echoenv', env, conf),
+    ]);
+    assert.equal(decodeResult(mine).ips?.[0]?.address, '10.1.1.1/32');
+    // A caller without the registry (another agent, another test) executes the file on the path.
+    assert.equal(decodeResult(other).ips?.[0]?.address, '10.9.9.9/32');
   });
 });

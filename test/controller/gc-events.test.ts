@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startKubeApiServer } from '../kube-apiserver/server.js';
+import { asController, denied } from './identity.js';
 import { spawnController } from './process.js';
 
 const POOL_API = 'spiderpool.spidernet.io/v2beta1';
@@ -73,7 +74,7 @@ describe('controller GC on cluster events', () => {
             ),
           ),
         );
-      const ctl = await spawnController(api.kubeconfigPath, 'solo', [
+      const ctl = await spawnController(asController(api), 'solo', [
         ...['--lease-duration', '3', '--renew-deadline', '2', '--retry-period', '0.5'],
         ...['--resync', '3600', '--gc-inflight-grace', '0'],
       ]);
@@ -104,6 +105,7 @@ describe('controller GC on cluster events', () => {
         assert.match(body, /^trunkline_controller_gc_released_total\{reason="node-gone"\} 1$/m);
         ctl.child.kill('SIGTERM');
         assert.equal(await ctl.exited, 0);
+        assert.deepEqual(denied(api), [], 'every call allowed by the deploy RBAC');
       } catch (err) {
         throw new Error(`${(err as Error).message}\n${ctl.logs()}`, { cause: err });
       } finally {

@@ -20,6 +20,7 @@ import { KubernetesStore } from '../../src/store/kubernetes/index.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { AllocationStore, Holder } from '../../src/store/types.js';
 import { startEtcd } from '../helpers/etcd.js';
+import { asController, denied } from './identity.js';
 import '../kube-apiserver/controller-kinds.js';
 import { type KubeApiServer, startKubeApiServer } from '../kube-apiserver/server.js';
 import { pool, range } from '../store/contract.js';
@@ -104,14 +105,8 @@ function cluster(now: number): Record<string, unknown>[] {
     node('n4', 'Unknown', now - MIN / 2),
     pod('alive', 'u-alive', 'n1'),
     pod('reused', 'u-new', 'n1'),
-    pod('term-old', 'u-term-old', 'n1', {
-      deletionTimestamp: iso(now - 1000),
-      deletionGracePeriodSeconds: 30,
-    }),
-    pod('term-new', 'u-term-new', 'n1', {
-      deletionTimestamp: iso(now + MIN),
-      deletionGracePeriodSeconds: 30,
-    }),
+    pod('term-old', 'u-term-old', 'n1'),
+    pod('term-new', 'u-term-new', 'n1'),
     pod('done', 'u-done', 'n1', {}, 'Succeeded'),
     pod('on-n2', 'u-on-n2', 'n2'),
     pod('on-n3', 'u-on-n3', 'n3'),
@@ -160,7 +155,16 @@ async function runCase(api: KubeApiServer, store: AllocationStore): Promise<void
   );
   const now = mid + DEFAULT_POLICY.inflightGraceMs;
   api.seed(cluster(now));
-  const clients = await loadClients(api.kubeconfigPath);
+  const admin = await loadClients(api.kubeconfigPath);
+  // The GC's reads as the controller's service account with the deploy RBAC.
+  const clients = await loadClients(asController(api));
+  // Terminating as `kubectl delete` makes a pod: the API server sets deletionTimestamp to now + grace
+  // and keeps the pod (no kubelet here sends the final grace-0 delete). term-old's grace ends before
+  // `now`, term-new's after it.
+  await admin.core.deleteNamespacedPod({ namespace: NS, name: 'term-old', gracePeriodSeconds: 30 });
+  await admin.core.deleteNamespacedPod({ namespace: NS, name: 'term-new', gracePeriodSeconds: 600 });
+  for (const name of ['term-old', 'term-new'])
+    assert.ok(api.get('v1', 'Pod', NS, name)?.metadata?.deletionTimestamp, `${name} is terminating`);
   const view = await kubeClusterView(clients);
   // Created after the view's lists: only the live re-read knows it.
   api.seed([
@@ -210,6 +214,7 @@ async function runCase(api: KubeApiServer, store: AllocationStore): Promise<void
     (await collect(store, await kubeClusterView(clients), DEFAULT_POLICY, now)).released.length,
     0,
   );
+  assert.deepEqual(denied(api), [], 'every call allowed by the deploy RBAC');
 }
 
 async function withApi(fn: (api: KubeApiServer) => Promise<void>): Promise<void> {
@@ -257,7 +262,7 @@ describe('IP GC over every store', () => {
             c.family === 4 ? { ipVersion: 4, subnet: '10.20.0.0/24' } : { ipVersion: 6, subnet: 'fd20::/64' },
         })),
       );
-      await runCase(api, new KubernetesStore(new KubernetesSource({ kubeconfig: api.kubeconfigPath })));
+      await runCase(api, new KubernetesStore(new KubernetesSource({ kubeconfig: asController(api) })));
     }));
 });
 

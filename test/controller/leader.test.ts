@@ -1,7 +1,8 @@
 // Two controller replicas with their own identities (bearer token and Lease holderIdentity) against
 // the test API server. The leader repairs a pool status the test keeps corrupting; after SIGKILL of
 // the leader the other takes over no earlier than leaseDuration after the last renewal (from the
-// Lease's own timestamps) and the request log shows every write made by the holder of the latest
+// Lease's own timestamps) and no later than its first retry once the lease it observed expired
+// (from the request log), and the request log shows every write made by the holder of the latest
 // lease write before it: never two writers at once. SIGTERM releases the lease.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -119,6 +120,26 @@ describe('controller leader election', () => {
         `takeover at ${after.acquireTime} must be >= leaseDuration after the last renewal ${before.renewTime}`,
       );
       assert.equal(after.leaseTransitions, Number(before.leaseTransitions) + 1);
+      // From the request log: the dead leader's last successful renewal; the survivor's first lease
+      // read after it (it observes the renewal then); its acquiring write. Between expiry (that
+      // observation + leaseDuration) and the acquisition the survivor read the lease at most twice:
+      // the read that found it expired, and one at the boundary, where its own clock still says valid.
+      const ok = (l: Logged) => l.phase === 'response' && l.status !== undefined && l.status < 300;
+      const lastRenewal = rec.log.filter((l) => l.who === first && isLeaseWrite(l) && ok(l)).at(-1)!;
+      const reads = rec.log.filter(
+        (l) => l.who === other.identity && l.method === 'GET' && l.path === LEASE && l.phase === 'response',
+      );
+      const observed = reads.find((l) => l.seq > lastRenewal.seq)!;
+      const acquired = rec.log.find(
+        (l) => l.who === other.identity && isLeaseWrite(l) && ok(l) && l.seq > lastRenewal.seq,
+      )!;
+      const expiry = observed.at + 3000;
+      const late = reads.filter((l) => l.at >= expiry && l.seq < acquired.seq);
+      assert.ok(acquired.at >= expiry, 'no takeover before the observed lease expired');
+      assert.ok(
+        late.length <= 2,
+        `took over at its first retry after expiry, not after ${late.length} reads`,
+      );
       const takeover = rec.log.length;
       await until('a repair by the new leader', () =>
         rec.log

@@ -9,6 +9,7 @@ import { POOL_FINALIZER, reconcileFinalizers } from '../../src/controller/pool-f
 import { KubernetesStore } from '../../src/store/kubernetes/index.js';
 import { startKubeApiServer } from '../kube-apiserver/server.js';
 import { holder, pool, range } from '../store/contract.js';
+import { asController, denied } from './identity.js';
 
 const API = 'spiderpool.spidernet.io/v2beta1';
 
@@ -25,7 +26,7 @@ describe('pool deletion protection', () => {
             spec: { ipVersion: 4, subnet: '10.40.0.0/24' },
           },
         ]);
-      const clients = await loadClients(api.kubeconfigPath);
+      const clients = await loadClients(asController(api));
       const leader = () => true;
       assert.deepEqual((await reconcileFinalizers(clients, leader)).added.sort(), ['empty', 'used']);
       assert.deepEqual(await reconcileFinalizers(clients, leader), { added: [], removed: [] });
@@ -55,6 +56,7 @@ describe('pool deletion protection', () => {
       assert.ok(get('used'));
       assert.deepEqual(await reconcileFinalizers(clients, leader), { added: [], removed: ['used'] });
       assert.equal(get('used'), undefined);
+      assert.deepEqual(denied(api), []);
     } finally {
       await api.stop();
     }

@@ -14,6 +14,7 @@ import { parseIp } from '../../src/store/ip.js';
 import { KubernetesStore } from '../../src/store/kubernetes/index.js';
 import { startKubeApiServer } from '../kube-apiserver/server.js';
 import { holder, pool, range } from '../store/contract.js';
+import { asController } from './identity.js';
 
 const API = 'spiderpool.spidernet.io/v2beta1';
 const HOLDERS = ['h0', 'h1', 'h2', 'h3', 'h4', 'h5'];
@@ -60,7 +61,8 @@ describe('pool status under random interleavings', () => {
     const api = await startKubeApiServer();
     let run = 0;
     try {
-      const source = new KubernetesSource({ kubeconfig: api.kubeconfigPath });
+      // The agent's and the controller's writes, as the controller (its RBAC covers pool status).
+      const source = new KubernetesSource({ kubeconfig: asController(api) });
       await fc.assert(
         fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 25 }), async (ops) => {
           run++;

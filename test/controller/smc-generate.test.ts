@@ -23,7 +23,12 @@ const cases: { what: string; in: Smc; plugins: unknown[]; cniVersion?: string; a
         mode: 'bridge',
         master: 'ens192',
         vlanID: 100,
-        ipam: { type: 'trunkline-ipam', default_ipv4_ippool: ['v4-100'], default_ipv6_ippool: ['v6-100'] },
+        ipam: {
+          type: 'trunkline-ipam',
+          store: { type: 'kubernetes' },
+          default_ipv4_ippool: ['v4-100'],
+          default_ipv6_ippool: ['v6-100'],
+        },
       },
       COORD,
     ],
@@ -53,7 +58,11 @@ const cases: { what: string; in: Smc; plugins: unknown[]; cniVersion?: string; a
         bond: { name: 'bond0', mode: 1, options: 'miimon=100' },
         vlanID: 200,
         mtu: 1400,
-        ipam: { type: 'trunkline-ipam', default_ipv4_ippool: ['v4-200'] },
+        ipam: {
+          type: 'trunkline-ipam',
+          store: { type: 'kubernetes' },
+          default_ipv4_ippool: ['v4-200'],
+        },
       },
       COORD,
     ],
@@ -82,7 +91,12 @@ const cases: { what: string; in: Smc; plugins: unknown[]; cniVersion?: string; a
     }),
     annotations: { 'trunkline.io/network-mode': 'overlay' },
     plugins: [
-      { type: 'trunkline-macvlan', mode: 'bridge', master: 'eth1', ipam: { type: 'trunkline-ipam' } },
+      {
+        type: 'trunkline-macvlan',
+        mode: 'bridge',
+        master: 'eth1',
+        ipam: { type: 'trunkline-ipam', store: { type: 'kubernetes' } },
+      },
       {
         type: 'trunkline-coordinator',
         mode: 'overlay',

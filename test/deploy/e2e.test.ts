@@ -3,7 +3,10 @@
 // DaemonSet's two processes run as its containers would (the install step into temporary host dirs,
 // then the agent in the node's network namespace), each with the trunkline-node service account's
 // token and CA, bound by its RBAC; pods created with kubectl carry the seed's annotations; CNI ADD/DEL
-// go through the installed 00-trunkline.conflist as the runtime would call it. The seed's masters
+// go through the installed 00-trunkline.conflist as the runtime would call it. The controller runs as
+// its Deployment does (controller-pod.ts): it serves the admission webhook the seed's pools and
+// SpiderMultusConfigs must pass (failurePolicy Fail) and generates the seed's NADs from the SMCs.
+// The seed's masters
 // bond0.100/bond0.200 are veths with those names in a test "node" namespace (the flat variant: the
 // bond/VLAN variant needs the VM tier).
 import assert from 'node:assert/strict';
@@ -27,9 +30,11 @@ import { runCni } from '../helpers/cni.js';
 import { REF_CNI, ROOT } from '../helpers/paths.js';
 import { ip, ipj, links, Scene } from '../helpers/scene.js';
 import { type KubeApiServer, startKubeApiServer } from '../kube-apiserver/server.js';
+import { type ControllerPod, runControllerPod } from './controller-pod.js';
 import { DEPLOY, KUBECTL } from './render.js';
 
 const SA = 'system:serviceaccount:kube-system:trunkline-node';
+const CONTROLLER_SA = 'system:serviceaccount:kube-system:trunkline-controller';
 const STATUS = 'k8s.v1.cni.cncf.io/network-status';
 
 let api: KubeApiServer;
@@ -40,6 +45,7 @@ let agent: ChildProcess | undefined;
 let relay: ChildProcess | undefined;
 let relayServer: Server | undefined;
 let agentLog = '';
+let controller: ControllerPod | undefined;
 const pods = new Map<string, { uid: string; netns: { name: string; path: string }; cid: string }>();
 
 /** Asynchronous: the API server answers from this same process. */
@@ -170,6 +176,7 @@ before(async () => {
 });
 
 after(async () => {
+  await controller?.stop();
   agent?.kill('SIGTERM');
   if (agent && agent.exitCode === null) await new Promise((r) => agent!.once('exit', r));
   relay?.kill('SIGKILL');
@@ -180,7 +187,7 @@ after(async () => {
 });
 
 describe('deploy end to end with the real kubectl', () => {
-  it('kubectl apply -k deploy/, then the seed overlay', async () => {
+  it('kubectl apply -k deploy/; without the controller the webhook refuses pools', async () => {
     await kubectl(['apply', '-k', DEPLOY]);
     await kubectl([
       'wait',
@@ -189,8 +196,46 @@ describe('deploy end to end with the real kubectl', () => {
       'crd/spiderippools.spiderpool.spidernet.io',
       'crd/network-attachment-definitions.k8s.cni.cncf.io',
     ]);
+    await assert.rejects(
+      kubectl(['apply', '-k', join(DEPLOY, 'overlays', 'seed')]),
+      /failed calling webhook "ippool\.(mutate|validate)\.trunkline\.io"/,
+    );
+  });
+
+  it('the controller starts as its Deployment runs it and serves the webhook', async () => {
+    // A short resync: SpiderMultusConfig changes reach the NADs on the next full pass.
+    controller = await runControllerPod(api, 'trunkline-controller-e2e', ['--resync=1']);
+    for (let i = 0; i < 300 && !(await controller.ready()); i++) await sleep(100);
+    assert.ok(await controller.ready(), `controller ready: ${controller.logs()}`);
+    const secret = JSON.parse(
+      await kubectl(['-n', 'kube-system', 'get', 'secret', 'trunkline-webhook-tls', '-o', 'json']),
+    );
+    const ca = Buffer.from(secret.data['ca.crt'], 'base64').toString();
+    const vwc = JSON.parse(
+      await kubectl(['get', 'validatingwebhookconfiguration', 'trunkline', '-o', 'json']),
+    );
+    for (const w of vwc.webhooks as { clientConfig: { caBundle: string } }[])
+      assert.ok(Buffer.from(w.clientConfig.caBundle, 'base64').toString().includes(ca.trim()));
+  });
+
+  it('the seed overlay: pools and SpiderMultusConfigs admitted, the controller writes the NADs', async () => {
     await kubectl(['apply', '-k', join(DEPLOY, 'overlays', 'seed')]);
-    assert.match(await kubectl(['get', 'nad', '-n', 'kube-system']), /macvlan-overlay-vlan200/);
+    const want = ['standalone-vlan100', 'overlay-vlan100', 'standalone-vlan200', 'overlay-vlan200'].map(
+      (n) => `macvlan-${n}`,
+    );
+    let nads: string[] = [];
+    for (let i = 0; i < 300 && want.some((n) => !nads.includes(n)); i++) {
+      nads = (await kubectl(['get', 'nad', '-n', 'kube-system', '-o', 'name']))
+        .split('\n')
+        .map((l) => l.split('/')[1]!);
+      await sleep(100);
+    }
+    assert.deepEqual(nads.filter((n) => want.includes(n)).sort(), [...want].sort(), controller?.logs());
+    const overlay = JSON.parse(
+      await kubectl(['get', 'nad', '-n', 'kube-system', 'macvlan-overlay-vlan200', '-o', 'json']),
+    );
+    assert.equal(overlay.metadata.ownerReferences?.[0]?.kind, 'SpiderMultusConfig');
+    assert.equal(JSON.parse(overlay.spec.config).plugins[0].master, 'bond0.200');
     assert.deepEqual(Object.keys(await poolTable()).sort(), ['vlan100-v4', 'vlan200-v4']);
     assert.match(
       await kubectl(['-n', 'kube-system', 'get', 'ds', 'trunkline-node', '-o', 'name']),
@@ -324,24 +369,29 @@ describe('deploy end to end with the real kubectl', () => {
     assert.deepEqual(links(node.name).sort(), ['bond0.100', 'bond0.200', 'lo'], 'no stray link on the node');
   });
 
-  it('every API call the node made was allowed by its RBAC and is on its needs list', () => {
-    const made = api.requests.filter((r) => r.user?.username === SA);
-    assert.ok(made.length > 0, 'the node talked to the API as its service account');
-    const needs = (
-      parse(readFileSync(join(DEPLOY, 'base/node/needs.yaml'), 'utf8')) as {
-        needs: { group: string; resource: string; verbs: string[] }[];
+  for (const [who, sa, component] of [
+    ['node', SA, 'node'],
+    ['controller', CONTROLLER_SA, 'controller'],
+  ] as const) {
+    it(`every API call the ${who} made was allowed by its RBAC and is on its needs list`, () => {
+      const made = api.requests.filter((r) => r.user?.username === sa);
+      assert.ok(made.length > 0, `the ${who} talked to the API as its service account`);
+      const needs = (
+        parse(readFileSync(join(DEPLOY, `base/${component}/needs.yaml`), 'utf8')) as {
+          needs: { group: string; resource: string; verbs: string[] }[];
+        }
+      ).needs;
+      for (const r of made) {
+        const resource = r.subresource ? `${r.plural}/${r.subresource}` : r.plural;
+        assert.equal(r.allowed, true, `${r.verb} ${r.path} was denied`);
+        assert.notEqual(r.code, 403);
+        assert.ok(
+          needs.some((n) => n.group === r.apiGroup && n.resource === resource && n.verbs.includes(r.verb)),
+          `${r.verb} ${r.apiGroup}/${resource} is not on deploy/base/${component}/needs.yaml`,
+        );
       }
-    ).needs;
-    for (const r of made) {
-      const resource = r.subresource ? `${r.plural}/${r.subresource}` : r.plural;
-      assert.equal(r.allowed, true, `${r.verb} ${r.path} was denied`);
-      assert.notEqual(r.code, 403);
-      assert.ok(
-        needs.some((n) => n.group === r.apiGroup && n.resource === resource && n.verbs.includes(r.verb)),
-        `${r.verb} ${r.apiGroup}/${resource} is not on deploy/base/node/needs.yaml`,
-      );
-    }
-  });
+    });
+  }
 });
 
 function pod(name: string, annotations: Record<string, string>): string {

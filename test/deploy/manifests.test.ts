@@ -4,6 +4,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import {
+  MutatingWebhookConfiguration,
+  ValidatingWebhookConfiguration,
+} from 'kubernetes-models/admissionregistration.k8s.io/v1';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1';
 import { DaemonSet, Deployment } from 'kubernetes-models/apps/v1';
 import {
@@ -12,7 +16,7 @@ import {
   Role,
   RoleBinding,
 } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import { ServiceAccount } from 'kubernetes-models/v1';
+import { Service, ServiceAccount } from 'kubernetes-models/v1';
 import { crdValidator } from './crd-schema.js';
 import { DEPLOY, find, type K8sObject, kustomize } from './render.js';
 
@@ -25,6 +29,9 @@ const BUILTIN: Record<string, new (data: never) => { validate(): void }> = {
   'rbac.authorization.k8s.io/v1/Role': Role,
   'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
   'v1/ServiceAccount': ServiceAccount,
+  'v1/Service': Service,
+  'admissionregistration.k8s.io/v1/MutatingWebhookConfiguration': MutatingWebhookConfiguration,
+  'admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration': ValidatingWebhookConfiguration,
 };
 
 function validateAll(objs: K8sObject[]): void {
@@ -65,10 +72,13 @@ describe('deploy/ rendered by kubectl kustomize', () => {
       'CustomResourceDefinition/spiderreservedips.spiderpool.spidernet.io',
       'DaemonSet/trunkline-node',
       'Deployment/trunkline-controller',
+      'MutatingWebhookConfiguration/trunkline',
       'Role/trunkline-controller',
       'RoleBinding/trunkline-controller',
+      'Service/trunkline-webhook',
       'ServiceAccount/trunkline-controller',
       'ServiceAccount/trunkline-node',
+      'ValidatingWebhookConfiguration/trunkline',
     ]);
   });
 
@@ -85,17 +95,17 @@ describe('deploy/ rendered by kubectl kustomize', () => {
     assert.throws(() => validateAll([ds]), /containerPort must be integer/);
   });
 
-  it('the seed overlay adds the four NADs and one pool per VLAN, in kube-system', () => {
+  it('the seed overlay adds four SpiderMultusConfigs (the controller makes the NADs) and a pool per VLAN', () => {
     const extra = seed.filter(
       (o) => !base.some((b) => b.kind === o.kind && b.metadata.name === o.metadata.name),
     );
     assert.deepEqual(extra.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort(), [
-      'NetworkAttachmentDefinition/kube-system/macvlan-overlay-vlan100',
-      'NetworkAttachmentDefinition/kube-system/macvlan-overlay-vlan200',
-      'NetworkAttachmentDefinition/kube-system/macvlan-standalone-vlan100',
-      'NetworkAttachmentDefinition/kube-system/macvlan-standalone-vlan200',
       'SpiderIPPool//vlan100-v4',
       'SpiderIPPool//vlan200-v4',
+      'SpiderMultusConfig/kube-system/macvlan-overlay-vlan100',
+      'SpiderMultusConfig/kube-system/macvlan-overlay-vlan200',
+      'SpiderMultusConfig/kube-system/macvlan-standalone-vlan100',
+      'SpiderMultusConfig/kube-system/macvlan-standalone-vlan200',
     ]);
   });
 
@@ -182,5 +192,59 @@ describe('deploy/ rendered by kubectl kustomize', () => {
     assert.equal(d.spec.template.spec.serviceAccountName, 'trunkline-controller');
     assert.equal(d.spec.template.spec.securityContext.runAsNonRoot, true);
     assert.deepEqual(d.spec.template.spec.containers[0]!.command, ['trunkline', 'controller']);
+  });
+
+  it('the webhook is served by every controller replica; unavailable, it never blocks system pods', () => {
+    const d = find(base, 'Deployment', 'trunkline-controller') as unknown as {
+      spec: {
+        template: {
+          metadata: { labels: Record<string, string> };
+          spec: {
+            containers: {
+              args?: string[];
+              ports?: { name: string; containerPort: number }[];
+              readinessProbe?: { httpGet: { path: string } };
+            }[];
+          };
+        };
+      };
+    };
+    const c = d.spec.template.spec.containers[0]!;
+    const port = c.ports?.find((p) => p.name === 'webhook')?.containerPort;
+    assert.ok(c.args?.includes(`--webhook-listen=0.0.0.0:${port}`), `serves on the webhook port ${port}`);
+    assert.equal(c.readinessProbe?.httpGet.path, '/readyz');
+    const svc = find(base, 'Service', 'trunkline-webhook') as unknown as {
+      metadata: { namespace: string };
+      spec: { selector: Record<string, string>; ports: { port: number; targetPort: number }[] };
+    };
+    assert.equal(svc.spec.ports[0]!.targetPort, port);
+    for (const [k, v] of Object.entries(svc.spec.selector))
+      assert.equal(d.spec.template.metadata.labels[k], v, 'the Service selects the controller pods');
+    type Hook = {
+      name: string;
+      failurePolicy: string;
+      timeoutSeconds: number;
+      clientConfig: { service: { namespace: string; name: string; port: number } };
+      rules: { resources: string[] }[];
+      namespaceSelector?: { matchExpressions?: { key: string; operator: string; values: string[] }[] };
+    };
+    const hooks = ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'].flatMap(
+      (k) => (find(base, k, 'trunkline')['webhooks'] as Hook[]) ?? [],
+    );
+    for (const h of hooks) {
+      assert.ok(h.timeoutSeconds <= 5, `${h.name}: timeoutSeconds ${h.timeoutSeconds}`);
+      assert.equal(h.clientConfig.service.name, 'trunkline-webhook');
+      assert.equal(h.clientConfig.service.namespace, svc.metadata.namespace);
+      assert.equal(h.clientConfig.service.port, svc.spec.ports[0]!.port);
+      const podHook = h.rules.some((r) => r.resources.includes('pods'));
+      assert.equal(h.failurePolicy, podHook ? 'Ignore' : 'Fail', h.name);
+      if (podHook) {
+        const out = h.namespaceSelector?.matchExpressions?.find(
+          (e) => e.key === 'kubernetes.io/metadata.name' && e.operator === 'NotIn',
+        );
+        for (const ns of ['kube-system', 'kube-public', 'kube-node-lease'])
+          assert.ok(out?.values.includes(ns), `${h.name} never sees pods in ${ns}`);
+      }
+    }
   });
 });

@@ -1,12 +1,23 @@
 // The seed component takes VLAN masters, subnets, gateways, ranges and the cluster CIDRs from one
 // file: render a copy with every value changed and find each new value where it belongs (and none of
-// the old ones left).
+// the old ones left), in the SpiderMultusConfigs and in the NADs the controller's generator makes of
+// them (smcToNad, as the controller runs it; no controller runs here).
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { DEPLOY, find, kustomize } from './render.js';
+import { type Smc, smcToNad } from '../../src/controller/smc/generate.js';
+import { DEPLOY, find, type K8sObject, kustomize } from './render.js';
+
+/** The NAD config the controller generates from the rendered SMC `name`. */
+function generated(objs: K8sObject[], name: string) {
+  const smc = find(objs, 'SpiderMultusConfig', name) as unknown as Smc;
+  return JSON.parse(smcToNad(smc).config) as {
+    name: string;
+    plugins: Record<string, unknown>[];
+  };
+}
 
 const EDITS: Record<string, string> = {
   vlan100_master: 'eth9.1100',
@@ -24,14 +35,17 @@ const EDITS: Record<string, string> = {
 describe('seed component', () => {
   it('renders the seed values by default', () => {
     const objs = kustomize(join(DEPLOY, 'overlays', 'seed'));
-    const conf = JSON.parse(
-      (find(objs, 'NetworkAttachmentDefinition', 'macvlan-overlay-vlan200')['spec'] as { config: string })
-        .config,
-    );
-    assert.equal(conf.plugins[0].master, 'bond0.200');
-    assert.equal(conf.plugins[1].mode, 'overlay');
-    assert.deepEqual(conf.plugins[1].overlayPodCIDR, ['10.233.64.0/18']);
-    assert.deepEqual(conf.plugins[0].ipam, { type: 'trunkline-ipam', store: { type: 'kubernetes' } });
+    assert.ok(!objs.some((o) => o.kind === 'NetworkAttachmentDefinition'), 'NADs come from the controller');
+    const conf = generated(objs, 'macvlan-overlay-vlan200');
+    assert.deepEqual(conf.plugins[0], {
+      type: 'trunkline-macvlan',
+      mode: 'bridge',
+      master: 'bond0.200',
+      ipam: { type: 'trunkline-ipam', store: { type: 'kubernetes' }, default_ipv4_ippool: ['vlan200-v4'] },
+    });
+    assert.equal(conf.plugins[1]!['mode'], 'overlay');
+    assert.deepEqual(conf.plugins[1]!['hijackCIDR'], ['10.233.64.0/18', '10.233.0.0/18']);
+    assert.equal(generated(objs, 'macvlan-standalone-vlan100').plugins[1]!['mode'], 'underlay');
     assert.deepEqual(find(objs, 'SpiderIPPool', 'vlan100-v4')['spec'], {
       ipVersion: 4,
       subnet: '10.100.0.0/24',
@@ -60,12 +74,13 @@ describe('seed component', () => {
       const objs = kustomize(join(dir, 'overlay'));
       for (const vlan of ['vlan100', 'vlan200']) {
         for (const kind of ['standalone', 'overlay']) {
-          const nad = find(objs, 'NetworkAttachmentDefinition', `macvlan-${kind}-${vlan}`);
-          const conf = JSON.parse((nad['spec'] as { config: string }).config);
+          const conf = generated(objs, `macvlan-${kind}-${vlan}`);
           assert.equal(conf.name, `macvlan-${kind}-${vlan}`);
-          assert.equal(conf.plugins[0].master, EDITS[`${vlan}_master`]);
-          assert.deepEqual(conf.plugins[1].overlayPodCIDR, [EDITS['cluster_podCIDR']]);
-          assert.deepEqual(conf.plugins[1].serviceCIDR, [EDITS['cluster_serviceCIDR']]);
+          assert.equal(conf.plugins[0]!['master'], EDITS[`${vlan}_master`]);
+          assert.deepEqual(conf.plugins[1]!['hijackCIDR'], [
+            EDITS['cluster_podCIDR'],
+            EDITS['cluster_serviceCIDR'],
+          ]);
         }
         const spec = find(objs, 'SpiderIPPool', `${vlan}-v4`)['spec'] as Record<string, unknown>;
         assert.equal(spec['subnet'], EDITS[`${vlan}_subnet`]);

@@ -12,31 +12,15 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CNI_PATH, startAgent, type TestAgent, tempDir } from '../agent/helpers.js';
+import { envInt, rng } from '../helpers/chaos.js';
 import { type PluginRun, runCni } from '../helpers/cni.js';
 import { DIST_CNI } from '../helpers/paths.js';
 import { links, Scene } from '../helpers/scene.js';
 
-const envInt = (name: string, dflt: number): number => {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  if (!/^\d{1,7}$/.test(v)) throw new Error(`${name}: expected an integer, found ${v}`);
-  return Number(v);
-};
 const CASES = envInt('TRUNKLINE_FUZZ_CASES', 150);
 const NOAGENT_CASES = envInt('TRUNKLINE_FUZZ_NOAGENT_CASES', 15);
 const SEED = envInt('TRUNKLINE_FUZZ_SEED', Date.now() % 1_000_000);
 const PWNED = '/tmp/tl-fuzz-pwned';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PATH_KEYS = new Set(['dataDir', 'stateDir', 'manifestDir', 'cniDir', 'binDir', 'confDir', 'path']);
 const NASTY: unknown[] = [

@@ -12,8 +12,13 @@ export const haveEtcd = existsSync(ETCD_BIN);
 export interface EtcdProcess {
   endpoint: string;
   dataDir: string;
+  /** The running etcd (replaced by restart()). */
   child: ChildProcess;
   stop(): Promise<void>;
+  /** SIGKILL, as a crash or an OOM kill would: no shutdown, whatever was in flight is cut off. */
+  kill(): Promise<void>;
+  /** A new etcd on the same data dir and ports (after kill()), ready to serve. */
+  restart(): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -43,12 +48,7 @@ async function ready(endpoint: string, child: ChildProcess, log: () => string): 
   throw new Error(`etcd at ${endpoint} not ready within 15 s: ${log()}`);
 }
 
-export async function startEtcd(): Promise<EtcdProcess> {
-  const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-  const dataDir = mkdtempSync(join(base, 'trunkline-etcd-'));
-  const [client, peer] = [await freePort(), await freePort()];
-  const endpoint = `http://127.0.0.1:${client}`;
-  const peerUrl = `http://127.0.0.1:${peer}`;
+function launch(dataDir: string, endpoint: string, peerUrl: string) {
   const child = spawn(
     ETCD_BIN,
     [
@@ -76,20 +76,46 @@ export async function startEtcd(): Promise<EtcdProcess> {
     stderr = (stderr + c.toString()).slice(-4000);
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
+  return { child, exited, log: () => stderr };
+}
+
+export async function startEtcd(): Promise<EtcdProcess> {
+  const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  const dataDir = mkdtempSync(join(base, 'trunkline-etcd-'));
+  const [client, peer] = [await freePort(), await freePort()];
+  const endpoint = `http://127.0.0.1:${client}`;
+  const peerUrl = `http://127.0.0.1:${peer}`;
+  let run = launch(dataDir, endpoint, peerUrl);
+  const halt = async (signal: NodeJS.Signals) => {
+    const { child, exited } = run;
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
+      child.kill(signal);
       const t = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(t);
     }
-    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const p: EtcdProcess = {
+    endpoint,
+    dataDir,
+    child: run.child,
+    stop: async () => {
+      await halt('SIGTERM');
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+    kill: () => halt('SIGKILL'),
+    restart: async () => {
+      await halt('SIGKILL');
+      run = launch(dataDir, endpoint, peerUrl);
+      p.child = run.child;
+      await ready(endpoint, run.child, run.log);
+    },
   };
   try {
-    await ready(endpoint, child, () => stderr);
+    await ready(endpoint, run.child, run.log);
   } catch (err) {
-    await stop();
+    await p.stop();
     throw err;
   }
-  return { endpoint, dataDir, child, stop };
+  return p;
 }

@@ -14,7 +14,9 @@ function findRoot(start: string): string {
 }
 
 export const ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
-export const DIST_CNI = join(ROOT, 'dist', 'cni');
+/** The build under test: dist/, or the sanitizer tier's copy with ASan+UBSan native parts. */
+export const DIST = process.env['TRUNKLINE_TEST_DIST'] ?? join(ROOT, 'dist');
+export const DIST_CNI = join(DIST, 'cni');
 /** The built `trunkline` command line. */
-export const DIST_CLI = join(ROOT, 'dist', 'bin', 'trunkline');
+export const DIST_CLI = join(DIST, 'bin', 'trunkline');
 export const REF_CNI = '/usr/lib/cni';

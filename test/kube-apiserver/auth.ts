@@ -5,14 +5,20 @@ import { randomBytes } from 'node:crypto';
 export interface UserInfo {
   username: string;
   groups: string[];
+  /** As the real authenticators fill it, e.g. a bound token's authentication.kubernetes.io/pod-name. */
+  extra?: Record<string, string[]>;
 }
+
+export const POD_NAME_EXTRA = 'authentication.kubernetes.io/pod-name';
 
 export const ADMIN: UserInfo = { username: 'admin', groups: ['system:masters', 'system:authenticated'] };
 
-export function serviceAccountUser(namespace: string, name: string): UserInfo {
+/** A service account's user; with `pod`, as the bound token of that pod (one per replica) names it. */
+export function serviceAccountUser(namespace: string, name: string, pod?: string): UserInfo {
   return {
     username: `system:serviceaccount:${namespace}:${name}`,
     groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
+    ...(pod !== undefined ? { extra: { [POD_NAME_EXTRA]: [pod] } } : {}),
   };
 }
 
@@ -24,7 +30,7 @@ export class Authenticator {
     const groups = user.groups.includes('system:authenticated')
       ? user.groups
       : [...user.groups, 'system:authenticated'];
-    this.tokens.set(token, { username: user.username, groups });
+    this.tokens.set(token, { username: user.username, groups, ...(user.extra ? { extra: user.extra } : {}) });
     return token;
   }
 

@@ -2,6 +2,7 @@
 // resource path, errors as Status objects.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Admission, Operation } from './admission.js';
+import { deleteOptions, type PropagationPolicy } from './deletion.js';
 import { jsonPatch, mergePatch, PatchError } from './patch.js';
 import type { ParsedPath } from './paths.js';
 import type { RequestInfo } from './requests.js';
@@ -10,6 +11,8 @@ import { fieldSelector, labelSelector, SelectorError } from './selectors.js';
 import { ApiError, type Obj, Store, type StoreEvent, type WriteOptions } from './store.js';
 import { strategicMergePatch } from './strategic.js';
 import { toTable, wantsTable } from './table.js';
+
+const POLICIES: PropagationPolicy[] = ['Foreground', 'Background', 'Orphan'];
 
 export function status(res: ServerResponse, err: ApiError): void {
   send(res, err.code, {
@@ -228,19 +231,39 @@ export class Handler {
     if (m === 'PATCH' && p.name !== undefined) {
       return send(res, 200, await this.patch(info, p, String(req.headers['content-type'] ?? ''), body, opts));
     }
-    if (m === 'DELETE' && p.name !== undefined) {
-      const pre = (body as { preconditions?: { uid?: string; resourceVersion?: string } } | undefined)
-        ?.preconditions;
-      const old = s.get(p.resource, p.namespace, p.name);
-      if (old) await this.admit(info, p, 'DELETE', undefined, old);
-      const gone = s.delete(p.resource, p.namespace, p.name, pre);
-      if (p.resource.group === '' && p.resource.plural === 'namespaces') this.emptyNamespace(p.name);
-      return send(res, 200, gone);
-    }
     if (m === 'DELETE') {
+      const { preconditions, ...opts } = deleteOptions(info.query, body);
+      if (opts.orphanDependents !== undefined && opts.propagationPolicy !== undefined) {
+        throw new ApiError(
+          422,
+          'Invalid',
+          'DeleteOptions.meta.k8s.io "" is invalid: [orphanDependents: Invalid value: false: OrphanDependents and DeletionPropagation cannot be both set]',
+        );
+      }
+      if (opts.propagationPolicy !== undefined && !POLICIES.includes(opts.propagationPolicy)) {
+        throw new ApiError(
+          422,
+          'Invalid',
+          `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${opts.propagationPolicy}": supported values: "Foreground", "Background", "Orphan", "nil"`,
+        );
+      }
+      if (p.name !== undefined) {
+        const old = s.get(p.resource, p.namespace, p.name);
+        if (old) await this.admit(info, p, 'DELETE', undefined, old);
+        const pre = preconditions as { uid?: string; resourceVersion?: string } | undefined;
+        const gone = s.delete(p.resource, p.namespace, p.name, pre, opts);
+        if (
+          p.resource.group === '' &&
+          p.resource.plural === 'namespaces' &&
+          !s.get(p.resource, undefined, p.name)
+        )
+          this.emptyNamespace(p.name);
+        return send(res, 200, gone);
+      }
       const match = this.filter(info.query, p.namespace);
       const gone = s.list(p.resource, p.namespace).filter(match);
-      for (const o of gone) s.delete(p.resource, o.metadata?.namespace, o.metadata?.name ?? '');
+      for (const o of gone)
+        s.delete(p.resource, o.metadata?.namespace, o.metadata?.name ?? '', undefined, opts);
       return send(res, 200, { kind: `${p.resource.kind}List`, metadata: {}, items: gone });
     }
     throw new ApiError(405, 'MethodNotAllowed', `${m} is not supported on ${info.path}`);

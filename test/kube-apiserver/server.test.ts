@@ -164,10 +164,12 @@ describe('test kube-apiserver through @kubernetes/client-node', () => {
       { namespace: 'default', name: 'db-1', body: { metadata: { labels: { seen: 'yes' } } } },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     );
-    await core.deleteNamespacedPod({ namespace: 'default', name: 'db-1' });
+    // Scheduled: deleted gracefully unless grace 0, which is written (MODIFIED) before it goes.
+    await core.deleteNamespacedPod({ namespace: 'default', name: 'db-1', gracePeriodSeconds: 0 });
     await deleted;
     ctl.abort();
     assert.deepEqual(events, [
+      { type: 'MODIFIED', name: 'db-1' },
       { type: 'MODIFIED', name: 'db-1' },
       { type: 'DELETED', name: 'db-1' },
     ]);

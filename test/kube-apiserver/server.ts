@@ -5,8 +5,10 @@
 // private mount namespace (incluster*.ts); RBAC from stored Roles/ClusterRoles/bindings incl.
 // subresources, resourceNames and aggregated ClusterRoles, kube-apiserver's 403 wording,
 // SelfSubjectAccessReview (rbac.ts, access.ts); CRUD, /status, JSON / merge / strategic-merge patch,
-// watch resuming from a resourceVersion, label/field selectors, 409 conflicts, finalizers, Status
-// errors (handler.ts, store.ts, patch.ts, strategic.ts); legacy discovery and /version
+// watch resuming from a resourceVersion, label/field selectors, 409 conflicts, Status errors
+// (handler.ts, store.ts, patch.ts, strategic.ts); deletion: graceful for pods, finalizers,
+// propagation policies (deletion.ts) and the garbage collector of ownerReferences
+// (garbage-collector.ts); legacy discovery and /version
 // (discovery.ts); CRDs: served on creation, Established, removed with their objects on deletion,
 // objects pruned, defaulted and validated with ajv against the OpenAPI v3 schema, fieldValidation=
 // Strict (crd*.ts); Table responses for `kubectl get` incl. additionalPrinterColumns (table.ts); a
@@ -15,18 +17,19 @@
 // Not emulated: OpenAPI schemas (/openapi/v2 is 404: kubectl builds strategic patches from its
 // compiled-in types), aggregated discovery, server-side apply, impersonation, pagination (limit is
 // ignored), 410 Gone and watch bookmarks (the whole history is kept), protobuf bodies (except
-// SelfSubjectAccessReview), controllers (no pod
-// ever runs, workloads get no status, no garbage collection of owned objects), Terminating
-// namespaces (a deleted namespace takes its objects at once).
+// SelfSubjectAccessReview), controllers other than the garbage collector (no pod ever runs: a
+// gracefully deleted pod stays until a delete with grace 0, which the test sends as the kubelet
+// would; workloads get no status), Terminating namespaces (a deleted namespace takes its objects at once).
 //
 // Extension points: registerBuiltin() (resources.ts) adds kinds to servers started afterwards;
 // api.before()/api.after() hook every request (delay, fail with a status, drop the connection);
 // api.requests logs each request with its user, verb, resource, authorization decision and status;
+// api.accept() serves connections accepted in another network namespace;
 // api.store.admitters run on every API write.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selfSubjectAccessReview } from './access.js';
@@ -34,7 +37,9 @@ import { Admission } from './admission.js';
 import { ADMIN, Authenticator, serviceAccountUser, type UserInfo } from './auth.js';
 import './builtins.js';
 import { CrdController } from './crd.js';
+import type { DeleteOptions } from './deletion.js';
 import { discovery, VERSION } from './discovery.js';
+import { GarbageCollector } from './garbage-collector.js';
 import { Handler, send, status } from './handler.js';
 import { type InClusterFiles, writeInClusterFiles } from './incluster.js';
 import { kubeconfig } from './kubeconfig.js';
@@ -47,7 +52,8 @@ import { ApiError, type Obj, Store, type Validator } from './store.js';
 import { servingCerts } from './tls.js';
 
 export type { UserInfo } from './auth.js';
-export { serviceAccountUser } from './auth.js';
+export { POD_NAME_EXTRA, serviceAccountUser } from './auth.js';
+export type { DeleteOptions } from './deletion.js';
 export type { InClusterFiles } from './incluster.js';
 export { inClusterCommand } from './incluster.js';
 export type { AfterHook, BeforeHook, HookAction, RequestInfo } from './requests.js';
@@ -67,6 +73,11 @@ export interface KubeApiServer {
   onRequest: ((req: RequestInfo) => void | Promise<void>) | undefined;
   /** Adds a hook run after authentication, before authorization; returns its removal. */
   before(hook: BeforeHook): () => void;
+  /**
+   * Serves a connection accepted elsewhere as if this server had accepted it: a listener made in
+   * another network namespace (a simulated node's 127.0.0.1) and handed to this process.
+   */
+  accept(socket: Socket): void;
   /** Adds a hook run once the response status is known; returns its removal. */
   after(hook: AfterHook): () => void;
   /** A new bearer token for `user`. */
@@ -84,7 +95,17 @@ export interface KubeApiServer {
   list(apiVersion: string, kind: string, namespace?: string): Obj[];
   /** A server-side write (as another client would make it): bumps the resourceVersion. */
   update(obj: Obj): Obj;
-  delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): void;
+  /**
+   * A DELETE as a client would send it; by default with grace 0 (the kubelet's final delete, or
+   * `--force`), so a pod goes at once unless finalizers hold it.
+   */
+  delete(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    opts?: DeleteOptions,
+  ): Obj;
   addValidator(kind: string, v: Validator): void;
   /** Admission webhooks (admission.ts); `endpoints` maps service references to where they listen. */
   admission: Admission;
@@ -101,6 +122,7 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
   const auth = new Authenticator();
   const authz = new Authorizer(store, registry);
   const crds = new CrdController(store, registry);
+  const gc = new GarbageCollector(store, registry);
   const resourceOf = (apiVersion: unknown, kind: unknown): ResourceType => {
     const r = registry.byKind(String(apiVersion), String(kind));
     if (!r) throw new Error(`test API server does not serve ${String(apiVersion)} ${String(kind)}`);
@@ -154,6 +176,7 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
         ns,
       ),
     stop: async () => {},
+    accept: () => {},
     seed: (objects) =>
       objects.map((o) => store.create(resourceOf(o.apiVersion, o.kind), o.metadata?.namespace, o, true)),
     get: (av, kind, ns, name) => store.get(resourceOf(av, kind), ns, name),
@@ -167,9 +190,8 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
         undefined,
         true,
       ),
-    delete: (av, kind, ns, name) => {
-      store.delete(resourceOf(av, kind), ns, name);
-    },
+    delete: (av, kind, ns, name, opts = { gracePeriodSeconds: 0 }) =>
+      store.delete(resourceOf(av, kind), ns, name, undefined, opts),
     addValidator: (kind, v) => store.validators.set(kind, [...(store.validators.get(kind) ?? []), v]),
     admission,
   };
@@ -241,6 +263,10 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
       for (const h of afters) await h(info);
     })();
   });
+  // kube-apiserver keeps idle connections 90 s (Node's default is 5 s): clients that reuse
+  // connections, as client-go does, meet the same server behaviour here.
+  server.keepAliveTimeout = 90_000;
+  api.accept = (socket) => server.emit('connection', socket);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   api.url = `https://127.0.0.1:${port}`;
@@ -249,8 +275,10 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
     kubeconfig(api.url, certs.caCert, auth.issue(ADMIN, 'test-token'), 'default'),
   );
   crds.start();
+  gc.start();
   api.stop = async () => {
     crds.stop();
+    gc.stop();
     for (const w of handler.watches) w.end();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -2,6 +2,7 @@
 // objects, optimistic concurrency on update, status-subresource separation, finalizers, and a
 // complete event history so watches can resume from any resourceVersion.
 import { randomUUID } from 'node:crypto';
+import { type DeleteOptions, planDelete } from './deletion.js';
 import { apiVersionOf, type ResourceType } from './resources.js';
 
 export type Obj = Record<string, unknown> & { metadata?: Meta };
@@ -14,6 +15,7 @@ export interface Meta {
   generation?: number;
   creationTimestamp?: string;
   deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
   finalizers?: string[];
   ownerReferences?: unknown[];
   labels?: Record<string, string>;
@@ -234,8 +236,26 @@ export class Store {
     }
     const meta: Meta = { ...(next.metadata ?? {}) };
     const oldMeta = old.metadata ?? {};
-    for (const k of ['name', 'namespace', 'uid', 'creationTimestamp', 'deletionTimestamp'] as const) {
-      if (oldMeta[k] !== undefined) meta[k] = oldMeta[k];
+    if (!raw && oldMeta.deletionTimestamp !== undefined) {
+      const added = (meta.finalizers ?? []).filter((f) => !(oldMeta.finalizers ?? []).includes(f));
+      if (added.length > 0) {
+        throw new ApiError(
+          422,
+          'Invalid',
+          `${r.kind} "${name}" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`,
+          this.describe(r, name),
+        );
+      }
+    }
+    for (const k of [
+      'name',
+      'namespace',
+      'uid',
+      'creationTimestamp',
+      'deletionTimestamp',
+      'deletionGracePeriodSeconds',
+    ] as const) {
+      if (oldMeta[k] !== undefined) (meta as Record<string, unknown>)[k] = oldMeta[k];
       else delete meta[k];
     }
     if (meta.ownerReferences === undefined || meta.ownerReferences.length === 0) delete meta.ownerReferences;
@@ -246,7 +266,14 @@ export class Store {
     next.kind = r.kind;
     if (!raw) next = this.admit(r, next, opts);
     if (!raw && sub !== 'status') this.validate(r, next);
-    if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0) {
+    // The last finalizer gone from an object whose deletion waits for nothing else: it goes (a pod in
+    // its grace period stays until the kubelet's delete).
+    const grace = oldMeta.deletionGracePeriodSeconds;
+    if (
+      meta.deletionTimestamp &&
+      (meta.finalizers ?? []).length === 0 &&
+      !(grace !== undefined && grace > 0)
+    ) {
       this.objects.delete(key);
       this.emit('DELETED', r, next);
       return clone(next);
@@ -256,11 +283,17 @@ export class Store {
     return clone(next);
   }
 
+  /**
+   * DELETE as kube-apiserver's registry does it (deletion.ts): graceful for pods, finalizers (incl.
+   * the garbage collector's, from the propagation policy) keep the object with a deletionTimestamp.
+   * Returns the object as it was removed or as it now stays.
+   */
   delete(
     r: ResourceType,
     ns: string | undefined,
     name: string,
     pre?: { uid?: string; resourceVersion?: string },
+    opts: DeleteOptions = {},
   ): Obj {
     const key = this.key(r, ns, name);
     const cur = this.objects.get(key);
@@ -277,16 +310,19 @@ export class Store {
         this.describe(r, name),
       );
     }
-    const next = clone(cur.object);
-    next.metadata = { ...meta, resourceVersion: String(++this.rv) };
-    if ((meta.finalizers ?? []).length > 0) {
-      next.metadata.deletionTimestamp ??= now();
+    const plan = planDelete(cur.object, r.group === '' && r.plural === 'pods', opts);
+    if (plan.kind === 'pending') return clone(cur.object);
+    if (plan.kind === 'update' && !same(plan.object, cur.object)) {
+      const next = plan.object;
+      next.metadata = { ...next.metadata, resourceVersion: String(++this.rv) };
       cur.object = next;
       this.emit('MODIFIED', r, next);
-      return clone(next);
     }
+    if (plan.kind === 'update' && !plan.thenRemove) return clone(cur.object);
     this.objects.delete(key);
-    this.emit('DELETED', r, next);
-    return clone(next);
+    const gone = clone(cur.object);
+    gone.metadata = { ...gone.metadata, resourceVersion: String(++this.rv) };
+    this.emit('DELETED', r, gone);
+    return clone(gone);
   }
 }

@@ -5,9 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { CniError } from '../../src/cni/errors.js';
-import { registerInProcess, unregisterInProcess } from '../../src/cni/exec.js';
 import type { Plugin } from '../../src/cni/plugin.js';
 import { invoke } from '../../src/cni/skel.js';
 import type { NetConf, Result } from '../../src/cni/types.js';
@@ -113,15 +112,13 @@ async function run(command: string, containerId: string, pod: string | undefined
     CNI_PATH: join(dir, 'bin'),
     CNI_ARGS: pod !== undefined ? `IgnoreUnknown=1;K8S_POD_NAMESPACE=team-a;K8S_POD_NAME=${pod}` : '',
   };
-  const out = await invoke(plugin, env, Buffer.from(JSON.stringify(conf)));
+  const out = await invoke(plugin, env, Buffer.from(JSON.stringify(conf)), new Map([[FAKE, fake]]));
   return {
     code: out.exitCode,
     json: out.stdout.trim() ? (JSON.parse(out.stdout) as Record<string, unknown>) : undefined,
   };
 }
 
-before(() => registerInProcess(FAKE, fake));
-after(() => unregisterInProcess(FAKE));
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'txmeta-'));
   calls = [];

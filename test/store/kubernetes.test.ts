@@ -59,20 +59,22 @@ function ipsOf(results: AllocateResult[]): string[] {
   return results.flatMap((r) => (r.ok ? r.allocations.map((a) => a.ip) : []));
 }
 
-runStoreContract('kubernetes', async () => {
-  const api = await startKubeApiServer();
-  api.seed(CONTRACT_POOLS);
-  return {
-    store: new KubernetesStore(sourceOf(api)),
-    reopen: () => new KubernetesStore(sourceOf(api)),
-    cleanup: () => api.stop(),
-  };
-});
+for (const writes of ['batched', 'per-allocation'] as const) {
+  runStoreContract(`kubernetes (writes: ${writes})`, async () => {
+    const api = await startKubeApiServer();
+    api.seed(CONTRACT_POOLS);
+    return {
+      store: new KubernetesStore(sourceOf(api), { writes }),
+      reopen: () => new KubernetesStore(sourceOf(api), { writes }),
+      cleanup: () => api.stop(),
+    };
+  });
+}
 
 describe('KubernetesStore specifics', () => {
-  it('two hosts allocating 50 each at once from one pool get 100 distinct addresses', () =>
+  it('two hosts allocating 50 each at once from one pool get 100 distinct addresses (per-allocation writes)', () =>
     withApi([spiderPool('shared', 4, '10.60.0.0/24')], async (api) => {
-      const hosts = [new KubernetesStore(sourceOf(api)), new KubernetesStore(sourceOf(api))];
+      const hosts = [0, 1].map(() => new KubernetesStore(sourceOf(api), { writes: 'per-allocation' }));
       const p = pool('shared', 4, range('10.60.0.1', '10.60.0.254'));
       const t0 = Date.now();
       const results = await Promise.all(
@@ -103,6 +105,42 @@ describe('KubernetesStore specifics', () => {
       console.log(
         `# kubernetes: 2 hosts x 50 concurrent allocations in ${ms} ms, ${conflicts} conflicts retried`,
       );
+    }));
+
+  it('batched writes: 3 hosts x 40 at once get 120 distinct addresses in at most half as many status writes', () =>
+    withApi([spiderPool('batch', 4, '10.61.0.0/24')], async (api) => {
+      const hosts = [0, 1, 2].map(() => new KubernetesStore(sourceOf(api), { writes: 'batched' }));
+      const p = pool('batch', 4, range('10.61.0.1', '10.61.0.254'));
+      const before = api.requests.length;
+      const results = await Promise.all(
+        Array.from({ length: 120 }, (_, i) =>
+          hosts[i % 3]!.allocate(holder(`b${i}`, 'eth0', { podNamespace: 'ns', podName: `pod-${i}` }), [
+            { family: 4, candidates: [p] },
+          ]),
+        ),
+      );
+      assert.ok(
+        results.every((r) => r.ok),
+        JSON.stringify(results.find((r) => !r.ok)),
+      );
+      const ips = ipsOf(results);
+      assert.equal(new Set(ips).size, 120, 'no address handed out twice');
+      const st = poolStatus(api, 'batch');
+      assert.equal(st.count, 120);
+      assert.deepEqual(Object.keys(st.ips).sort(), [...ips].sort());
+      const writes = hosts.reduce((n, h) => n + h.stats.writes, 0);
+      const puts = api.requests.slice(before).filter((q) => q.method === 'PUT' && q.subresource === 'status');
+      assert.equal(puts.filter((q) => q.code === 200).length, writes, 'stats.writes counts the writes made');
+      // Per-allocation writes would be 120 plus retries; how many queue per round depends on timing.
+      assert.ok(writes <= 60, `120 allocations in at most 60 writes, found ${writes}`);
+      // Releases batch too, and leave the status empty.
+      const released = await Promise.all(
+        Array.from({ length: 120 }, (_, i) =>
+          hosts[i % 3]!.release({ containerId: `b${i}`, ifname: 'eth0' }),
+        ),
+      );
+      assert.equal(released.flat().length, 120);
+      assert.deepEqual(poolStatus(api, 'batch'), { ips: {}, count: 0 });
     }));
 
   it("writes Spiderpool's allocatedIPs format with our holder details alongside", () =>
@@ -242,6 +280,61 @@ describe('KubernetesStore specifics', () => {
       assert.equal(after.allocatedIPs, 'not json');
     }));
 
+  it('allocation cost does not grow with pool size (/24 vs /16 vs /8 vs IPv6 /64)', () =>
+    withApi(
+      [
+        spiderPool('p24', 4, '10.24.0.0/24'),
+        spiderPool('p16', 4, '10.16.0.0/16'),
+        spiderPool('p8', 4, '10.0.0.0/8'),
+        spiderPool('p64', 6, 'fd64::/64'),
+      ],
+      async (api) => {
+        const pools = [
+          pool('p24', 4, range('10.24.0.1', '10.24.0.254')),
+          pool('p16', 4, range('10.16.0.1', '10.16.255.254')),
+          pool('p8', 4, range('10.0.0.1', '10.255.255.254')),
+          pool('p64', 6, range('fd64::1', 'fd64::ffff:ffff:ffff:ffff')),
+        ];
+        const n = 10;
+        const perPool: Record<string, { requests: number; bytes: number }> = {};
+        for (const p of pools) {
+          const s = new KubernetesStore(sourceOf(api));
+          for (let i = 0; i < 10; i++)
+            assert.ok(
+              (await s.allocate(holder(`${p.pool}-pre${i}`), [{ family: p.family, candidates: [p] }])).ok,
+            );
+          const before = api.requests.length;
+          for (let i = 0; i < n; i++)
+            assert.ok(
+              (await s.allocate(holder(`${p.pool}-c${i}`), [{ family: p.family, candidates: [p] }])).ok,
+            );
+          const status = api.get(API, 'SpiderIPPool', undefined, p.pool)?.status as { allocatedIPs: string };
+          perPool[p.pool] = {
+            requests: (api.requests.length - before) / n,
+            bytes: status.allocatedIPs.length,
+          };
+        }
+        const reqs = Object.values(perPool).map((x) => x.requests);
+        // The work of one allocation: a list, a fresh read and a status write of the one pool, and a
+        // search through its held entries (Spiderpool's format keeps them in one map), never its range.
+        assert.ok(
+          reqs.every((r) => r === reqs[0]),
+          `API requests per allocation equal for every pool size: ${JSON.stringify(perPool)}`,
+        );
+        assert.equal(reqs[0], 3, 'list, get and status update per allocation');
+        const v4bytes = ['p24', 'p16', 'p8'].map((k) => perPool[k]!.bytes);
+        assert.ok(
+          Math.max(...v4bytes) - Math.min(...v4bytes) < 15 * 4,
+          `the status written grows with the holders, not the range: ${JSON.stringify(perPool)}`,
+        );
+        console.log(
+          `# kubernetes allocation cost by pool size (${n} after 5 held): ${Object.entries(perPool)
+            .map(([k, v]) => `${k} ${v.requests} requests, status ${v.bytes} bytes`)
+            .join('; ')}`,
+        );
+      },
+    ));
+
   it('parses its config block', () => {
     assert.deepEqual(parseKubernetesStoreConf({ type: 'kubernetes' }), { type: 'kubernetes' });
     assert.deepEqual(parseKubernetesStoreConf({ type: 'kubernetes', conflictRetries: 3, backoffMs: 5 }), {
@@ -252,6 +345,14 @@ describe('KubernetesStore specifics', () => {
     assert.throws(
       () => parseKubernetesStoreConf({ type: 'kubernetes', conflictRetries: 0 }),
       /conflictRetries/,
+    );
+    assert.deepEqual(parseKubernetesStoreConf({ type: 'kubernetes', writes: 'per-allocation' }), {
+      type: 'kubernetes',
+      writes: 'per-allocation',
+    });
+    assert.throws(
+      () => parseKubernetesStoreConf({ type: 'kubernetes', writes: 'bulk' }),
+      /store\.writes: expected "batched" or "per-allocation", found "bulk"/,
     );
     assert.throws(() => parseKubernetesStoreConf({ type: 'etcd' }), /expected "kubernetes"/);
   });

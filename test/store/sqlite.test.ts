@@ -91,28 +91,54 @@ describe('SqliteStore specifics', () => {
       pool('p64', 6, range('fd64::1', 'fd64::ffff:ffff:ffff:ffff')),
     ];
     const n = 150;
-    const perPool: Record<string, number> = {};
+    const perPool: Record<string, { us: number; statements: number }> = {};
+    const plans = new Set<string>();
+    const { default: Database } = await import('better-sqlite3');
     try {
       for (const p of pools) {
-        const s = new SqliteStore({ path: join(dir, `${p.pool}.db`) });
+        const run: string[] = [];
+        const path = join(dir, `${p.pool}.db`);
+        const s = new SqliteStore({ path, onStatement: (sql) => run.push(sql) });
         await s.open();
-        // Pre-fill so the timed allocations run against a pool that already holds addresses.
+        // Pre-fill so the measured allocations run against a pool that already holds addresses.
         for (let i = 0; i < 100; i++)
           await s.allocate(holder(`pre${i}`), [{ family: p.family, candidates: [p] }]);
+        run.length = 0;
         const t0 = process.hrtime.bigint();
         for (let i = 0; i < n; i++) {
           const r = await s.allocate(holder(`c${i}`), [{ family: p.family, candidates: [p] }]);
           assert.ok(r.ok);
         }
-        perPool[p.pool] = Number(process.hrtime.bigint() - t0) / 1e3 / n;
+        perPool[p.pool] = { us: Number(process.hrtime.bigint() - t0) / 1e3 / n, statements: run.length / n };
         await s.close();
+        // Work per statement: every one the allocations ran is an index search, never a table scan.
+        const db = new Database(path, { readonly: true });
+        for (const sql of new Set(run)) {
+          if (/^(BEGIN|COMMIT|ROLLBACK)/i.test(sql)) continue;
+          const plan = db
+            .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+            .all()
+            .map((r) => (r as { detail: string }).detail);
+          for (const step of plan) {
+            assert.doesNotMatch(step, /^SCAN /, `${p.pool}: "${sql}" scans: ${plan.join('; ')}`);
+            plans.add(step.replace(/\(.*\)/, '(…)'));
+          }
+        }
+        db.close();
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+    const counts = Object.values(perPool).map((x) => x.statements);
+    assert.ok(
+      counts.every((c) => c === counts[0]),
+      `the same number of statements per allocation for every pool size: ${JSON.stringify(perPool)}`,
+    );
+    assert.ok(counts[0]! <= 12, `a handful of indexed statements per allocation, found ${counts[0]}`);
     const line = Object.entries(perPool)
-      .map(([k, v]) => `${k} ${v.toFixed(1)} µs/alloc`)
-      .join(', ');
-    console.log(`# allocation cost by pool size (${n} allocations after 100 held): ${line}`);
+      .map(([k, v]) => `${k} ${v.statements} statements, ${v.us.toFixed(1)} µs/alloc`)
+      .join('; ');
+    console.log(`# sqlite allocation cost by pool size (${n} allocations after 100 held): ${line}`);
+    console.log(`# sqlite query plans used: ${[...plans].join(' | ')}`);
   });
 });

@@ -1,6 +1,7 @@
 // API objects (typed client models from a GET or LIST, plain JSON from a watch stream — same field
 // names) mapped onto the cluster-source types, keeping only what Trunkline reads.
 import type {
+  ControllerRef,
   NamespaceInfo,
   NetworkAttachmentDefinition,
   NodeInfo,
@@ -28,12 +29,31 @@ export function meta(m: Record<string, unknown> | undefined): ObjectMeta {
 
 const metaOf = (o: unknown) => meta((o as Raw).metadata);
 
+const iso = (v: unknown): string | undefined =>
+  v instanceof Date ? v.toISOString() : typeof v === 'string' && v !== '' ? v : undefined;
+
+type RawOwner = { apiVersion?: string; kind?: string; name?: string; uid?: string; controller?: boolean };
+
+function controllerOf(m: Record<string, unknown> | undefined): ControllerRef | undefined {
+  const refs = (m?.['ownerReferences'] ?? []) as RawOwner[];
+  const c = Array.isArray(refs) ? refs.find((r) => r.controller === true) : undefined;
+  if (c?.kind === undefined || c.name === undefined) return undefined;
+  return { apiVersion: c.apiVersion ?? '', kind: c.kind, name: c.name, ...(c.uid ? { uid: c.uid } : {}) };
+}
+
 export function toPod(o: unknown, namespace?: string): PodInfo {
+  const raw = o as Raw & { spec?: { nodeName?: unknown }; status?: { phase?: unknown } };
   const m = metaOf(o);
-  const nodeName = (o as { spec?: { nodeName?: unknown } }).spec?.nodeName;
+  const nodeName = raw.spec?.nodeName;
+  const phase = raw.status?.phase;
+  const deleting = iso(raw.metadata?.['deletionTimestamp']);
+  const controller = controllerOf(raw.metadata);
   return {
     metadata: { ...m, namespace: m.namespace ?? namespace ?? '' },
     ...(typeof nodeName === 'string' && nodeName !== '' ? { nodeName } : {}),
+    ...(deleting !== undefined ? { deletionTimestamp: deleting } : {}),
+    ...(typeof phase === 'string' && phase !== '' ? { phase } : {}),
+    ...(controller !== undefined ? { controller } : {}),
   };
 }
 

@@ -25,7 +25,14 @@ export interface InformerOptions {
   watchTimeoutSeconds?: number;
   /** Called on 401: the credentials changed on disk (rotated token), load them again. */
   onUnauthorized?: () => void;
+  /**
+   * Called after the cache applied a change, from a watch event or from a LIST's difference to the
+   * cache (what a relist found added, changed or gone), so a controller can act on it at once.
+   */
+  onChange?: (type: ChangeType, raw: unknown) => void;
 }
+
+export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export interface SyncState {
   what: string;
@@ -46,7 +53,7 @@ function newer(a: string, b: string): boolean {
 }
 
 export class Informer<T> {
-  private items = new Map<string, { rv: string; value: T }>();
+  private items = new Map<string, { rv: string; value: T; raw: unknown }>();
   private rv = '';
   private synced = false;
   private error: string | undefined;
@@ -65,6 +72,11 @@ export class Informer<T> {
       resolve = r;
     });
     this.firstSync = { promise, resolve };
+  }
+
+  /** The raw object is kept only for onChange (a relist reports what it dropped). */
+  private kept(raw: unknown): unknown {
+    return this.opts.onChange !== undefined ? raw : undefined;
   }
 
   get isSynced(): boolean {
@@ -93,7 +105,8 @@ export class Informer<T> {
     const key = keyOf(raw);
     const cur = this.items.get(key);
     const rv = rvOf(raw);
-    if (cur === undefined || newer(rv, cur.rv)) this.items.set(key, { rv, value: this.spec.convert(raw) });
+    if (cur === undefined || newer(rv, cur.rv))
+      this.items.set(key, { rv, value: this.spec.convert(raw), raw: this.kept(raw) });
   }
 
   start(): void {
@@ -149,10 +162,20 @@ export class Informer<T> {
   private async relist(): Promise<void> {
     const c = await this.clients();
     const list = await this.spec.list(c);
-    const next = new Map<string, { rv: string; value: T }>();
+    const next = new Map<string, { rv: string; value: T; raw: unknown }>();
     for (const raw of list.items ?? [])
-      next.set(keyOf(raw), { rv: rvOf(raw), value: this.spec.convert(raw) });
+      next.set(keyOf(raw), { rv: rvOf(raw), value: this.spec.convert(raw), raw: this.kept(raw) });
+    const before = this.items;
     this.items = next;
+    const changed = this.opts.onChange;
+    if (changed !== undefined) {
+      for (const [k, e] of next) {
+        const old = before.get(k);
+        if (old === undefined) changed('ADDED', e.raw);
+        else if (old.rv !== e.rv) changed('MODIFIED', e.raw);
+      }
+      for (const [k, e] of before) if (!next.has(k)) changed('DELETED', e.raw);
+    }
     this.rv = list.metadata?.resourceVersion ?? '';
     if (!this.synced) {
       this.synced = true;
@@ -190,10 +213,13 @@ export class Informer<T> {
         if (type === 'ADDED' || type === 'MODIFIED') {
           // Not older than what our own write put there (upsert) ahead of its event.
           const cur = this.items.get(keyOf(obj));
-          if (cur === undefined || !newer(cur.rv, rv))
-            this.items.set(keyOf(obj), { rv, value: this.spec.convert(obj) });
+          if (cur === undefined || !newer(cur.rv, rv)) {
+            this.items.set(keyOf(obj), { rv, value: this.spec.convert(obj), raw: this.kept(obj) });
+            this.opts.onChange?.(type, obj);
+          }
         } else if (type === 'DELETED') {
           this.items.delete(keyOf(obj));
+          this.opts.onChange?.(type, obj);
         }
         if (rv !== '') this.rv = rv;
       };

@@ -11,11 +11,21 @@ import type {
   NodeInfo,
   PodEvent,
   PodInfo,
+  SpiderEndpoint,
   SpiderIPPool,
   SpiderReservedIP,
 } from '../types.js';
 import { apiFailure, type Clients, httpStatus, loadClients, sleep, withTimeout } from './client.js';
 import { type Raw, toNad, toNamespace, toNode, toPod, toPool, toReserved } from './convert.js';
+import {
+  ENDPOINT,
+  endpointBody,
+  readStatefulSet,
+  readVmUid,
+  readVmWanted,
+  servesEndpoints,
+  toEndpoint,
+} from './endpoints.js';
 
 export const NAD = {
   group: 'k8s.cni.cncf.io',
@@ -57,6 +67,8 @@ function fileStamp(path: string | undefined): string {
   }
 }
 
+const isReset = (err: unknown) => (err as { code?: unknown } | null)?.code === 'ECONNRESET';
+
 export class KubernetesSource implements ClusterSource {
   private clients: Promise<Clients> | undefined;
   private stamp = '';
@@ -92,7 +104,8 @@ export class KubernetesSource implements ClusterSource {
   }
 
   /**
-   * Run one request; 404 → undefined (or error), 503 retried for `retry503Ms`, failures → CniError.
+   * Run one read; 404 → undefined (or error), 503 retried for `retry503Ms`, a reset connection once,
+   * failures → CniError.
    * A 401 reloads the credentials once (a kubeconfig rewritten with a rotated token) and retries.
    */
   protected async call<T>(
@@ -104,12 +117,18 @@ export class KubernetesSource implements ClusterSource {
     let c = await this.api();
     const deadline = Date.now() + retry503Ms;
     let reloaded = false;
+    let reset = false;
     for (;;) {
       try {
         return await withTimeout(fn(c), this.timeoutMs, what, c.server);
       } catch (err) {
         const status = httpStatus(err);
         if (notFound === 'undefined' && status === 404) return undefined;
+        // A kept-alive connection the server closed as we reused it (client-go retries these too).
+        if (isReset(err) && !reset) {
+          reset = true;
+          continue;
+        }
         if (status === 503 && Date.now() < deadline) {
           await sleep(500);
           continue;
@@ -218,6 +237,86 @@ export class KubernetesSource implements ClusterSource {
       if (httpStatus(err) === 409) return 'conflict';
       throw apiFailure(err, `updating SpiderIPPool ${name} status`, c.server);
     }
+  }
+
+  async getEndpoint(namespace: string, name: string): Promise<SpiderEndpoint | undefined | 'unsupported'> {
+    const what = `reading SpiderEndpoint ${namespace}/${name}`;
+    const o = await this.call(
+      what,
+      (c) => c.custom.getNamespacedCustomObject({ ...ENDPOINT, namespace, name }),
+      'undefined',
+    );
+    if (o !== undefined) return toEndpoint(o);
+    return (await this.call(what, servesEndpoints, 'throw')) ? undefined : 'unsupported';
+  }
+
+  async putEndpoint(ep: SpiderEndpoint): Promise<SpiderEndpoint | 'conflict' | 'unsupported'> {
+    const { namespace, name, resourceVersion } = ep.metadata;
+    const what = `writing SpiderEndpoint ${namespace}/${name}`;
+    const c = await this.api();
+    const body = endpointBody(ep);
+    try {
+      const o = await withTimeout(
+        resourceVersion === undefined
+          ? c.custom.createNamespacedCustomObject({ ...ENDPOINT, namespace, body })
+          : c.custom.replaceNamespacedCustomObject({ ...ENDPOINT, namespace, name, body }),
+        this.timeoutMs,
+        what,
+        c.server,
+      );
+      return toEndpoint(o);
+    } catch (err) {
+      const st = httpStatus(err);
+      // 409: created meanwhile (AlreadyExists) or changed since read; 404 on replace: deleted since.
+      if (st === 409 || (st === 404 && resourceVersion !== undefined)) return 'conflict';
+      if (st === 404 && !(await servesEndpoints(c))) return 'unsupported';
+      throw apiFailure(err, what, c.server);
+    }
+  }
+
+  async deleteEndpoint(namespace: string, name: string, resourceVersion?: string): Promise<void> {
+    const what = `deleting SpiderEndpoint ${namespace}/${name}`;
+    const c = await this.api();
+    const body = resourceVersion !== undefined ? { preconditions: { resourceVersion } } : undefined;
+    try {
+      await withTimeout(
+        c.custom.deleteNamespacedCustomObject({ ...ENDPOINT, namespace, name, ...(body ? { body } : {}) }),
+        this.timeoutMs,
+        what,
+        c.server,
+      );
+    } catch (err) {
+      // Gone already, or rewritten since it was judged (a new ADD owns it now): both leave it be.
+      const st = httpStatus(err);
+      if (st === 404 || st === 409) return;
+      throw apiFailure(err, what, c.server);
+    }
+  }
+
+  async getStatefulSet(namespace: string, name: string) {
+    return this.call(
+      `reading StatefulSet ${namespace}/${name}`,
+      (c) => readStatefulSet(c, namespace, name),
+      'throw',
+    );
+  }
+
+  async vmWanted(namespace: string, name: string): Promise<boolean> {
+    return (
+      (await this.call(
+        `reading VirtualMachine ${namespace}/${name}`,
+        (c) => readVmWanted(c, namespace, name),
+        'throw',
+      )) ?? false
+    );
+  }
+
+  async getVirtualMachineUid(namespace: string, name: string): Promise<string | undefined> {
+    return this.call(
+      `reading VirtualMachine ${namespace}/${name}`,
+      (c) => readVmUid(c, namespace, name),
+      'throw',
+    );
   }
 
   /** GET + update of pods/status, retried on 409 Conflict with a fresh GET (Multus's SetNetworkStatus). */

@@ -3,6 +3,7 @@
 // directory can hold whole application manifests.
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { assertShallow } from '../../cni/conf.js';
 import { invalidConfig } from '../../cni/errors.js';
 import type {
   NamespaceInfo,
@@ -169,6 +170,9 @@ export async function loadManifests(paths: string | readonly string[]): Promise<
     } catch (e) {
       throw invalidConfig(`cannot read manifest ${file}: ${(e as Error).message}`);
     }
+    // The YAML parser recurses per flow level; thousands of levels can exhaust the stack in a way
+    // that takes the whole process down (seen inside the regexp compiler), not just throw.
+    assertShallow(text, `manifest ${file}`);
     for (const doc of YAML.parseAllDocuments(text)) {
       const err = doc.errors[0];
       if (err !== undefined) {
@@ -176,7 +180,15 @@ export async function loadManifests(paths: string | readonly string[]): Promise<
         const where = at ? `${file}:${at.line}:${at.col}` : file;
         throw invalidConfig(`${where}: invalid YAML: ${err.message.split('\n')[0]}`);
       }
-      add(doc.toJS() as Obj, file);
+      let obj: Obj;
+      try {
+        // An alias to an anchor never set, or one expanding past the library's alias limit, only
+        // shows when the document is turned into values.
+        obj = doc.toJS() as Obj;
+      } catch (e) {
+        throw invalidConfig(`${file}: invalid YAML: ${(e as Error).message.split('\n')[0]}`);
+      }
+      add(obj, file);
     }
   }
   return out;

@@ -36,6 +36,10 @@ export const SMC = {
   plural: 'spidermultusconfigs',
 } as const;
 const CNI_VERSION_ANNOTATION = 'multus.spidernet.io/cni-version';
+/** Spiderpool: the generated NAD's name when set (its webhook forbids changing it later). */
+export const CR_NAME_ANNOTATION = 'multus.spidernet.io/cr-name';
+/** Spiderpool: the CNI config's `name` when set (else the NAD's name). */
+const CNI_CONFIG_NAME_ANNOTATION = 'cni.spidernet.io/cniconfig-name';
 export const MODE_ANNOTATION = 'trunkline.io/network-mode';
 /** Spiderpool's default when the SMC does not name a CNI version. */
 const DEFAULT_CNI_VERSION = '0.3.1';
@@ -66,7 +70,9 @@ function macvlan(smc: Smc): Record<string, unknown> {
   if (m?.vlanID !== undefined && m.vlanID !== 0) conf['vlanID'] = m.vlanID;
   if (m?.mtu !== undefined && m.mtu !== 0) conf['mtu'] = m.mtu;
   if (smc.spec?.disableIPAM !== true) {
-    const ipam: Record<string, unknown> = { type: 'trunkline-ipam' };
+    // The pools an SMC names are SpiderIPPools: allocate in their status, as Spiderpool does (the
+    // plugin's own default, a per-node SQLite file, would hand one address to pods on two nodes).
+    const ipam: Record<string, unknown> = { type: 'trunkline-ipam', store: { type: 'kubernetes' } };
     if (m?.ippools?.ipv4?.length) ipam['default_ipv4_ippool'] = m.ippools.ipv4;
     if (m?.ippools?.ipv6?.length) ipam['default_ipv6_ippool'] = m.ippools.ipv6;
     conf['ipam'] = ipam;
@@ -83,6 +89,10 @@ function coordinator(smc: Smc): Record<string, unknown> {
   };
 }
 
+/** The name of the NAD an SMC generates. */
+export const nadNameOf = (smc: Smc): string =>
+  smc.metadata.annotations?.[CR_NAME_ANNOTATION] || smc.metadata.name;
+
 /** The NAD's annotations and config for an SMC; throws UnsupportedSmc for what we do not generate. */
 export function smcToNad(smc: Smc): NadSpec {
   const cniType = smc.spec?.cniType;
@@ -95,6 +105,7 @@ export function smcToNad(smc: Smc): NadSpec {
     plugins.push(coordinator(smc));
     if (smc.spec?.coordinator?.mode === 'overlay') annotations[MODE_ANNOTATION] = 'overlay';
   }
-  const config = JSON.stringify({ cniVersion, name: smc.metadata.name, plugins });
+  const name = annotations[CNI_CONFIG_NAME_ANNOTATION] || nadNameOf(smc);
+  const config = JSON.stringify({ cniVersion, name, plugins });
   return { annotations, config };
 }

@@ -4,20 +4,23 @@
  * replies with that request's sequence number, and reads/writes /proc/sys/net files as seen from a
  * namespace. All rtnetlink message encoding and decoding lives in TypeScript (rtnl.ts).
  *
- * Namespace entry is setns() on the calling (main) thread, then setns() back, inside one synchronous
- * call: no JavaScript runs in between, and other threads are not affected (setns is per thread). If
- * returning to the original namespace ever failed the process aborts: carrying on inside a pod's
- * namespace would be far worse than a restart.
+ * Everything that can block runs on the libuv thread pool, never on the agent's main thread: one
+ * slow namespace or dump must not hold up other pods. Namespace entry is setns() on that pool
+ * thread, then setns() back, inside one job (setns is per thread; no other thread is affected). If
+ * returning to the original namespace ever failed the process aborts: a pool thread left inside a
+ * pod's namespace would be far worse than a restart. Waiting for replies is bounded per call.
  *
- * Exports: socket(nsPath|null) -> fd; close(fd); transact(fd, Buffer) -> Buffer (synchronous);
- *          transactAsync(fd, Buffer) -> Promise<Buffer> (on the libuv thread pool);
+ * Exports (each returns a promise): socket(nsPath|null) -> fd;
+ *          transact(fd, Buffer, timeoutMs) -> Buffer (every reply to the request);
  *          sysctl(nsPath|null, absPath, value|null) -> string|undefined;
- *          peerUid(fd) -> uid of the process at the other end of a unix socket (SO_PEERCRED).
+ *          and synchronously close(fd), peerUid(fd) -> uid at the other end of a unix socket.
  * Errors are thrown with `code` set to the errno name (ENOENT, ENODEV, …).
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <errno.h>
+#include <poll.h>
+#include <time.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
 #include <node_api.h>
@@ -27,10 +30,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/vfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+#include "nlrecv.h"
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
@@ -136,36 +140,240 @@ static void leave(struct nsguard *g) {
   g->self = -1;
 }
 
-static napi_value js_socket(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  char ns[4096];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || get_string(env, argv[0], ns, sizeof ns) != 0) {
-    napi_throw_type_error(env, NULL, "socket(nsPath: string | null)");
-    return NULL;
-  }
+static long long mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+enum job_kind { JOB_SOCKET, JOB_TRANSACT, JOB_SYSCTL };
+
+/* One call on the thread pool: inputs, then the result or an errno with the text it is about. */
+struct job {
+  napi_async_work work;
+  napi_deferred deferred;
+  enum job_kind kind;
+  int fd;
+  char *req;
+  size_t reqlen;
+  int timeout_ms;
+  int writing;
+  char ns[4096], path[4096], value[4096];
+  char *out;
+  size_t outlen;
+  int err;
+  char what[4096];
+};
+
+static void fail_job(struct job *j, int e, const char *what) {
+  j->err = e;
+  snprintf(j->what, sizeof j->what, "%s", what);
+}
+
+static void do_socket(struct job *j) {
   struct nsguard g;
-  int e = enter(ns, &g);
-  if (e) return throw_errno(env, e, ns);
+  int e = enter(j->ns, &g);
+  if (e) {
+    fail_job(j, e, j->ns);
+    return;
+  }
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   e = errno;
   leave(&g);
-  if (fd < 0) return throw_errno(env, e, "socket(AF_NETLINK)");
+  if (fd < 0) {
+    fail_job(j, e, "socket(AF_NETLINK)");
+    return;
+  }
   int one = 1;
   setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
   setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
-  struct timeval tv = {5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
   if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
     e = errno;
     close(fd);
-    return throw_errno(env, e, "bind(AF_NETLINK)");
+    fail_job(j, e, "bind(AF_NETLINK)");
+    return;
   }
-  napi_value out;
-  napi_create_int32(env, fd, &out);
-  return out;
+  j->fd = fd;
+}
+
+/*
+ * Sends one request and collects every reply carrying its sequence number, until the ack/error or
+ * the end of a dump, for at most timeout_ms of waiting. (The kernel handles a request inside the
+ * send; that time cannot be cut short, only spent off the main thread.)
+ */
+static int do_transact(int fd, const char *req, size_t reqlen, int timeout_ms, char **out, size_t *outlen) {
+  const struct nlmsghdr *rh = (const struct nlmsghdr *)req;
+  long long deadline = mono_ms() + timeout_ms;
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  ssize_t s;
+  do {
+    s = sendto(fd, req, reqlen, 0, (struct sockaddr *)&kernel, sizeof kernel);
+  } while (s < 0 && errno == EINTR);
+  if (s < 0) return errno;
+
+  /* Dump replies come in skbs of at most 32 KiB (the kernel caps its dump chunk size). */
+  char *buf = malloc(RECV_BUF);
+  if (!buf) return ENOMEM;
+  struct nl_acc acc = {.seq = rh->nlmsg_seq, .acked = (rh->nlmsg_flags & NLM_F_ACK) != 0};
+  int err = 0;
+  while (!acc.done) {
+    long long left = deadline - mono_ms();
+    struct pollfd p = {fd, POLLIN, 0};
+    int ready = left > 0 ? poll(&p, 1, (int)left) : 0;
+    if (ready == 0) {
+      err = ETIMEDOUT;
+      break;
+    }
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      break;
+    }
+    struct iovec iov = {buf, RECV_BUF};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    ssize_t r = recvmsg(fd, &mh, MSG_DONTWAIT);
+    if (r < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      err = errno;
+      break;
+    }
+    if (mh.msg_flags & MSG_TRUNC) {
+      err = EMSGSIZE;
+      break;
+    }
+    if ((err = nl_acc_take(&acc, buf, (size_t)r)) != 0) break;
+  }
+  free(buf);
+  if (err) {
+    nl_acc_free(&acc);
+    return err;
+  }
+  *out = acc.p;
+  *outlen = acc.len;
+  return 0;
+}
+
+static void do_sysctl(struct job *j) {
+  struct nsguard g;
+  int e = enter(j->ns, &g);
+  if (e) {
+    fail_job(j, e, j->ns);
+    return;
+  }
+  /* Opened while inside the namespace: /proc/sys/net resolves against the opener's namespace. */
+  int fd = open(j->path, (j->writing ? O_WRONLY | O_TRUNC : O_RDONLY) | O_CLOEXEC);
+  e = errno;
+  leave(&g);
+  if (fd < 0) {
+    fail_job(j, e, j->path);
+    return;
+  }
+  ssize_t n;
+  if (j->writing) {
+    size_t len = strlen(j->value);
+    do {
+      n = write(fd, j->value, len);
+    } while (n < 0 && errno == EINTR);
+  } else {
+    j->out = malloc(4096);
+    if (!j->out) {
+      close(fd);
+      fail_job(j, ENOMEM, j->path);
+      return;
+    }
+    do {
+      n = read(fd, j->out, 4096);
+    } while (n < 0 && errno == EINTR);
+  }
+  e = errno;
+  close(fd);
+  if (n < 0) {
+    fail_job(j, e, j->path);
+    return;
+  }
+  j->outlen = j->writing ? 0 : (size_t)n;
+}
+
+static void job_execute(napi_env env, void *data) {
+  (void)env;
+  struct job *j = data;
+  switch (j->kind) {
+    case JOB_SOCKET:
+      do_socket(j);
+      break;
+    case JOB_TRANSACT: {
+      int e = do_transact(j->fd, j->req, j->reqlen, j->timeout_ms, &j->out, &j->outlen);
+      if (e) fail_job(j, e, "netlink request");
+      break;
+    }
+    case JOB_SYSCTL:
+      do_sysctl(j);
+      break;
+  }
+}
+
+static napi_value job_error(napi_env env, int e, const char *what) {
+  char msg[4096 + 128];
+  napi_value code, text, v;
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(e));
+  napi_create_string_utf8(env, errno_name(e), NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &text);
+  napi_create_error(env, code, text, &v);
+  return v;
+}
+
+static void job_complete(napi_env env, napi_status status, void *data) {
+  struct job *j = data;
+  napi_value v = NULL;
+  if (status != napi_ok && !j->err) fail_job(j, EIO, "netlink call");
+  if (!j->err) {
+    void *d;
+    napi_status st = napi_ok;
+    switch (j->kind) {
+      case JOB_SOCKET:
+        st = napi_create_int32(env, j->fd, &v);
+        break;
+      case JOB_TRANSACT:
+        st = napi_create_buffer_copy(env, j->outlen, j->out ? j->out : "", &d, &v);
+        break;
+      case JOB_SYSCTL:
+        st = j->writing ? napi_get_undefined(env, &v) : napi_create_string_utf8(env, j->out, j->outlen, &v);
+        break;
+    }
+    if (st != napi_ok) fail_job(j, ENOMEM, "netlink result");
+  }
+  if (j->err) napi_reject_deferred(env, j->deferred, job_error(env, j->err, j->what));
+  else napi_resolve_deferred(env, j->deferred, v);
+  napi_delete_async_work(env, j->work);
+  free(j->out);
+  free(j->req);
+  free(j);
+}
+
+static napi_value queue(napi_env env, struct job *j) {
+  napi_value promise, name;
+  napi_create_promise(env, &j->deferred, &promise);
+  napi_create_string_utf8(env, "trunkline-netlink", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, job_execute, job_complete, j, &j->work);
+  napi_queue_async_work(env, j->work);
+  return promise;
+}
+
+static napi_value js_socket(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  struct job *j = calloc(1, sizeof *j);
+  if (!j) return throw_errno(env, ENOMEM, "netlink socket");
+  if (argc < 1 || get_string(env, argv[0], j->ns, sizeof j->ns) != 0) {
+    free(j);
+    napi_throw_type_error(env, NULL, "socket(nsPath: string | null)");
+    return NULL;
+  }
+  j->kind = JOB_SOCKET;
+  j->fd = -1;
+  return queue(env, j);
 }
 
 static napi_value js_close(napi_env env, napi_callback_info info) {
@@ -178,220 +386,55 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/*
- * Sends one request and collects every reply carrying its sequence number, until the ack/error or
- * the end of a dump. No N-API calls: it also runs on a worker thread. Returns 0 or an errno.
- */
-static int do_transact(int fd, const char *req, size_t reqlen, char **out, size_t *outlen) {
-  const struct nlmsghdr *rh = (const struct nlmsghdr *)req;
-  uint32_t seq = rh->nlmsg_seq;
-  int acked = (rh->nlmsg_flags & NLM_F_ACK) != 0;
-  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  ssize_t s;
-  do {
-    s = sendto(fd, req, reqlen, 0, (struct sockaddr *)&kernel, sizeof kernel);
-  } while (s < 0 && errno == EINTR);
-  if (s < 0) return errno;
-
-  /* Dump replies come in skbs of at most 32 KiB (the kernel caps its dump chunk size). */
-  char *buf = malloc(RECV_BUF);
-  if (!buf) return ENOMEM;
-  char *acc = NULL;
-  size_t acclen = 0, acccap = 0;
-  int done = 0, err = 0;
-  while (!done) {
-    struct iovec iov = {buf, RECV_BUF};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-    ssize_t r = recvmsg(fd, &mh, 0);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      err = errno == EAGAIN ? ETIMEDOUT : errno;
-      break;
-    }
-    if (mh.msg_flags & MSG_TRUNC) {
-      err = EMSGSIZE;
-      break;
-    }
-    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)r); h = NLMSG_NEXT(h, r)) {
-      if (h->nlmsg_seq != seq) continue; /* a late answer to an abandoned request */
-      size_t len = NLMSG_ALIGN(h->nlmsg_len);
-      if (len > (size_t)r) len = h->nlmsg_len;
-      if (acclen + len > acccap) {
-        size_t cap = acccap ? acccap * 2 : 8192;
-        while (cap < acclen + len) cap *= 2;
-        char *p = realloc(acc, cap);
-        if (!p) {
-          err = ENOMEM;
-          done = 1;
-          break;
-        }
-        acc = p;
-        acccap = cap;
-      }
-      memcpy(acc + acclen, h, len);
-      acclen += len;
-      if (h->nlmsg_type == NLMSG_ERROR || h->nlmsg_type == NLMSG_DONE) done = 1;
-      if (!acked && !(h->nlmsg_flags & NLM_F_MULTI)) done = 1; /* the one answer to an un-acked get */
-    }
-  }
-  free(buf);
-  if (err) {
-    free(acc);
-    return err;
-  }
-  *out = acc;
-  *outlen = acclen;
-  return 0;
-}
-
-static int args_fd_buffer(napi_env env, napi_callback_info info, int32_t *fd, void **req, size_t *reqlen) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 2 || napi_get_value_int32(env, argv[0], fd) != napi_ok ||
-      napi_get_buffer_info(env, argv[1], req, reqlen) != napi_ok || *reqlen < sizeof(struct nlmsghdr)) {
-    napi_throw_type_error(env, NULL, "transact(fd: number, request: Buffer)");
-    return -1;
-  }
-  return 0;
-}
-
 static napi_value js_transact(napi_env env, napi_callback_info info) {
-  int32_t fd;
+  size_t argc = 3;
+  napi_value argv[3];
+  int32_t fd, timeout_ms;
   void *req;
   size_t reqlen;
-  if (args_fd_buffer(env, info, &fd, &req, &reqlen) != 0) return NULL;
-  char *acc = NULL;
-  size_t acclen = 0;
-  int e = do_transact(fd, req, reqlen, &acc, &acclen);
-  if (e) return throw_errno(env, e, "netlink request");
-  napi_value out;
-  void *data;
-  napi_status st = napi_create_buffer_copy(env, acclen, acc ? acc : "", &data, &out);
-  free(acc);
-  if (st != napi_ok) return throw_errno(env, ENOMEM, "netlink result");
-  return out;
-}
-
-/*
- * The same on the libuv thread pool, returning a promise: some requests block inside the kernel for
- * a while (deleting a link waits for an RCU grace period, ~10-20 ms), and the main thread must keep
- * serving other pods meanwhile. The socket already lives in its namespace, so no setns is needed.
- */
-struct job {
-  napi_async_work work;
-  napi_deferred deferred;
-  int fd;
-  char *req;
-  size_t reqlen;
-  char *out;
-  size_t outlen;
-  int err;
-};
-
-static void job_execute(napi_env env, void *data) {
-  (void)env;
-  struct job *j = data;
-  j->err = do_transact(j->fd, j->req, j->reqlen, &j->out, &j->outlen);
-}
-
-static void job_complete(napi_env env, napi_status status, void *data) {
-  struct job *j = data;
-  napi_value v;
-  if (status != napi_ok && !j->err) j->err = EIO;
-  if (j->err) {
-    char msg[256];
-    napi_value code, text;
-    snprintf(msg, sizeof msg, "netlink request: %s", strerror(j->err));
-    napi_create_string_utf8(env, errno_name(j->err), NAPI_AUTO_LENGTH, &code);
-    napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &text);
-    napi_create_error(env, code, text, &v);
-    napi_reject_deferred(env, j->deferred, v);
-  } else {
-    void *d;
-    if (napi_create_buffer_copy(env, j->outlen, j->out ? j->out : "", &d, &v) == napi_ok)
-      napi_resolve_deferred(env, j->deferred, v);
-    else {
-      napi_value code, text;
-      napi_create_string_utf8(env, "ENOMEM", NAPI_AUTO_LENGTH, &code);
-      napi_create_string_utf8(env, "netlink result", NAPI_AUTO_LENGTH, &text);
-      napi_create_error(env, code, text, &v);
-      napi_reject_deferred(env, j->deferred, v);
-    }
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_buffer_info(env, argv[1], &req, &reqlen) != napi_ok || reqlen < sizeof(struct nlmsghdr) ||
+      napi_get_value_int32(env, argv[2], &timeout_ms) != napi_ok || timeout_ms < 1) {
+    napi_throw_type_error(env, NULL, "transact(fd: number, request: Buffer, timeoutMs: number >= 1)");
+    return NULL;
   }
-  napi_delete_async_work(env, j->work);
-  free(j->out);
-  free(j->req);
-  free(j);
-}
-
-static napi_value js_transact_async(napi_env env, napi_callback_info info) {
-  int32_t fd;
-  void *req;
-  size_t reqlen;
-  if (args_fd_buffer(env, info, &fd, &req, &reqlen) != 0) return NULL;
   struct job *j = calloc(1, sizeof *j);
   if (!j || !(j->req = malloc(reqlen))) {
     free(j);
     return throw_errno(env, ENOMEM, "netlink request");
   }
   memcpy(j->req, req, reqlen); /* the Buffer may move or be collected before the worker runs */
+  j->kind = JOB_TRANSACT;
   j->reqlen = reqlen;
   j->fd = fd;
-  napi_value promise, name;
-  napi_create_promise(env, &j->deferred, &promise);
-  napi_create_string_utf8(env, "trunkline-netlink", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, job_execute, job_complete, j, &j->work);
-  napi_queue_async_work(env, j->work);
-  return promise;
+  j->timeout_ms = timeout_ms;
+  return queue(env, j);
 }
 
 static napi_value js_sysctl(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
-  char ns[4096], path[4096], value[4096];
   napi_valuetype vt = napi_undefined;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 2 || get_string(env, argv[0], ns, sizeof ns) != 0 ||
-      get_string(env, argv[1], path, sizeof path) != 0 || strncmp(path, "/proc/sys/net/", 14) != 0 ||
-      strstr(path, "/..")) {
+  struct job *j = calloc(1, sizeof *j);
+  if (!j) return throw_errno(env, ENOMEM, "sysctl");
+  if (argc < 2 || get_string(env, argv[0], j->ns, sizeof j->ns) != 0 ||
+      get_string(env, argv[1], j->path, sizeof j->path) != 0 || strncmp(j->path, "/proc/sys/net/", 14) != 0 ||
+      strstr(j->path, "/..")) {
+    free(j);
     napi_throw_type_error(env, NULL, "sysctl(nsPath | null, '/proc/sys/net/…', value?: string)");
     return NULL;
   }
   if (argc >= 3) napi_typeof(env, argv[2], &vt);
-  int writing = vt == napi_string;
-  if (writing && get_string(env, argv[2], value, sizeof value) != 0) {
+  j->writing = vt == napi_string;
+  if (j->writing && get_string(env, argv[2], j->value, sizeof j->value) != 0) {
+    free(j);
     napi_throw_type_error(env, NULL, "sysctl value too long");
     return NULL;
   }
-  struct nsguard g;
-  int e = enter(ns, &g);
-  if (e) return throw_errno(env, e, ns);
-  /* Opened while inside the namespace: /proc/sys/net resolves against the opener's namespace. */
-  int fd = open(path, (writing ? O_WRONLY | O_TRUNC : O_RDONLY) | O_CLOEXEC);
-  e = errno;
-  leave(&g);
-  if (fd < 0) return throw_errno(env, e, path);
-  char rbuf[4096];
-  ssize_t n;
-  if (writing) {
-    size_t len = strlen(value);
-    do {
-      n = write(fd, value, len);
-    } while (n < 0 && errno == EINTR);
-  } else {
-    do {
-      n = read(fd, rbuf, sizeof rbuf - 1);
-    } while (n < 0 && errno == EINTR);
-  }
-  e = errno;
-  close(fd);
-  if (n < 0) return throw_errno(env, e, path);
-  if (writing) return NULL;
-  rbuf[n] = 0;
-  napi_value out;
-  napi_create_string_utf8(env, rbuf, (size_t)n, &out);
-  return out;
+  j->kind = JOB_SYSCTL;
+  return queue(env, j);
 }
 
 static napi_value js_peer_uid(napi_env env, napi_callback_info info) {
@@ -416,7 +459,6 @@ NAPI_MODULE_INIT() {
       {"socket", NULL, js_socket, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"transact", NULL, js_transact, NULL, NULL, NULL, napi_default, NULL},
-      {"transactAsync", NULL, js_transact_async, NULL, NULL, NULL, napi_default, NULL},
       {"sysctl", NULL, js_sysctl, NULL, NULL, NULL, napi_default, NULL},
       {"peerUid", NULL, js_peer_uid, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -6,14 +6,17 @@ import { decodeError, NLMSG_ERROR, type NlMsg, splitMessages } from './rtnl.js';
 
 export const ADDON_FILE = 'trunkline_netlink.node';
 
+/** The native half. Everything that can block runs on the libuv thread pool and returns a promise. */
 export interface Addon {
-  socket(ns: string | null): number;
+  socket(ns: string | null): Promise<number>;
   close(fd: number): void;
-  transact(fd: number, req: Buffer): Buffer;
-  transactAsync(fd: number, req: Buffer): Promise<Buffer>;
-  sysctl(ns: string | null, path: string, value?: string): string | undefined;
+  transact(fd: number, req: Buffer, timeoutMs: number): Promise<Buffer>;
+  sysctl(ns: string | null, path: string, value?: string): Promise<string | undefined>;
   peerUid(fd: number): number;
 }
+
+/** How long one request waits for its replies before failing with ETIMEDOUT. */
+export const NETLINK_TIMEOUT_MS = 5000;
 
 /** An errno from the kernel for one netlink request (errno > 0), with its extended-ack text. */
 export class NetlinkError extends Error {
@@ -80,29 +83,26 @@ const ERRNO: Record<number, string> = {
 let seq = Math.floor(Math.random() * 0x7fffffff);
 
 /**
- * One NETLINK_ROUTE socket inside a namespace. request() is synchronous (reads: quick, the kernel
- * answers inline); call() runs on the thread pool (changes: some wait in the kernel for an RCU grace
- * period). One request at a time per socket: replies are matched by sequence number only.
+ * One NETLINK_ROUTE socket inside a namespace, opened and used off the main thread: a slow namespace
+ * or a long dump holds up only its own caller. One request at a time per socket: replies are matched
+ * by sequence number only.
  */
 export class NlSocket {
-  private fd: number;
-  constructor(
+  private constructor(
     private readonly addon: Addon,
     readonly ns: string | null,
-  ) {
-    this.fd = addon.socket(ns);
+    private fd: number,
+    private readonly timeoutMs: number,
+  ) {}
+
+  static async open(addon: Addon, ns: string | null, timeoutMs = NETLINK_TIMEOUT_MS): Promise<NlSocket> {
+    return new NlSocket(addon, ns, await addon.socket(ns), timeoutMs);
   }
 
   /** Sends one message; returns its data replies, throws NetlinkError for an error ack. */
-  request(build: (seq: number) => Buffer): NlMsg[] {
+  async request(build: (seq: number) => Buffer): Promise<NlMsg[]> {
     seq = (seq + 1) & 0x7fffffff;
-    return replies(this.addon.transact(this.fd, build(seq)));
-  }
-
-  /** The same off the main thread. */
-  async call(build: (seq: number) => Buffer): Promise<NlMsg[]> {
-    seq = (seq + 1) & 0x7fffffff;
-    return replies(await this.addon.transactAsync(this.fd, build(seq)));
+    return replies(await this.addon.transact(this.fd, build(seq), this.timeoutMs));
   }
 
   close(): void {

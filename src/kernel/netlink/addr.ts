@@ -66,7 +66,7 @@ export function addrReq(verb: 'add' | 'del', index: number, cidr: string, noDad?
   };
 }
 
-export function dumpAddrs(s: NlSocket): NlMsg[] {
+export function dumpAddrs(s: NlSocket): Promise<NlMsg[]> {
   return s.request((seq) =>
     new MsgWriter(RTM.GETADDR, NLM_F_DUMP).u8(AF_UNSPEC).u8(0).u8(0).u8(0).u32(0).finish(seq),
   );

@@ -1,8 +1,9 @@
 // The Kernel on rtnetlink through the native addon: no process per operation. A socket is opened
 // inside the target namespace for each call (or batch) and closed after (a few microseconds; a
-// shared socket would mix up concurrent requests' replies). Reads run synchronously, changes on the
-// thread pool so a slow kernel operation does not stall other pods. What is not encoded here (bond creation and options, rule and
-// neighbour listings) goes to the iproute2 backend, which stays the fallback.
+// shared socket would mix up concurrent requests' replies). Every socket, request and sysctl runs on
+// the thread pool with its wait for replies bounded (timeoutMs), so a slow namespace or a huge dump
+// stalls only its own caller, never the agent's other pods. What is not encoded here (bond creation
+// and options, rule and neighbour listings) goes to the iproute2 backend, which stays the fallback.
 import { closeSync, openSync } from 'node:fs';
 import { KernelError, LinkNotFound, NetnsNotFound } from '../errors.js';
 import { Iproute2Kernel } from '../iproute2/kernel.js';
@@ -20,7 +21,7 @@ import type {
   Route,
   Rule,
 } from '../types.js';
-import { type Addon, NetlinkError, NlSocket } from './addon.js';
+import { type Addon, NETLINK_TIMEOUT_MS, NetlinkError, NlSocket } from './addon.js';
 import { addrIndex, addrReq, dumpAddrs, toAddress } from './addr.js';
 import { classify, openNs, sysctlError } from './classify.js';
 import {
@@ -31,22 +32,25 @@ import {
   getLinkMsg,
   linkIndex,
   linkName,
+  linkRefs,
   setLinkReq,
   toLink,
 } from './link.js';
 import { dumpRoutes, neighReq, routeReq, ruleReq, toRoute } from './route.js';
+import type { NlMsg } from './rtnl.js';
 
 export class NetlinkKernel implements Kernel {
   constructor(
     private readonly addon: Addon,
     readonly fallback: Kernel = new Iproute2Kernel(),
+    private readonly timeoutMs = NETLINK_TIMEOUT_MS,
   ) {}
 
   /** Runs fn with a socket in ns, closed afterwards. */
   private async with<T>(ns: NetnsRef, fn: (s: NlSocket) => Promise<T> | T): Promise<T> {
     let s: NlSocket;
     try {
-      s = new NlSocket(this.addon, ns);
+      s = await NlSocket.open(this.addon, ns, this.timeoutMs);
     } catch (e) {
       const code = (e as { code?: string }).code;
       if (ns !== null && (code === 'ENOENT' || code === 'EINVAL' || code === 'ENOTDIR'))
@@ -60,9 +64,9 @@ export class NetlinkKernel implements Kernel {
     }
   }
 
-  private index(s: NlSocket, name: string): number {
+  private async index(s: NlSocket, name: string): Promise<number> {
     try {
-      const m = getLinkMsg(s, name);
+      const m = await getLinkMsg(s, name);
       if (m) return linkIndex(m);
     } catch (e) {
       if (!(e instanceof NetlinkError) || (e.code !== 'ENODEV' && e.code !== 'EINVAL'))
@@ -71,15 +75,16 @@ export class NetlinkKernel implements Kernel {
     throw new LinkNotFound(name, s.ns, [`netlink link ${name}`]);
   }
 
-  private nameResolver(s: NlSocket): (index: number) => string | undefined {
-    return (i) => {
+  /** Names of the links `m` refers to (master, parent), looked up before decoding it. */
+  private async nameResolver(s: NlSocket, m: NlMsg): Promise<(index: number) => string | undefined> {
+    const names = new Map<number, string>();
+    for (const i of linkRefs(m)) {
       try {
-        const m = getLinkByIndex(s, i);
-        return m ? linkName(m) : undefined;
-      } catch {
-        return undefined;
-      }
-    };
+        const ref = await getLinkByIndex(s, i);
+        if (ref) names.set(i, linkName(ref));
+      } catch {}
+    }
+    return (i) => names.get(i);
   }
 
   checkNetns(ns: NetnsRef): Promise<void> {
@@ -88,7 +93,7 @@ export class NetlinkKernel implements Kernel {
 
   listLinks(ns: NetnsRef): Promise<Link[]> {
     return this.with(ns, async (s) => {
-      const msgs = dumpLinks(s);
+      const msgs = await dumpLinks(s);
       const names = new Map(msgs.map((m) => [linkIndex(m), linkName(m)]));
       const links = msgs.map((m) => toLink(m, (i) => names.get(i)));
       // Bond options are many and kernel-version dependent: take them from iproute2.
@@ -98,15 +103,15 @@ export class NetlinkKernel implements Kernel {
 
   getLink(ns: NetnsRef, name: string): Promise<Link> {
     return this.with(ns, async (s) => {
-      let m: ReturnType<typeof getLinkMsg>;
+      let m: NlMsg | undefined;
       try {
-        m = getLinkMsg(s, name);
+        m = await getLinkMsg(s, name);
       } catch (e) {
         if (e instanceof NetlinkError && (e.code === 'ENODEV' || e.code === 'EINVAL')) m = undefined;
         else throw classify(e, ns, { what: `link ${name}`, link: name });
       }
       if (!m) throw new LinkNotFound(name, ns, [`netlink link ${name}`]);
-      const link = toLink(m, this.nameResolver(s));
+      const link = toLink(m, await this.nameResolver(s, m));
       return link.kind === 'bond' ? this.fallback.getLink(ns, name) : link;
     });
   }
@@ -133,9 +138,9 @@ export class NetlinkKernel implements Kernel {
     try {
       await this.with(ns, async (s) => {
         const master = spec.kind === 'macvlan' || spec.kind === 'vlan' ? spec.master : undefined;
-        const masterIndex = master !== undefined ? this.index(s, master) : undefined;
+        const masterIndex = master !== undefined ? await this.index(s, master) : undefined;
         try {
-          await s.call(
+          await s.request(
             createLinkReq(spec, {
               ...(masterIndex !== undefined ? { masterIndex } : {}),
               ...(targetFd !== undefined ? { targetFd } : {}),
@@ -153,7 +158,7 @@ export class NetlinkKernel implements Kernel {
   deleteLink(ns: NetnsRef, name: string): Promise<void> {
     return this.with(ns, async (s) => {
       try {
-        await s.call(delLinkReq(name));
+        await s.request(delLinkReq(name));
       } catch (e) {
         if (e instanceof NetlinkError && e.code === 'EINVAL' && name.length > 15) {
           throw new LinkNotFound(name, ns, [`netlink link ${name}`]);
@@ -169,9 +174,13 @@ export class NetlinkKernel implements Kernel {
 
   private async setLinkOn(s: NlSocket, name: string, change: LinkChange): Promise<void> {
     if (change.bondOptions !== undefined) return this.fallback.setLink(s.ns, name, change);
-    const index = this.index(s, name);
+    const index = await this.index(s, name);
     const masterIndex =
-      change.master === null ? 0 : change.master !== undefined ? this.index(s, change.master) : undefined;
+      change.master === null
+        ? 0
+        : change.master !== undefined
+          ? await this.index(s, change.master)
+          : undefined;
     const dest = change.netns;
     const targetFd =
       dest === undefined
@@ -180,7 +189,7 @@ export class NetlinkKernel implements Kernel {
           ? openSync(`/proc/${process.pid}/ns/net`, 'r')
           : await openNs(dest);
     try {
-      await s.call(
+      await s.request(
         setLinkReq(change, {
           index,
           ...(masterIndex !== undefined ? { masterIndex } : {}),
@@ -195,16 +204,16 @@ export class NetlinkKernel implements Kernel {
   }
 
   listAddrs(ns: NetnsRef, ifname?: string): Promise<Address[]> {
-    return this.with(ns, (s) => {
-      const only = ifname !== undefined ? this.index(s, ifname) : undefined;
+    return this.with(ns, async (s) => {
+      const only = ifname !== undefined ? await this.index(s, ifname) : undefined;
       // Grouped by link in link order, as `ip addr show` prints them (the dump is by family first).
       const order =
         only === undefined
-          ? dumpLinks(s).map((m) => [linkIndex(m), linkName(m)] as const)
+          ? (await dumpLinks(s)).map((m) => [linkIndex(m), linkName(m)] as const)
           : [[only, ifname!] as const];
       const byLink = new Map<number, Address[]>(order.map(([i]) => [i, []]));
       const names = new Map(order);
-      for (const m of dumpAddrs(s)) {
+      for (const m of await dumpAddrs(s)) {
         const list = byLink.get(addrIndex(m));
         const a = list && toAddress(m, names.get(addrIndex(m)) ?? '');
         if (a) list.push(a);
@@ -222,19 +231,19 @@ export class NetlinkKernel implements Kernel {
   }
 
   private async addrOn(s: NlSocket, verb: 'add' | 'del', ifname: string, cidr: string, noDad?: boolean) {
-    const index = this.index(s, ifname);
+    const index = await this.index(s, ifname);
     try {
-      await s.call(addrReq(verb, index, cidr, noDad));
+      await s.request(addrReq(verb, index, cidr, noDad));
     } catch (e) {
       throw classify(e, s.ns, { what: `address ${cidr} on ${ifname}`, link: ifname });
     }
   }
 
   listRoutes(ns: NetnsRef, opts: { family?: 4 | 6; table?: number | 'all' } = {}): Promise<Route[]> {
-    return this.with(ns, (s) => {
-      const names = new Map(dumpLinks(s).map((m) => [linkIndex(m), linkName(m)]));
+    return this.with(ns, async (s) => {
+      const names = new Map((await dumpLinks(s)).map((m) => [linkIndex(m), linkName(m)]));
       const all: Route[] = [];
-      for (const m of dumpRoutes(s, opts.family)) {
+      for (const m of await dumpRoutes(s, opts.family)) {
         const r = toRoute(m, (i) => names.get(i));
         if (r) all.push(r);
       }
@@ -255,10 +264,10 @@ export class NetlinkKernel implements Kernel {
   }
 
   private async routeOn(s: NlSocket, verb: 'add' | 'append' | 'replace' | 'del', r: Route) {
-    const oif = r.dev !== undefined ? this.index(s, r.dev) : undefined;
+    const oif = r.dev !== undefined ? await this.index(s, r.dev) : undefined;
     const what = `route ${r.dst}${r.table !== undefined ? ` table ${r.table}` : ''}`;
     try {
-      await s.call(routeReq(verb, r, oif));
+      await s.request(routeReq(verb, r, oif));
     } catch (e) {
       throw classify(e, s.ns, { what, link: r.dev ?? '' });
     }
@@ -277,7 +286,7 @@ export class NetlinkKernel implements Kernel {
   private async ruleOn(s: NlSocket, verb: 'add' | 'del', r: Rule) {
     const what = `rule${r.priority !== undefined ? ` ${r.priority}` : ''} from ${r.from ?? 'all'} table ${r.table}`;
     try {
-      await s.call(ruleReq(verb, r));
+      await s.request(ruleReq(verb, r));
     } catch (e) {
       throw classify(e, s.ns, { what });
     }
@@ -292,9 +301,9 @@ export class NetlinkKernel implements Kernel {
   }
 
   private async neighOn(s: NlSocket, n: Neighbour) {
-    const index = this.index(s, n.dev);
+    const index = await this.index(s, n.dev);
     try {
-      await s.call(neighReq(n, index));
+      await s.request(neighReq(n, index));
     } catch (e) {
       throw classify(e, s.ns, { what: `neighbour ${n.ip} on ${n.dev}`, link: n.dev });
     }
@@ -303,7 +312,7 @@ export class NetlinkKernel implements Kernel {
   async sysctlGet(ns: NetnsRef, key: string): Promise<string> {
     const path = sysctlPath(key);
     try {
-      return (this.addon.sysctl(ns, `/proc/sys/${path}`) ?? '').replace(/\n$/, '');
+      return ((await this.addon.sysctl(ns, `/proc/sys/${path}`)) ?? '').replace(/\n$/, '');
     } catch (e) {
       throw sysctlError(e, ns, path);
     }
@@ -312,7 +321,7 @@ export class NetlinkKernel implements Kernel {
   async sysctlSet(ns: NetnsRef, key: string, value: string): Promise<void> {
     const path = sysctlPath(key);
     try {
-      this.addon.sysctl(ns, `/proc/sys/${path}`, value);
+      await this.addon.sysctl(ns, `/proc/sys/${path}`, value);
     } catch (e) {
       throw sysctlError(e, ns, path);
     }

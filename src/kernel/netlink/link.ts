@@ -46,24 +46,26 @@ function ifinfo(w: MsgWriter, index = 0, flags = 0, change = 0): MsgWriter {
 }
 
 /** The link named `name`, or undefined (ENODEV is the caller's to map). */
-export function getLinkMsg(s: NlSocket, name: string): NlMsg | undefined {
-  return s.request((seq) =>
+export async function getLinkMsg(s: NlSocket, name: string): Promise<NlMsg | undefined> {
+  const [m] = await s.request((seq) =>
     ifinfo(new MsgWriter(RTM.GETLINK, NLM_F_ACK))
       .attrStr(IFLA.IFNAME, name)
       .attrU32(IFLA.EXT_MASK, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS)
       .finish(seq),
-  )[0];
+  );
+  return m;
 }
 
-export function getLinkByIndex(s: NlSocket, index: number): NlMsg | undefined {
-  return s.request((seq) =>
+export async function getLinkByIndex(s: NlSocket, index: number): Promise<NlMsg | undefined> {
+  const [m] = await s.request((seq) =>
     ifinfo(new MsgWriter(RTM.GETLINK, NLM_F_ACK), index)
       .attrU32(IFLA.EXT_MASK, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS)
       .finish(seq),
-  )[0];
+  );
+  return m;
 }
 
-export function dumpLinks(s: NlSocket): NlMsg[] {
+export function dumpLinks(s: NlSocket): Promise<NlMsg[]> {
   return s.request((seq) =>
     ifinfo(new MsgWriter(RTM.GETLINK, NLM_F_DUMP))
       .attrU32(IFLA.EXT_MASK, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS)
@@ -73,6 +75,16 @@ export function dumpLinks(s: NlSocket): NlMsg[] {
 
 export const linkIndex = (m: NlMsg): number => m.body.readInt32LE(4);
 export const linkName = (m: NlMsg): string => attrStr(parseAttrs(m.body, 16).get(IFLA.IFNAME)) ?? '';
+
+/** The indexes toLink resolves to names: master and same-namespace parent. */
+export function linkRefs(m: NlMsg): number[] {
+  const a = parseAttrs(m.body, 16);
+  const refs = [
+    attrU32(a.get(IFLA.MASTER)),
+    a.has(IFLA.LINK_NETNSID) ? undefined : attrU32(a.get(IFLA.LINK)),
+  ];
+  return refs.filter((i): i is number => i !== undefined && i !== 0);
+}
 
 /** Decodes RTM_NEWLINK; `nameOf` resolves indexes (master, same-namespace parent) to names. */
 export function toLink(m: NlMsg, nameOf: (index: number) => string | undefined): Link {

@@ -129,7 +129,10 @@ export function routeReq(verb: 'add' | 'append' | 'replace' | 'del', r: Route, o
   };
 }
 
-export function dumpRoutes(s: { request(b: (seq: number) => Buffer): NlMsg[] }, family?: 4 | 6): NlMsg[] {
+export function dumpRoutes(
+  s: { request(b: (seq: number) => Buffer): Promise<NlMsg[]> },
+  family?: 4 | 6,
+): Promise<NlMsg[]> {
   const fam = family === undefined ? AF_UNSPEC : family === 6 ? AF_INET6 : AF_INET;
   return s.request((seq) =>
     new MsgWriter(RTM.GETROUTE, NLM_F_DUMP)

@@ -35,8 +35,8 @@ export async function add(kernel: Kernel, inv: Invocation<MacvlanConf>): Promise
     undo.push(() => kernel.deleteLink(env.netns, env.ifname));
     const result: Result = { cniVersion: conf.cniVersion, interfaces: [itf] };
     if (conf.ipamType) {
-      undo.push(() => delegateDel(conf.ipamType!, env, inv.stdin));
-      const ipam = await delegateAdd(conf.ipamType, env, inv.stdin);
+      undo.push(() => delegateDel(conf.ipamType!, inv, inv.stdin));
+      const ipam = await delegateAdd(conf.ipamType, inv, inv.stdin);
       if (!ipam.ips?.length) throw new CniError(Code.Internal, 'IPAM plugin returned missing IP config');
       result.ips = ipam.ips.map((ip) => ({ ...ip, interface: 0 }));
       if (ipam.routes?.length) result.routes = ipam.routes;

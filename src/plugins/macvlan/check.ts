@@ -14,7 +14,7 @@ export async function check(kernel: Kernel, inv: Invocation<MacvlanConf>): Promi
   await kernel.checkNetns(env.netns).catch((e) => {
     throw new CniError(Code.UnknownContainer, `failed to open netns "${env.netns}": ${(e as Error).message}`);
   });
-  if (conf.ipamType) await delegateCheck(conf.ipamType, env, inv.stdin);
+  if (conf.ipamType) await delegateCheck(conf.ipamType, inv, inv.stdin);
   if (!prevResult) throw invalidConfig('required prevResult missing');
   const itf = prevResult.interfaces?.find((i) => i.name === env.ifname && i.sandbox === env.netns);
   if (!itf) {

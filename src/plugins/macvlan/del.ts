@@ -8,7 +8,7 @@ import type { MacvlanConf } from './types.js';
 
 export async function del(kernel: Kernel, inv: Invocation<MacvlanConf>): Promise<void> {
   const { env, conf } = inv;
-  if (conf.ipamType) await delegateDel(conf.ipamType, env, inv.stdin);
+  if (conf.ipamType) await delegateDel(conf.ipamType, inv, inv.stdin);
   if (env.netns === '') return;
   // The link, and the one an ADD killed between creating and renaming left under its temporary name.
   for (const name of [env.ifname, tempName(env.containerId, env.ifname)]) {

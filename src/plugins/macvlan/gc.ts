@@ -4,5 +4,5 @@ import type { Invocation } from '../../cni/plugin.js';
 import type { MacvlanConf } from './types.js';
 
 export async function gc(inv: Invocation<MacvlanConf>): Promise<void> {
-  if (inv.conf.ipamType) await delegateGc(inv.conf.ipamType, inv.env, inv.stdin);
+  if (inv.conf.ipamType) await delegateGc(inv.conf.ipamType, inv, inv.stdin);
 }

@@ -7,7 +7,7 @@ import type { Kernel } from '../../kernel/types.js';
 import type { MacvlanConf } from './types.js';
 
 export async function status(kernel: Kernel, inv: Invocation<MacvlanConf>): Promise<void> {
-  const { conf, env } = inv;
+  const { conf } = inv;
   // An on-demand parent is ready when what it is built from exists.
   const needed =
     conf.ifacer && !(await kernel.findLink(null, conf.master)) ? conf.ifacer.ports : [conf.master];
@@ -16,5 +16,5 @@ export async function status(kernel: Kernel, inv: Invocation<MacvlanConf>): Prom
       throw new CniError(Code.NotAvailable, `master interface "${name}" does not exist`);
     }
   }
-  if (conf.ipamType) await delegateStatus(conf.ipamType, env, inv.stdin);
+  if (conf.ipamType) await delegateStatus(conf.ipamType, inv, inv.stdin);
 }

@@ -143,6 +143,7 @@ export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Re
     path: pathFor(conf, env.path),
     runtimeConfig: conf.runtimeConfig,
     deviceInfoDir: conf.deviceInfoDir,
+    registry: inv.registry,
   };
   const devinfo = { dir: conf.deviceInfoDir, containerId: env.containerId };
   const deviceInfo: unknown[] = [];

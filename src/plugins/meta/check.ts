@@ -25,6 +25,7 @@ export async function check(inv: Invocation<MetaConf>): Promise<void> {
     path: pathFor(conf, env.path),
     runtimeConfig: conf.runtimeConfig,
     deviceInfoDir: conf.deviceInfoDir,
+    registry: inv.registry,
   };
   for (const [i, d] of cache.delegates.entries()) {
     if (!supports(d, '0.4.0')) {

@@ -68,7 +68,7 @@ async function fallback(
   // This runs concurrently with other ADDs (unlike a runtime's GC): an ADD that wrote its cache after
   // we listed the caches would look like a leak. trunkline-ipam honours RELEASE_CONTAINER and releases
   // only this container's addresses; other IPAMs get the standard GC.
-  await forwardGc(t.path, await knownNetworks(base, live), valid, log, {
+  await forwardGc(t.path, await knownNetworks(base, live), valid, log, t.registry, {
     [RELEASE_CONTAINER]: t.containerId,
   });
   log.warn('no delegate cache and no pod to rebuild from: deleted the cluster network and ran IPAM GC', {
@@ -97,6 +97,7 @@ export async function del(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<vo
     path: pathFor(conf, env.path),
     runtimeConfig: conf.runtimeConfig,
     deviceInfoDir: conf.deviceInfoDir,
+    registry: inv.registry,
   };
   const delegates = cache?.delegates ?? (await rebuild(deps, conf, env, podRef, log));
   if (delegates === undefined) return fallback(deps, conf, t, env.ifname, log);

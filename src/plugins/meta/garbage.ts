@@ -2,6 +2,7 @@
 // node knows about, and the attachments that are still alive (one delegate cache per container).
 import { CniError } from '../../cni/errors.js';
 import type { Logger } from '../../cni/log.js';
+import type { Registry } from '../../cni/plugin.js';
 import type { Attachment } from '../../cni/types.js';
 import { buildDelegates, type Delegate, resolveNetworkRef } from '../../multus/delegates.js';
 import type { MetaDeps } from './deps.js';
@@ -65,6 +66,7 @@ export async function forwardGc(
   networks: Delegate[],
   valid: Attachment[],
   log: Logger,
+  registry: Registry,
   extra: Record<string, unknown> = {},
 ): Promise<CniError | undefined> {
   let first: CniError | undefined;
@@ -74,7 +76,7 @@ export async function forwardGc(
       continue;
     }
     try {
-      await gcDelegate(path, d, valid, extra);
+      await gcDelegate(path, d, valid, extra, registry);
     } catch (err) {
       log.warn('GC of a network failed', { network: d.name, error: String(err) });
       first ??= err instanceof CniError ? err : new CniError(999, String(err));

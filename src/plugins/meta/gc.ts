@@ -25,6 +25,7 @@ export async function gc(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<voi
       path,
       runtimeConfig: conf.runtimeConfig,
       deviceInfoDir: conf.deviceInfoDir,
+      registry: inv.registry,
     };
     const errors = await delAll(t, c.delegates, c.results, log);
     if (errors.length === 0) removeCache(conf.cniDir, c.containerId, c.ifname);
@@ -32,6 +33,6 @@ export async function gc(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<voi
   }
   const live = caches.filter((x) => validIds.has(x.containerId));
   const networks = knownNetworks(await baseNetworks(deps, conf, log), live);
-  const first = await forwardGc(path, networks, attachmentsOf(live), log);
+  const first = await forwardGc(path, networks, attachmentsOf(live), log, inv.registry);
   if (first !== undefined) throw first;
 }

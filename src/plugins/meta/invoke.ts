@@ -3,6 +3,7 @@
 import { addList, checkList, delList, gcList, type RuntimeConf, statusList } from '../../cni/conflist.js';
 import { CniError, Code } from '../../cni/errors.js';
 import { type DelegateEnv, execPlugin } from '../../cni/exec.js';
+import type { Registry } from '../../cni/plugin.js';
 import type { Attachment, NetConfList, Result, RuntimeConfig } from '../../cni/types.js';
 import { compareVersions, decodeResult, encodeResult } from '../../cni/version.js';
 import type { Delegate } from '../../multus/delegates.js';
@@ -25,6 +26,8 @@ export interface Target {
   runtimeConfig: RuntimeConfig | undefined;
   /** Base directory of the device-info files (CNIDeviceInfoFile). */
   deviceInfoDir?: string;
+  /** Delegate types run in-process (the call's registry). */
+  registry: Registry;
 }
 
 const devinfoOf = (t: Target): DeviceInfoContext | undefined =>
@@ -41,6 +44,7 @@ function rt(t: Target, d: Delegate): RuntimeConf {
     args: delegateArgs(d, t.args),
     capabilityArgs: capabilityArgs(d, t.runtimeConfig, devinfoOf(t)),
     path: t.path,
+    registry: t.registry,
   };
 }
 
@@ -67,7 +71,7 @@ const type = (d: Delegate) => String(d.config.type);
 
 export async function addDelegate(t: Target, d: Delegate): Promise<Result> {
   if (d.isList) return addList(list(d), rt(t, d));
-  const out = await execPlugin(type(d), env('ADD', t, d), stdin(t, d, undefined));
+  const out = await execPlugin(type(d), env('ADD', t, d), stdin(t, d, undefined), t);
   if (out === undefined) throw new CniError(Code.Internal, `plugin ${type(d)} returned no result for ADD`);
   return decodeResult(out, versionOf(d));
 }
@@ -77,7 +81,7 @@ export async function delDelegate(t: Target, d: Delegate, prev: Result | undefin
   const info = deviceInfoFileOf(d, t.runtimeConfig, devinfoOf(t));
   try {
     if (d.isList) return await delList(list(d), rt(t, d), usePrev);
-    await execPlugin(type(d), env('DEL', t, d), stdin(t, d, usePrev));
+    await execPlugin(type(d), env('DEL', t, d), stdin(t, d, usePrev), t);
   } finally {
     // Multus removes the attachment's device-info file whether or not the delegate's DEL worked.
     if (info !== undefined) cleanDeviceInfo(info);
@@ -86,21 +90,22 @@ export async function delDelegate(t: Target, d: Delegate, prev: Result | undefin
 
 export async function checkDelegate(t: Target, d: Delegate, prev: Result): Promise<void> {
   if (d.isList) return checkList(list(d), rt(t, d), prev);
-  await execPlugin(type(d), env('CHECK', t, d), stdin(t, d, prev));
+  await execPlugin(type(d), env('CHECK', t, d), stdin(t, d, prev), t);
 }
 
-export async function statusDelegate(path: string[], d: Delegate): Promise<void> {
-  if (d.isList) return statusList(list(d), path);
-  await execPlugin(type(d), { command: 'STATUS', path }, JSON.stringify(d.config));
+export async function statusDelegate(path: string[], d: Delegate, registry: Registry): Promise<void> {
+  if (d.isList) return statusList(list(d), path, registry);
+  await execPlugin(type(d), { command: 'STATUS', path }, JSON.stringify(d.config), { registry });
 }
 
 export async function gcDelegate(
   path: string[],
   d: Delegate,
   valid: Attachment[],
-  extra: Record<string, unknown> = {},
+  extra: Record<string, unknown>,
+  registry: Registry,
 ): Promise<void> {
-  if (d.isList) return gcList(list(d), path, valid, extra);
+  if (d.isList) return gcList(list(d), path, valid, extra, registry);
   const conf = { ...d.config, 'cni.dev/valid-attachments': valid, 'cni.dev/attachments': valid, ...extra };
-  await execPlugin(type(d), { command: 'GC', path }, JSON.stringify(conf));
+  await execPlugin(type(d), { command: 'GC', path }, JSON.stringify(conf), { registry });
 }

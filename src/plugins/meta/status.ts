@@ -20,7 +20,7 @@ export async function status(deps: MetaDeps, inv: Invocation<MetaConf>): Promise
     return;
   }
   try {
-    await statusDelegate(pathFor(conf, inv.env.path), cluster);
+    await statusDelegate(pathFor(conf, inv.env.path), cluster, inv.registry);
   } catch (err) {
     if (!(err instanceof CniError)) throw err;
     throw new CniError(err.code, `network ${cluster.name} is not ready: ${err.message}`, err.details, {

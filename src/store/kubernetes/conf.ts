@@ -1,4 +1,5 @@
-// The Kubernetes store's config block: {"type": "kubernetes", "conflictRetries": 10, "backoffMs": 10}.
+// The Kubernetes store's config block:
+// {"type": "kubernetes", "writes": "batched", "conflictRetries": 10, "backoffMs": 10}.
 // Where the API server is comes from the cluster source (kubeconfig), not from here.
 import { invalidConfig } from '../../cni/errors.js';
 import type { KubernetesStoreOptions } from './writer.js';
@@ -26,5 +27,13 @@ export function parseKubernetesStoreConf(raw: unknown, where = 'store'): Kuberne
   num('conflictRetries', 1, true);
   num('backoffMs', 0, false);
   num('backoffFactor', 1, false);
+  const w = r['writes'];
+  if (w !== undefined) {
+    if (w !== 'batched' && w !== 'per-allocation')
+      throw invalidConfig(
+        `${where}.writes: expected "batched" or "per-allocation", found ${JSON.stringify(w)}`,
+      );
+    out.writes = w;
+  }
   return out;
 }

@@ -46,9 +46,9 @@ export class KubernetesStore implements AllocationStore {
     this.writer = new PoolWriter(() => this.shared(), opts);
   }
 
-  /** Cumulative count of writes that lost to another writer (409) and were retried. */
-  get stats(): { conflicts: number } {
-    return { conflicts: this.writer.conflicts };
+  /** Cumulative: writes that lost to another writer (409) and were retried; status writes made. */
+  get stats(): { conflicts: number; writes: number } {
+    return { conflicts: this.writer.conflicts, writes: this.writer.writes };
   }
 
   async open(): Promise<void> {
@@ -195,7 +195,7 @@ export class KubernetesStore implements AllocationStore {
       const other = elsewhere(cand.pool).get(a.value);
       if (other !== undefined)
         return { ok: false, reason: 'taken', family: req.family, ip, pool: other.pool, holder: other };
-      const r = await this.takeRequested(h, cand, a.value);
+      const r = await this.takeRequested(h, cand, a.value, req.adopt);
       if (r === undefined) return { ok: false, reason: 'outside', family: req.family, ip, pools };
       if ('ip' in r) return r;
       return { ok: false, reason: 'taken', family: req.family, ip, pool: cand.pool, holder: r.holder };
@@ -222,12 +222,15 @@ export class KubernetesStore implements AllocationStore {
   }
 
   /** undefined: the pool is gone; {holder}: the address is held in this pool by someone else. */
-  private takeRequested(h: Holder, c: PoolCandidate, v: bigint) {
+  private takeRequested(h: Holder, c: PoolCandidate, v: bigint, adopt?: FamilyRequest['adopt']) {
     return this.writer.mutate(c.pool, (pe): Change<Allocation | { holder: Allocation } | undefined> => {
       const cur = pe.entries.find((e) => e.family === c.family && e.value === v);
       if (cur !== undefined) {
         const a = allocationOf(pe.pool, cur);
-        return { value: isHolder(cur, h.containerId, h.ifname) ? a : { holder: a }, write: false };
+        if (isHolder(cur, h.containerId, h.ifname)) return { value: a, write: false };
+        if (adopt === undefined || !adopt(a)) return { value: { holder: a }, write: false };
+        // Taken over in the same write: the address is never free in between.
+        pe.entries = pe.entries.filter((e) => e !== cur);
       }
       return { value: this.add(pe, h, c.family, v), write: true };
     });
