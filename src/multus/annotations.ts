@@ -5,7 +5,8 @@
 
 import { assertShallow } from '../cni/conf.js';
 import { invalidConfig } from '../cni/errors.js';
-import { ipFamily, isCidr, isIP } from '../cni/ip.js';
+import { isCidr, isIP } from '../cni/ip.js';
+import { familyOf } from '../net/ip.js';
 import { isRecord } from './record.js';
 
 export const NETWORKS_ANNOTATION = 'k8s.v1.cni.cncf.io/networks';
@@ -282,7 +283,7 @@ export function checkDefaultRouteRequests(
 ): void {
   const seen: Record<4 | 6, string[]> = { 4: [], 6: [] };
   for (const it of items) {
-    for (const gw of it.defaultRoute ?? []) seen[ipFamily(gw)].push(`${gw} (${it.name})`);
+    for (const gw of it.defaultRoute ?? []) seen[familyOf(gw)].push(`${gw} (${it.name})`);
   }
   for (const fam of [4, 6] as const) {
     if (seen[fam].length > 1) {

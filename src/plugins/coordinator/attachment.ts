@@ -4,7 +4,7 @@ import { CniError, Code, invalidConfig } from '../../cni/errors.js';
 import type { Result } from '../../cni/types.js';
 import { isGone } from '../../kernel/errors.js';
 import type { Kernel, Link } from '../../kernel/types.js';
-import { familyOf } from './ipnet.js';
+import { familyOf } from '../../net/ip.js';
 import { hostVethName, tableFor } from './node.js';
 import { type Attachment, type CoordinatorConf, UNDERLAY_VETH } from './types.js';
 

@@ -4,8 +4,10 @@
 import { CniError, Code, invalidConfig } from '../../cni/errors.js';
 import type { Invocation } from '../../cni/plugin.js';
 import type { Kernel } from '../../kernel/types.js';
+import { addrOf } from '../../net/cidr.js';
+import { familyOf } from '../../net/ip.js';
 import { hostPeer, resolveAttachment } from './attachment.js';
-import { addrOf, familyOf, prefixedMac } from './ipnet.js';
+import { prefixedMac } from './ipnet.js';
 import { buildPlan, verifyHost, verifyPod } from './plan.js';
 import { type CoordinatorConf, MAIN_TABLE } from './types.js';
 

@@ -3,8 +3,9 @@
 import { CniError, Code } from '../../cni/errors.js';
 import { isGone } from '../../kernel/errors.js';
 import type { BatchOp, Kernel, Neighbour, Route, Rule } from '../../kernel/types.js';
+import { addrOf, cidrKey, hostCidr, networkCidr } from '../../net/cidr.js';
+import { familyOf } from '../../net/ip.js';
 import { nodeCidrs } from './conf.js';
-import { addrOf, cidrKey, familyOf, hostCidr, networkCidr } from './ipnet.js';
 import { nextHop, nodeAddresses } from './node.js';
 import { type Attachment, type CoordinatorConf, HOST_RULE_PRIORITY, MAIN_TABLE } from './types.js';
 

@@ -5,7 +5,9 @@
 import { invalidConfig } from '../../cni/errors.js';
 import { Exists, isGone } from '../../kernel/errors.js';
 import type { Kernel, Route, Rule } from '../../kernel/types.js';
-import { cidrKey, familyOf, hostCidr, isLinkScoped } from './ipnet.js';
+import { cidrKey, hostCidr } from '../../net/cidr.js';
+import { familyOf } from '../../net/ip.js';
+import { isLinkScoped } from './ipnet.js';
 import { type Plan, sameRoute } from './plan.js';
 import { type Attachment, type CoordinatorConf, FIRST_POD_TABLE, MAIN_TABLE } from './types.js';
 
