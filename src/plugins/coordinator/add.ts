@@ -1,7 +1,7 @@
 // ADD (chained after the main plugin): checks, then detection (no side effects), then MAC, veth,
 // sysctls, routes and rules. Anything after detection is undone if a later step fails; the result is
 // prevResult, with the NIC's MAC updated when podMACPrefix rewrote it.
-import { CniError, Code, invalidConfig } from '../../cni/errors.js';
+import { causedBy, CniError, Code, invalidConfig } from '../../cni/errors.js';
 import { logger } from '../../cni/log.js';
 import type { Invocation } from '../../cni/plugin.js';
 import type { Result } from '../../cni/types.js';
@@ -42,7 +42,7 @@ export async function add(kernel: Kernel, prober: Prober, inv: Invocation<Coordi
   if (conf.mode === 'disabled') return prevResult;
   const log = logger({ containerID: env.containerId, netns: env.netns, ifname: env.ifname });
   await kernel.checkNetns(env.netns).catch((e) => {
-    throw new CniError(Code.UnknownContainer, `failed to open netns "${env.netns}": ${(e as Error).message}`);
+    throw causedBy(Code.UnknownContainer, `failed to open netns "${env.netns}"`, e);
   });
   const nic = await kernel.findLink(env.netns, env.ifname);
   if (!nic) {

@@ -1,7 +1,7 @@
 // CHECK: everything ADD installed for this NIC is still there: the veth pair (underlay), the host's
 // rules and routes toward the pod, the pod's node/Service routes and static neighbours, this NIC's
 // policy rules, and the prefixed MAC.
-import { CniError, Code, invalidConfig } from '../../cni/errors.js';
+import { causedBy, CniError, Code, invalidConfig } from '../../cni/errors.js';
 import type { Invocation } from '../../cni/plugin.js';
 import type { Kernel } from '../../kernel/types.js';
 import { addrOf } from '../../net/cidr.js';
@@ -18,7 +18,7 @@ export async function check(kernel: Kernel, inv: Invocation<CoordinatorConf>): P
   if (!prevResult) throw invalidConfig('required prevResult missing');
   if (conf.mode === 'disabled') return;
   await kernel.checkNetns(env.netns).catch((e) => {
-    throw new CniError(Code.UnknownContainer, `failed to open netns "${env.netns}": ${(e as Error).message}`);
+    throw causedBy(Code.UnknownContainer, `failed to open netns "${env.netns}"`, e);
   });
   const nic = await kernel.findLink(env.netns, env.ifname);
   if (!nic) throw fail(`interface ${env.ifname} not found in ${env.netns}`);

@@ -12,7 +12,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { ioFailure } from '../../cni/errors.js';
+import { causedBy, Code } from '../../cni/errors.js';
 import type { DelegateCache } from './types.js';
 
 /**
@@ -38,7 +38,7 @@ export function saveCache(cniDir: string, cache: DelegateCache): void {
     renameSync(tmp, file);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw ioFailure(`cannot write the delegate cache ${file}: ${(err as Error).message}`);
+    throw causedBy(Code.IoFailure, `cannot write the delegate cache ${file}`, err);
   }
 }
 
