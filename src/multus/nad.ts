@@ -6,7 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClusterSource, NetworkAttachmentDefinition } from '../cluster/types.js';
 import { assertShallow } from '../cni/conf.js';
-import { causedBy, CniError, Code, invalidConfig } from '../cni/errors.js';
+import { CniError, Code, causedBy, invalidConfig } from '../cni/errors.js';
 import type { MultusConf } from './config.js';
 import { RESOURCE_NAME_ANNOTATION } from './devices.js';
 import { isRecord } from './record.js';

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { causedBy, CniError, Code, invalidConfig, tryAgainLater } from '../../cni/errors.js';
+import { CniError, Code, causedBy, invalidConfig, tryAgainLater } from '../../cni/errors.js';
 import { inClusterConfig, TokenFileAuth, tokenUser } from './incluster.js';
 
 type K8s = typeof import('@kubernetes/client-node');

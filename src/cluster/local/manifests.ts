@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertShallow } from '../../cni/conf.js';
-import { causedBy, Code, invalidConfig } from '../../cni/errors.js';
+import { Code, causedBy, invalidConfig } from '../../cni/errors.js';
 import type {
   NamespaceInfo,
   NetworkAttachmentDefinition,

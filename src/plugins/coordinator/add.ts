@@ -1,7 +1,7 @@
 // ADD (chained after the main plugin): checks, then detection (no side effects), then MAC, veth,
 // sysctls, routes and rules. Anything after detection is undone if a later step fails; the result is
 // prevResult, with the NIC's MAC updated when podMACPrefix rewrote it.
-import { causedBy, CniError, Code, invalidConfig } from '../../cni/errors.js';
+import { CniError, Code, causedBy, invalidConfig } from '../../cni/errors.js';
 import { logger } from '../../cni/log.js';
 import type { Invocation } from '../../cni/plugin.js';
 import type { Result } from '../../cni/types.js';

@@ -1,7 +1,7 @@
 // CHECK: everything ADD installed for this NIC is still there: the veth pair (underlay), the host's
 // rules and routes toward the pod, the pod's node/Service routes and static neighbours, this NIC's
 // policy rules, and the prefixed MAC.
-import { causedBy, CniError, Code, invalidConfig } from '../../cni/errors.js';
+import { CniError, Code, causedBy, invalidConfig } from '../../cni/errors.js';
 import type { Invocation } from '../../cni/plugin.js';
 import type { Kernel } from '../../kernel/types.js';
 import { addrOf } from '../../net/cidr.js';

@@ -4,7 +4,7 @@
 // one arping cut short by SIGINT after the timeout; it then prints its summary and exits.
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { causedBy, CniError, Code } from '../../cni/errors.js';
+import { CniError, Code, causedBy } from '../../cni/errors.js';
 import type { DetectOptions } from './types.js';
 
 export interface ProbeRun {

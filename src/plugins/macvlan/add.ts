@@ -1,6 +1,6 @@
 // ADD: every step after the link exists is undone on failure (link deleted, IPAM released).
 
-import { causedBy, CniError, Code } from '../../cni/errors.js';
+import { CniError, Code, causedBy } from '../../cni/errors.js';
 import { delegateAdd, delegateDel } from '../../cni/exec.js';
 import type { Invocation } from '../../cni/plugin.js';
 import type { Result } from '../../cni/types.js';

@@ -1,7 +1,7 @@
 // CHECK: the interface named in prevResult is still a macvlan of the configured mode with the same
 // MAC, addresses and routes.
 
-import { causedBy, CniError, Code, invalidConfig } from '../../cni/errors.js';
+import { CniError, Code, causedBy, invalidConfig } from '../../cni/errors.js';
 import { delegateCheck } from '../../cni/exec.js';
 import type { Invocation } from '../../cni/plugin.js';
 import { LinkNotFound } from '../../kernel/errors.js';

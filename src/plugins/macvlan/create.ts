@@ -3,7 +3,7 @@
 // derived from the container id and ifname, so an ADD killed between create and rename leaves a link
 // that the next ADD or the DEL of the same attachment can find and remove.
 import { createHash } from 'node:crypto';
-import { causedBy, CniError, Code } from '../../cni/errors.js';
+import { CniError, Code, causedBy } from '../../cni/errors.js';
 import type { Interface } from '../../cni/types.js';
 import { Exists, isGone, NetnsNotFound } from '../../kernel/errors.js';
 import type { Kernel } from '../../kernel/types.js';

@@ -3,7 +3,7 @@
 // them once) and never deleted by DEL: other pods, and the host, may use them.
 
 import { validateIfname } from '../../cni/env.js';
-import { causedBy, CniError, Code, invalidConfig } from '../../cni/errors.js';
+import { CniError, Code, causedBy, invalidConfig } from '../../cni/errors.js';
 import { BOND_MODES, bondModeOf } from '../../hostnet/bond-options.js';
 import { Exists } from '../../kernel/errors.js';
 import type { BondMode, Kernel } from '../../kernel/types.js';

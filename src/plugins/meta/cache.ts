@@ -12,7 +12,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { causedBy, Code } from '../../cni/errors.js';
+import { Code, causedBy } from '../../cni/errors.js';
 import type { DelegateCache } from './types.js';
 
 /**
