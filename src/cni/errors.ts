@@ -54,7 +54,7 @@ export const tryAgainLater = (msg: string, details?: string) =>
  * The part of a cause worth showing a runtime user in `details`: a kernel error's stderr (the tool's own
  * words), otherwise the cause's message. The cause itself travels as `cause`, for logs.
  */
-export function causeDetails(cause: unknown): string {
+function causeDetails(cause: unknown): string {
   const stderr = (cause as { stderr?: unknown } | null)?.stderr;
   if (typeof stderr === 'string' && stderr.trim() !== '') return stderr.trim();
   return cause instanceof Error ? cause.message : String(cause);
