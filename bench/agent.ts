@@ -257,6 +257,14 @@ async function burst(s: Side, namespaces: string[], tag: string): Promise<BurstR
   const dels = await Promise.all(namespaces.map((ns, i) => call(s, 'DEL', `${tag}${i}`, ns)));
   const delWall = performance.now() - t0;
   const cpu = cpuNow() - cpu0;
+  // What a failed DEL left would fail the next side's ADD in the same namespace: removed here (outside
+  // the timing) and counted against this side.
+  for (const ns of namespaces) {
+    const name = ns.split('/').pop()!;
+    if (spawnSync('ip', ['-n', name, 'link', 'del', 'eth0'], { stdio: 'ignore' }).status === 0) {
+      failures.add(s.label, `eth0 left in ${name} after DEL`);
+    }
+  }
   return {
     label: s.label,
     addWall,
@@ -322,6 +330,32 @@ function row(cells: (string | number)[], widths: number[]): string {
   return cells
     .map((c, i) => (i === 0 ? String(c).padEnd(widths[i]!) : String(c).padStart(widths[i]!)))
     .join('  ');
+}
+
+/** The kernel work of one macvlan ADD and DEL alone, in this process through the netlink backend. */
+async function floor(master: string, ns: string, n: number): Promise<{ add: number[]; pair: number[] }> {
+  const { createNetlinkKernel } = await import('../src/kernel/netlink/index.js');
+  const { configureIface } = await import('../src/plugins/common/configure.js');
+  const kernel = createNetlinkKernel(join(ROOT, 'dist', 'lib', 'trunkline_netlink.node'));
+  if (!kernel) throw new Error('the netlink addon does not load: run node scripts/build.mjs');
+  const result = {
+    cniVersion: '1.0.0',
+    ips: [{ address: '10.126.0.5/16', gateway: '10.126.0.1', interface: 0 }],
+    routes: [{ dst: '0.0.0.0/0' }],
+  };
+  const add: number[] = [];
+  const pair: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await kernel.createLink(null, { kind: 'macvlan', name: 'tlfloor0', master, mode: 'bridge', netns: ns });
+    await kernel.setLink(ns, 'tlfloor0', { name: 'eth0' });
+    await configureIface(kernel, ns, 'eth0', result);
+    const t1 = performance.now();
+    await kernel.deleteLink(ns, 'eth0');
+    add.push(t1 - t0);
+    pair.push(performance.now() - t0);
+  }
+  return { add, pair };
 }
 
 async function inner(ctx: Ctx): Promise<void> {
@@ -481,6 +515,44 @@ async function inner(ctx: Ctx): Promise<void> {
         `  ratio ${s.label}/reference per round: ADD wall ${ratio((b) => b.addWall)}, DEL wall ${ratio((b) => b.delWall)}, ADD p99 ${ratio((b) => b.addP99)}`,
       );
     }
+
+    // 4. where the time goes: the kernel operations alone (the floor) and the runtime's exec of a shim
+    const floorAdd: number[] = [];
+    const floorPair: number[] = [];
+    const shimExec: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const f = await floor(ctx.master, singleNs, SINGLE);
+      floorAdd.push(percentile(f.add, 50));
+      floorPair.push(percentile(f.pair, 50));
+      const ex: number[] = [];
+      for (let i = 0; i < SINGLE; i++) {
+        ex.push((await runPlugin(shim, { CNI_COMMAND: 'VERSION', CNI_PATH: DIST_CNI }, '{}')).ms);
+      }
+      shimExec.push(percentile(ex, 50));
+    }
+    const pairOf = (label: string) => over(label, (x) => percentile(x.pair, 50));
+    const agentPair = percentile(pairOf(ours.label), 50);
+    const rest = agentPair - percentile(floorPair, 50) - 2 * percentile(shimExec, 50);
+    console.log(`\n4. phases, ${ROUNDS} rounds × ${SINGLE} (ms, median over rounds and min–max)`);
+    console.log(
+      `  floor: the same kernel operations in-process (netlink), ADD ${spread(floorAdd)}, pair ${spread(floorPair)}`,
+    );
+    console.log(`  runtime exec of the C shim (answers VERSION itself): ${spread(shimExec, 2)} per call`);
+    console.log(
+      `  agent+tl-ipam pair p50 ${fmt(agentPair)} = floor ${fmt(percentile(floorPair, 50))} + 2 shim execs ${fmt(2 * percentile(shimExec, 50))} + socket, config, store and JS ${fmt(rest)}`,
+    );
+    console.log(
+      `  pair p50 / floor: reference ${spread(
+        pairOf(ref.label).map((x, i) => x / floorPair[i]!),
+        2,
+      )}, agent+tl-ipam ${spread(
+        pairOf(ours.label).map((x, i) => x / floorPair[i]!),
+        2,
+      )}, no agent ${spread(
+        pairOf(fallback.label).map((x, i) => x / floorPair[i]!),
+        2,
+      )}`,
+    );
 
     // 3. churn through the agent
     console.log(`\n3. churn: ${CHURN} pods through the agent (netlink, trunkline-ipam) in waves of ${WAVE}`);

@@ -78,6 +78,8 @@ export function runPlugin(
     child.on('close', (code) =>
       resolve({ code: code ?? 1, stdout: out, ms: Number(process.hrtime.bigint() - t0) / 1e6 }),
     );
+    // A plugin may exit without reading stdin (the shim answers VERSION by itself).
+    child.stdin.on('error', () => {});
     child.stdin.end(stdin);
   });
 }

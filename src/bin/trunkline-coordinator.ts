@@ -1,4 +1,4 @@
 import { main } from '../cni/skel.js';
-import { processRegistry } from '../plugins/registry.js';
+import { coordinator, processRegistry } from '../plugins/registry.js';
 
-main('trunkline-coordinator', processRegistry());
+main('trunkline-coordinator', processRegistry({ 'trunkline-coordinator': coordinator }));

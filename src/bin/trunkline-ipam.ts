@@ -1,4 +1,4 @@
 import { main } from '../cni/skel.js';
-import { processRegistry } from '../plugins/registry.js';
+import { ipam, processRegistry } from '../plugins/registry.js';
 
-main('trunkline-ipam', processRegistry());
+main('trunkline-ipam', processRegistry({ 'trunkline-ipam': ipam }));

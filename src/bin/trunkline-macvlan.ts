@@ -1,4 +1,4 @@
 import { main } from '../cni/skel.js';
-import { processRegistry } from '../plugins/registry.js';
+import { ipam, macvlan, processRegistry } from '../plugins/registry.js';
 
-main('trunkline-macvlan', processRegistry());
+main('trunkline-macvlan', processRegistry({ 'trunkline-macvlan': macvlan, 'trunkline-ipam': ipam }));

@@ -1,4 +1,12 @@
 import { main } from '../cni/skel.js';
-import { processRegistry } from '../plugins/registry.js';
+import { coordinator, ipam, macvlan, meta, processRegistry } from '../plugins/registry.js';
 
-main('trunkline', processRegistry());
+main(
+  'trunkline',
+  processRegistry({
+    trunkline: meta,
+    'trunkline-macvlan': macvlan,
+    'trunkline-ipam': ipam,
+    'trunkline-coordinator': coordinator,
+  }),
+);

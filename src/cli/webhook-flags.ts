@@ -13,16 +13,23 @@ const STRINGS = [
 ] as const;
 
 export function webhookUsage(p: string, listenDefault: string): string {
-  return `  --${p}listen HOST:PORT       admission webhook (default ${listenDefault}${p ? ', no webhook' : ''})
-  --${p}service [NS/]NAME     the Service in front of the webhook (default: this pod's namespace, trunkline-webhook)
-  --${p}configuration NAME    Mutating/ValidatingWebhookConfiguration whose caBundle is kept (default trunkline)
-  --${p}secret NAME           kubernetes.io/tls Secret the replicas share (default trunkline-webhook-tls);
-                           one without the trunkline.io/webhook-certificate annotation is served, never renewed
-  --${p}cert-validity S       lifetime of a self-made CA and certificate, renewed at 2/3 (default 2592000)
-  --${p}namespace-isolation   Multus's namespaceIsolation for pod checks
-  --${p}global-namespaces A,B namespaces exempt from isolation (default default)
-  --${p}multus-namespace NS   namespace of default-network NADs (default kube-system)
-`;
+  const rows: [string, string][] = [
+    ['listen HOST:PORT', `admission webhook (default ${listenDefault}${p ? ': no webhook' : ''})`],
+    ['service [NS/]NAME', "the Service in front of it (default: this pod's namespace, trunkline-webhook)"],
+    [
+      'configuration NAME',
+      'Mutating/ValidatingWebhookConfiguration whose caBundle is kept (default trunkline)',
+    ],
+    ['secret NAME', 'kubernetes.io/tls Secret the replicas share (default trunkline-webhook-tls); one'],
+    ['', 'without the trunkline.io/webhook-certificate annotation is served, never renewed'],
+    ['cert-validity S', 'lifetime of a self-made CA and certificate, renewed at 2/3 (default 2592000)'],
+    ['namespace-isolation', "Multus's namespaceIsolation for pod checks"],
+    ['global-namespaces A,B', 'namespaces exempt from isolation (default default)'],
+    ['multus-namespace NS', 'namespace of default-network NADs (default kube-system)'],
+  ];
+  const flag = (f: string) => (f ? `--${p}${f}` : '');
+  const width = Math.max(23, ...rows.map(([f]) => flag(f).length + 2));
+  return rows.map(([f, text]) => `  ${flag(f).padEnd(width)}${text}\n`).join('');
 }
 
 export function webhookOptions(p: string) {

@@ -15,13 +15,16 @@ const kernel = async (): Promise<() => Kernel> => {
   return () => k;
 };
 
-const loaders: Record<string, () => Promise<Plugin>> = {
-  trunkline: async () => (await import('./meta/index.js')).metaPlugin({ kernel: await kernel() }),
-  'trunkline-macvlan': async () => (await import('./macvlan/index.js')).macvlanPlugin(await kernel()),
-  'trunkline-ipam': async () => (await import('./ipam/index.js')).ipamPlugin(),
-  'trunkline-coordinator': async () =>
-    (await import('./coordinator/index.js')).coordinatorPlugin(await kernel()),
-};
+type Loader = () => Promise<Plugin>;
+
+// One loader per type, each its own export: a bundle holds only the types its entry names (the
+// coordinator's bundle needs no IPAM, and parsing unused code costs every process its start-up).
+export const meta: Loader = async () =>
+  (await import('./meta/index.js')).metaPlugin({ kernel: await kernel() });
+export const macvlan: Loader = async () => (await import('./macvlan/index.js')).macvlanPlugin(await kernel());
+export const ipam: Loader = async () => (await import('./ipam/index.js')).ipamPlugin();
+export const coordinator: Loader = async () =>
+  (await import('./coordinator/index.js')).coordinatorPlugin(await kernel());
 
 /** Whether `file` is the shim that started this process: the same file, or a byte-identical copy. */
 function sameAsLauncher(launcher: string): (file: string) => boolean {
@@ -42,11 +45,14 @@ function sameAsLauncher(launcher: string): (file: string) => boolean {
 }
 
 /**
- * The registry of one plugin process: each of our types, created once on first use. `launcher` is the
- * executable that started the process (the shim: our parent); a delegate runs in-process only when its
- * type resolves on CNI_PATH to that shim.
+ * The registry of one plugin process: the types in `loaders` (type → loader), each created once on
+ * first use. `launcher` is the executable that started the process (the shim: our parent); a delegate
+ * runs in-process only when its type resolves on CNI_PATH to that shim.
  */
-export function processRegistry(launcher = `/proc/${process.ppid}/exe`): Registry {
+export function processRegistry(
+  loaders: Record<string, Loader>,
+  launcher = `/proc/${process.ppid}/exe`,
+): Registry {
   const loaded = new Map<string, Promise<Plugin>>();
   const ours = sameAsLauncher(launcher);
   return {

@@ -9,9 +9,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CNI_PATH, macvlanConf, startAgent, type TestAgent, tempDir, viaShim } from '../agent/helpers.js';
-import { envInt, rng } from '../helpers/chaos.js';
+import { assertAddsInPods, envInt, rng } from '../helpers/chaos.js';
 import type { PluginRun } from '../helpers/cni.js';
-import { ipj, links, Scene } from '../helpers/scene.js';
+import { links, Scene } from '../helpers/scene.js';
 
 const ROUNDS = envInt('TRUNKLINE_CHAOS_ROUNDS', 3);
 const PODS = envInt('TRUNKLINE_CHAOS_PODS', 8);
@@ -115,17 +115,7 @@ describe('chaos: the agent SIGKILLed and restarted under bursts of ADDs', { time
       await killer;
       await a.exited;
       const ok = results.filter((x) => x.res !== undefined);
-      const addrs = ok.map((x) => (x.res!.json!['ips'] as { address: string }[])[0]!.address);
-      assert.equal(new Set(addrs).size, addrs.length, `seed ${SEED}: duplicate addresses ${addrs.join(' ')}`);
-      for (const x of ok) {
-        const want = (x.res!.json!['ips'] as { address: string }[])[0]!.address.split('/')[0];
-        const have = ipj<{ addr_info: { local: string }[] }[]>(x.pod.name, [
-          'addr',
-          'show',
-          'eth0',
-        ])[0]?.addr_info.map((i) => i.local);
-        assert.ok(have?.includes(want!), `seed ${SEED}: ${x.id} lost ${want} (pod has ${have})`);
-      }
+      assertAddsInPods(ok, SEED);
       // DEL of everything, through whatever serves now (the agent is dead: the bundled plugins).
       for (const x of results) {
         const del = await call('DEL', x.id, x.pod.path);

@@ -37,7 +37,7 @@ describe('fixed IPs', () => {
     const sts = s.statefulSet('web', 2);
     const owner = { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', uid: sts.uid };
     const uid1 = s.createPod('web-0', owner);
-    const sb1 = s.sandbox('w0a');
+    const sb1 = await s.sandbox('w0a');
     const first = await s.add('web-0', uid1, sb1);
     const ep = s.endpoint('web-0');
     assert.deepEqual(owners(ep), ['StatefulSet/web'], 'the StatefulSet owns a replica endpoint');
@@ -54,14 +54,14 @@ describe('fixed IPs', () => {
     // The StatefulSet controller deletes the pod; the kubelet tears the sandbox down.
     s.deletePod('web-0');
     await s.del('web-0', uid1, sb1);
-    s.dropSandbox(sb1);
+    await s.dropSandbox(sb1);
     assert.deepEqual(
       heldBy('web-0'),
       [`fx-a ${first.eth0} eth0`, `fx-b ${first.net1} net1`],
       'DEL kept them',
     );
     const uid2 = s.createPod('web-0', owner);
-    const sb2 = s.sandbox('w0b');
+    const sb2 = await s.sandbox('w0b');
     const second = await s.add('web-0', uid2, sb2);
     assert.deepEqual(second, first);
     assert.deepEqual(
@@ -80,22 +80,22 @@ describe('fixed IPs', () => {
 
   it('a new sandbox for the same pod UID gets the address back; the pool holds one', async () => {
     const uid = s.createPod('plain');
-    const sb1 = s.sandbox('p1');
+    const sb1 = await s.sandbox('p1');
     const first = await s.add('plain', uid, sb1);
     assert.deepEqual(owners(s.endpoint('plain')), ['Pod/plain']);
     // The runtime lost the first sandbox and makes another without a DEL.
-    const sb2 = s.sandbox('p2');
+    const sb2 = await s.sandbox('p2');
     const second = await s.add('plain', uid, sb2);
     assert.deepEqual(second, first);
     assert.deepEqual(heldBy('plain'), [`fx-a ${first.eth0} eth0`, `fx-b ${first.net1} net1`]);
     // The late DEL of the lost sandbox releases nothing that the new one holds.
     await s.del('plain', uid, sb1);
-    s.dropSandbox(sb1);
+    await s.dropSandbox(sb1);
     assert.deepEqual(heldBy('plain'), [`fx-a ${first.eth0} eth0`, `fx-b ${first.net1} net1`]);
     // A plain pod's DEL releases; the endpoint stays while the pod lives, so a restart comes back.
     await s.del('plain', uid, sb2);
     assert.deepEqual(heldBy('plain'), []);
-    const sb3 = s.sandbox('p3');
+    const sb3 = await s.sandbox('p3');
     assert.deepEqual(await s.add('plain', uid, sb3), first);
     s.deletePod('plain');
     await s.del('plain', uid, sb3);
@@ -106,7 +106,7 @@ describe('fixed IPs', () => {
   it('DEL of a StatefulSet pod that still lives keeps its addresses', async () => {
     const uid = s.api.get('v1', 'Pod', NS, 'web-0')!['metadata'] as Obj;
     const before = heldBy('web-0');
-    const sb = s.sandbox('w0c');
+    const sb = await s.sandbox('w0c');
     const again = await s.add('web-0', String(uid['uid']), sb);
     assert.deepEqual(
       heldBy('web-0'),
@@ -127,7 +127,7 @@ describe('fixed IPs', () => {
       uid: String((sts['metadata'] as Obj)['uid']),
     };
     const uid = s.createPod('web-1', owner);
-    const sb = s.sandbox('w1');
+    const sb = await s.sandbox('w1');
     await s.add('web-1', uid, sb);
     assert.equal(heldBy('web-1').length, 2);
     s.scale('web', 1);
@@ -142,7 +142,8 @@ describe('fixed IPs', () => {
     const sts = s.statefulSet('db', 3);
     const owner = { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: sts.uid };
     const uids = ['db-0', 'db-1', 'db-2'].map((n) => s.createPod(n, owner));
-    for (const [i, n] of ['db-0', 'db-1', 'db-2'].entries()) await s.add(n, uids[i]!, s.sandbox(`d${i}`));
+    for (const [i, n] of ['db-0', 'db-1', 'db-2'].entries())
+      await s.add(n, uids[i]!, await s.sandbox(`d${i}`));
     // db-2's node died with it: no DEL ever comes. db-0 is being re-created (pod object gone for now).
     s.scale('db', 2);
     s.deletePod('db-2');
@@ -198,7 +199,7 @@ describe('fixed IPs', () => {
     };
     let owner = vmi();
     const uidA = s.createPod('virt-launcher-vm1-aaaaa', owner);
-    const sbA = s.sandbox('va');
+    const sbA = await s.sandbox('va');
     const first = await s.add('virt-launcher-vm1-aaaaa', uidA, sbA);
     const ep = s.endpoint('vm1');
     assert.equal(status(ep).ownerControllerType, 'VirtualMachineInstance');
@@ -209,7 +210,7 @@ describe('fixed IPs', () => {
     );
     // Live migration: the target pod starts while the source still runs.
     const uidB = s.createPod('virt-launcher-vm1-bbbbb', owner);
-    const sbB = s.sandbox('vb');
+    const sbB = await s.sandbox('vb');
     assert.deepEqual(await s.add('virt-launcher-vm1-bbbbb', uidB, sbB), first);
     s.deletePod('virt-launcher-vm1-aaaaa');
     await s.del('virt-launcher-vm1-aaaaa', uidA, sbA);
@@ -224,7 +225,7 @@ describe('fixed IPs', () => {
     assert.equal(heldBy('virt-launcher-vm1-bbbbb').length, 2, 'the VM still wants to run: kept');
     owner = vmi();
     const uidC = s.createPod('virt-launcher-vm1-ccccc', owner);
-    assert.deepEqual(await s.add('virt-launcher-vm1-ccccc', uidC, s.sandbox('vc')), first);
+    assert.deepEqual(await s.add('virt-launcher-vm1-ccccc', uidC, await s.sandbox('vc')), first);
     assert.deepEqual(heldBy('virt-launcher-vm1-ccccc'), [
       `fx-a ${first.eth0} eth0`,
       `fx-b ${first.net1} net1`,

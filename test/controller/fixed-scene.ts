@@ -3,20 +3,24 @@
 // trunkline-macvlan → trunkline-ipam (Kubernetes store) for pods the test creates and deletes as the
 // StatefulSet controller and the kubelet would. eth0 comes from pool fx-a, net1 from fx-b.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { callAgent } from '../../src/agent/client.js';
 import { startAgent, type TestAgent } from '../agent/helpers.js';
 import { bridgePort, type PortBridge } from '../helpers/cri/port-bridge.js';
 import { DIST_CNI, ROOT } from '../helpers/paths.js';
-import { ipj, Scene } from '../helpers/scene.js';
+import { Scene } from '../helpers/scene.js';
 import '../kube-apiserver/controller-kinds.js';
 import { type KubeApiServer, startKubeApiServer } from '../kube-apiserver/server.js';
 
 export const NS = 'fx';
+// The API server shares this process: blocking on `ip` would stall it under the stress test's load.
+const ip = async (args: string[]) => (await promisify(execFile)('ip', args, { encoding: 'utf8' })).stdout;
 const POOL_API = 'spiderpool.spidernet.io/v2beta1';
 type Obj = Record<string, unknown>;
 
@@ -112,6 +116,7 @@ export class FixedScene {
     await this.agent?.stop();
     await this.relay?.close();
     await this.api?.stop();
+    for (const n of this.sandboxes) this.scene.remove(n);
     this.scene.cleanup();
     rmSync(this.dir, { recursive: true, force: true });
   }
@@ -152,14 +157,20 @@ export class FixedScene {
     this.api.delete('v1', 'Pod', NS, name);
   }
 
+  private sandboxes = new Set<string>();
+
   /** A new network namespace: a new sandbox. */
-  sandbox(tag: string): { name: string; path: string; id: string } {
-    const ns = this.scene.netns(`s${tag}`);
-    return { ...ns, id: `fx-${tag}-${randomBytes(4).toString('hex')}` };
+  async sandbox(tag: string): Promise<{ name: string; path: string; id: string }> {
+    const name = `fxip${tag}${this.scene.id}`;
+    await ip(['netns', 'add', name]);
+    this.sandboxes.add(name);
+    await ip(['-n', name, 'link', 'set', 'lo', 'up']);
+    return { name, path: `/var/run/netns/${name}`, id: `fx-${tag}-${randomBytes(4).toString('hex')}` };
   }
 
-  dropSandbox(sb: { name: string }): void {
-    this.scene.remove(sb.name);
+  async dropSandbox(sb: { name: string }): Promise<void> {
+    await ip(['netns', 'del', sb.name]);
+    this.sandboxes.delete(sb.name);
   }
 
   private call(command: string, pod: string, uid: string, sb: { path: string; id: string }) {
@@ -190,9 +201,10 @@ export class FixedScene {
   async add(pod: string, uid: string, sb: { name: string; path: string; id: string }): Promise<Nic> {
     const r = await this.call('ADD', pod, uid, sb);
     assert.equal(r.exitCode, 0, `ADD ${pod}: ${r.stdout.toString()}`);
-    const addrs = ipj<
-      { ifname: string; link_type: string; addr_info: { family: string; local: string }[] }[]
-    >(sb.name, ['addr', 'show']);
+    const addrs = JSON.parse(await ip(['-j', '-n', sb.name, 'addr', 'show'])) as {
+      ifname: string;
+      addr_info: { family: string; local: string }[];
+    }[];
     const v4 = (ifname: string) => {
       const a = addrs.find((x) => x.ifname === ifname)?.addr_info.find((i) => i.family === 'inet')?.local;
       assert.ok(a, `${pod} has an IPv4 address on ${ifname}: ${JSON.stringify(addrs)}`);

@@ -17,12 +17,7 @@ export interface ControllerPod {
   stop(): Promise<void>;
 }
 
-/** `extra` flags follow the Deployment's own (the last of a repeated flag wins). */
-export async function runControllerPod(
-  api: KubeApiServer,
-  name: string,
-  extra: string[] = [],
-): Promise<ControllerPod> {
+export async function runControllerPod(api: KubeApiServer, name: string): Promise<ControllerPod> {
   const d = find(kustomize(DEPLOY), 'Deployment', 'trunkline-controller') as unknown as {
     metadata: { namespace: string };
     spec: {
@@ -40,8 +35,8 @@ export async function runControllerPod(
     ...c.command.slice(1),
     ...(c.args ?? []),
     '--listen=127.0.0.1:0',
+    // The last of a repeated flag wins.
     '--webhook-listen=127.0.0.1:0',
-    ...extra,
   ];
   const files = api.inCluster(ns, d.spec.template.spec.serviceAccountName);
   const [cmd, ...args] = inClusterCommand(files, argv);

@@ -203,8 +203,7 @@ describe('deploy end to end with the real kubectl', () => {
   });
 
   it('the controller starts as its Deployment runs it and serves the webhook', async () => {
-    // A short resync: SpiderMultusConfig changes reach the NADs on the next full pass.
-    controller = await runControllerPod(api, 'trunkline-controller-e2e', ['--resync=1']);
+    controller = await runControllerPod(api, 'trunkline-controller-e2e');
     for (let i = 0; i < 300 && !(await controller.ready()); i++) await sleep(100);
     assert.ok(await controller.ready(), `controller ready: ${controller.logs()}`);
     const secret = JSON.parse(
@@ -382,16 +381,54 @@ describe('deploy end to end with the real kubectl', () => {
         }
       ).needs;
       for (const r of made) {
+        // Discovery (/apis/GROUP/VERSION) names no resource: every authenticated user may read it.
+        if (r.plural === undefined) continue;
         const resource = r.subresource ? `${r.plural}/${r.subresource}` : r.plural;
         assert.equal(r.allowed, true, `${r.verb} ${r.path} was denied`);
         assert.notEqual(r.code, 403);
         assert.ok(
           needs.some((n) => n.group === r.apiGroup && n.resource === resource && n.verbs.includes(r.verb)),
-          `${r.verb} ${r.apiGroup}/${resource} is not on deploy/base/${component}/needs.yaml`,
+          `${r.verb} ${r.apiGroup}/${resource} (${r.path}) is not on deploy/base/${component}/needs.yaml`,
         );
       }
     });
   }
+});
+
+describe('controller stopped: the webhook is down', () => {
+  it('system-namespace and other pods are admitted (Ignore), pools refused (Fail)', async () => {
+    await controller?.stop();
+    controller = undefined;
+    const sys = stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'sys-while-down',
+        namespace: 'kube-system',
+        annotations: { 'k8s.v1.cni.cncf.io/networks': 'no-such-network' },
+      },
+      spec: { containers: [{ name: 'app', image: 'busybox' }] },
+    });
+    await kubectl(['apply', '-f', '-'], sys);
+    await kubectl(
+      ['apply', '-f', '-'],
+      pod('user-while-down', { 'k8s.v1.cni.cncf.io/networks': 'kube-system/macvlan-overlay-vlan200' }),
+    );
+    await assert.rejects(
+      kubectl(
+        ['apply', '-f', '-'],
+        stringify({
+          apiVersion: 'spiderpool.spidernet.io/v2beta1',
+          kind: 'SpiderIPPool',
+          metadata: { name: 'while-down' },
+          spec: { subnet: '10.150.0.0/24', ips: ['10.150.0.10'] },
+        }),
+      ),
+      /failed calling webhook "ippool\.(mutate|validate)\.trunkline\.io"/,
+    );
+    await kubectl(['delete', 'pod', 'user-while-down', '--wait=false']);
+    await kubectl(['-n', 'kube-system', 'delete', 'pod', 'sys-while-down', '--wait=false']);
+  });
 });
 
 function pod(name: string, annotations: Record<string, string>): string {

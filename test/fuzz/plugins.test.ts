@@ -2,9 +2,10 @@
 // environments (truncated JSON, wrong types, huge strings, unicode, shell metacharacters, "../" in
 // names, deep nesting, a 10 MB stdin). Every run ends with a result or a CNI error object with an
 // integer code, no stack trace on stdout, the agent stays healthy, nothing is left in any namespace.
-// Sizes: TRUNKLINE_FUZZ_CASES per plugin with the agent (default 150; the 1,000 with =1000),
-// TRUNKLINE_FUZZ_NOAGENT_CASES without it (default 15: each is a Node start); TRUNKLINE_FUZZ_SEED
-// replays a run (printed).
+// Sizes: TRUNKLINE_FUZZ_CASES per plugin with the agent (default 1,000: a case is one shim exec and
+// one agent round trip), TRUNKLINE_FUZZ_NOAGENT_CASES without it (default 50: each case starts Node,
+// ~0.6 s of CPU-contended wall time here, so 1,000 x 4 plugins would not fit the suite's budget);
+// TRUNKLINE_FUZZ_SEED replays a run (printed).
 // Paths the plugins write to (dataDir, stateDir, cniDir, …) are never mutated: a missing one would
 // fall back to the system default directories.
 import assert from 'node:assert/strict';
@@ -17,8 +18,8 @@ import { type PluginRun, runCni } from '../helpers/cni.js';
 import { DIST_CNI } from '../helpers/paths.js';
 import { links, Scene } from '../helpers/scene.js';
 
-const CASES = envInt('TRUNKLINE_FUZZ_CASES', 150);
-const NOAGENT_CASES = envInt('TRUNKLINE_FUZZ_NOAGENT_CASES', 15);
+const CASES = envInt('TRUNKLINE_FUZZ_CASES', 1000);
+const NOAGENT_CASES = envInt('TRUNKLINE_FUZZ_NOAGENT_CASES', 50);
 const SEED = envInt('TRUNKLINE_FUZZ_SEED', Date.now() % 1_000_000);
 const PWNED = '/tmp/tl-fuzz-pwned';
 

@@ -32,12 +32,16 @@ export function cniEnv(c: CniCall): Record<string, string> {
   return { ...env, ...c.extraEnv };
 }
 
-/** `hostNetns` is the path of the namespace the plugin runs in (its "host"). */
+/**
+ * `hostNetns` is the path of the namespace the plugin runs in (its "host"); `onStart` gets the pid of
+ * the plugin process (nsenter execs it) as soon as it runs.
+ */
 export function runCni(
   file: string,
   call: CniCall,
   stdin: string | object,
   hostNetns?: string,
+  onStart?: (pid: number) => void,
 ): Promise<PluginRun> {
   const argv = hostNetns ? ['nsenter', `--net=${hostNetns}`, file] : [file];
   const input = typeof stdin === 'string' ? stdin : JSON.stringify(stdin);
@@ -52,6 +56,7 @@ export function runCni(
       stderr += c.toString();
     });
     child.on('error', reject);
+    if (onStart && child.pid !== undefined) onStart(child.pid);
     child.stdin.on('error', () => {});
     child.on('close', (code) => {
       let json: Record<string, unknown> | undefined;

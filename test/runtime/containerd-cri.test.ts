@@ -7,13 +7,15 @@
 // files containerd keeps under its state dir.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { parse } from 'yaml';
 import { type PrivateContainerd, startContainerd } from '../helpers/cri/containerd.js';
 import { bridgePort, type PortBridge } from '../helpers/cri/port-bridge.js';
+import { ROOT } from '../helpers/paths.js';
 import { type PrivateRoot, privateRoot } from '../helpers/private-root.js';
 import { readmeRecipe } from '../helpers/readme.js';
 import { ipj, Scene } from '../helpers/scene.js';
@@ -119,6 +121,8 @@ before(async () => {
   try {
     node = nodeScene(scene).node;
     api = await startKubeApiServer();
+    // The deploy's SpiderEndpoint CRD: what a pod held comes back to its next sandbox.
+    api.seed([parse(readFileSync(join(ROOT, 'deploy/base/crds/spiderendpoints.yaml'), 'utf8'))]);
     api.seed([
       ...clusterObjects(join(dir, 'host-local')),
       pod('standalone', 'uid-standalone', STANDALONE),
@@ -286,16 +290,26 @@ function suite(withAgent: boolean) {
       assertNothingLeft();
     });
 
-    test('sandbox restart for the same pod UID: one address held at a time, none after removal', async () => {
+    test('sandbox restart for the same pod UID: the same addresses come back, held once', async () => {
       const first = await runSandbox('standalone', 'uid-standalone');
       let second: Awaited<ReturnType<typeof runSandbox>> | undefined;
       try {
-        await ctd.cri.stop(first.id);
-        assert.deepEqual(poolHolders(), [], 'StopPodSandbox released the addresses');
-        second = await runSandbox('standalone', 'uid-standalone', 1);
         const held = poolHolders();
         assert.equal(held.length, 2, held.join('\n'));
-        assert.equal(second.st.ip, held[0]!.split(' ')[1]);
+        await ctd.cri.stop(first.id);
+        // The pod object lives on: its SpiderEndpoint keeps what it held for the next sandbox.
+        second = await runSandbox('standalone', 'uid-standalone', 1);
+        assert.deepEqual(poolHolders(), held, 'the same addresses, one entry per NIC');
+        assert.equal(second.st.ip, first.st.ip, 'PodSandboxStatus reports the same pod IP');
+        const ep = api.get('spiderpool.spidernet.io/v2beta1', 'SpiderEndpoint', 'default', 'standalone');
+        const cur = (
+          ep?.['status'] as { current?: { uid: string; ips: { interface: string; ipv4: string }[] } }
+        )?.current;
+        assert.equal(cur?.uid, 'uid-standalone');
+        assert.deepEqual(
+          cur?.ips.map((i) => `${i.interface} ${i.ipv4.split('/')[0]}`),
+          held.map((h) => `${h.startsWith('vlan100') ? 'eth0' : 'net1'} ${h.split(' ')[1]}`),
+        );
         await ctd.cri.remove(first.id);
         assert.deepEqual(
           poolHolders(),

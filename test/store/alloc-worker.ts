@@ -3,6 +3,7 @@
 // argv: <dbPath> <poolsJsonFile> <containerIdPrefix> <count> <ipv4 pools,comma> [ipv6 pools,comma]
 // For each k < count it allocates for holder "<prefix>-<k>"/eth1 through the domain operation and
 // prints one JSON line after the store returned, so a line on stdout means "this ADD succeeded".
+// With ALLOC_WORKER_HOLD_LAST=1 it stops before its last allocation until stdin closes.
 import { readFileSync } from 'node:fs';
 import type { SpiderIPPool } from '../../src/cluster/types.js';
 import { CniError } from '../../src/cni/errors.js';
@@ -14,7 +15,12 @@ async function main(): Promise<void> {
   const pools = JSON.parse(readFileSync(poolsFile, 'utf8')) as SpiderIPPool[];
   const store = new SqliteStore({ path: dbPath });
   let failures = 0;
-  for (let k = 0; k < Number(countArg); k++) {
+  const count = Number(countArg);
+  for (let k = 0; k < count; k++) {
+    // A process the crash test will kill waits before its last allocation until its stdin closes
+    // (never: the kill comes first), so a fast process cannot finish the burst before the kill.
+    if (process.env['ALLOC_WORKER_HOLD_LAST'] === '1' && k === count - 1 && k > 0)
+      await new Promise((resolve) => process.stdin.once('end', resolve).resume());
     const containerId = `${prefix}-${k}`;
     try {
       const r = await allocate({

@@ -118,12 +118,9 @@ test("mutating webhook sets Spiderpool's SpiderMultusConfig defaults", async () 
   assert.equal(b.code, 0, b.stderr);
   const given = get('defaults-given');
   assert.equal(given?.macvlan?.['vlanID'], 7, 'a set field is kept');
-  assert.deepEqual((given?.macvlan?.['ippools'] as Record<string, unknown>)['ipv4'], ['base-v4']);
-  assert.equal(
-    (given?.macvlan?.['ippools'] as Record<string, unknown>)['ipv6'],
-    undefined,
-    'ippools given: kept as is',
-  );
+  const givenPools = (given?.macvlan?.['ippools'] ?? {}) as Record<string, unknown>;
+  assert.deepEqual(givenPools['ipv4'], ['base-v4']);
+  assert.equal(givenPools['ipv6'], undefined, 'ippools given: kept as is');
   assert.equal(given?.coordinator?.['mode'], 'underlay');
   assert.deepEqual(given?.coordinator?.['hijackCIDR'], ['10.96.0.0/12']);
   assert.equal(given?.coordinator?.['podDefaultRouteNIC'], '');

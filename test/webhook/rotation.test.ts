@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { connect } from 'node:tls';
 import { loadClients } from '../../src/cluster/kubernetes/client.js';
 import { KubernetesSource } from '../../src/cluster/kubernetes/source.js';
-import { MANAGED_ANNOTATION } from '../../src/webhook/keeper.js';
+import { bundlePublisher } from '../../src/webhook/bundle.js';
+import { CertKeeper, MANAGED_ANNOTATION } from '../../src/webhook/keeper.js';
 import { type RunningWebhook, startWebhook } from '../../src/webhook/start.js';
 import { pool } from './cases.js';
 import { type Env, SERVICE_DNS, setup } from './setup.js';
@@ -162,5 +163,27 @@ describe('webhook certificates across replicas', () => {
       new X509Certificate(env.certs.cert).fingerprint256,
     );
     for (const b of bundle()) assert.ok(b.includes(env.certs.ca.trim()), 'its CA is published');
+  });
+
+  it('two replicas renewing at the same moment: one write wins and both serve it', async () => {
+    const keeper = async (validityMs: number) => {
+      const clients = await loadClients(env.api.kubeconfigPath);
+      return new CertKeeper({
+        clients,
+        namespace: 'kube-system',
+        secretName: 'race-tls',
+        dnsNames: [SERVICE_DNS],
+        validityMs,
+        publish: bundlePublisher(clients, 'trunkline'),
+      });
+    };
+    // A certificate with 3 s left: due for keepers that renew when 20 s of 60 s remain.
+    const old = await (await keeper(3_000)).sync();
+    const [a, b] = [await keeper(60_000), await keeper(60_000)];
+    const [sa, sb] = await Promise.all([a.sync(), b.sync()]);
+    assert.notEqual(sa.cert, old.cert, 'renewed');
+    assert.equal(sa.cert, sb.cert, 'both replicas serve the one certificate that won');
+    assert.equal(secret('race-tls').cert, sa.cert);
+    for (const bndl of bundle()) assert.ok(bndl.includes(sa.ca.trim()), 'the winner’s CA is published');
   });
 });

@@ -52,6 +52,9 @@ export interface KubernetesSourceOptions {
   conflictRetries?: number;
 }
 
+/** How long a cluster found not to serve SpiderEndpoints is believed. */
+const NO_ENDPOINTS_RECHECK_MS = 60_000;
+
 /** Events name the component that emitted them (Multus: "multus"). */
 const EVENT_COMPONENT = 'trunkline';
 const EVENT_TIMEOUT_MS = 2000;
@@ -72,6 +75,7 @@ const isReset = (err: unknown) => (err as { code?: unknown } | null)?.code === '
 export class KubernetesSource implements ClusterSource {
   private clients: Promise<Clients> | undefined;
   private stamp = '';
+  private noEndpointsUntil = 0;
   protected readonly timeoutMs: number;
   private readonly retries: number;
 
@@ -240,6 +244,8 @@ export class KubernetesSource implements ClusterSource {
   }
 
   async getEndpoint(namespace: string, name: string): Promise<SpiderEndpoint | undefined | 'unsupported'> {
+    // A cluster without the CRD costs the long-lived agent no request per ADD; it is asked again later.
+    if (Date.now() < this.noEndpointsUntil) return 'unsupported';
     const what = `reading SpiderEndpoint ${namespace}/${name}`;
     const o = await this.call(
       what,
@@ -247,7 +253,9 @@ export class KubernetesSource implements ClusterSource {
       'undefined',
     );
     if (o !== undefined) return toEndpoint(o);
-    return (await this.call(what, servesEndpoints, 'throw')) ? undefined : 'unsupported';
+    if (await this.call(what, servesEndpoints, 'throw')) return undefined;
+    this.noEndpointsUntil = Date.now() + NO_ENDPOINTS_RECHECK_MS;
+    return 'unsupported';
   }
 
   async putEndpoint(ep: SpiderEndpoint): Promise<SpiderEndpoint | 'conflict' | 'unsupported'> {
