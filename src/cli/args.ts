@@ -23,13 +23,13 @@ type Config<O extends Options> = {
   strict: true;
 };
 
-export type Parsed<O extends Options> = ReturnType<typeof parseArgs<Config<O>>>;
+type Parsed<O extends Options> = ReturnType<typeof parseArgs<Config<O>>>;
 
 /** The parsed flags of a command's options. */
 export type ArgsOf<O extends Options> = Parsed<O>['values'];
 
 /** The exit status every usage error gets. */
-export const USAGE_ERROR = 2;
+const USAGE_ERROR = 2;
 
 export function usageError(name: string, problem: string, usage: string): number {
   process.stderr.write(`${name}: ${problem}\n${usage}`);

@@ -26,6 +26,8 @@ options:
   --host-conf-dir DIR           the conf dir as the host sees it (default --conf-dir)
   --service-account-dir DIR     token and ca.crt (default ${SERVICE_ACCOUNT_DIR} when
                                 KUBERNETES_SERVICE_HOST/PORT are set)
+  --no-conflist                 the plugins only: no 00-trunkline.conflist and no waiting for a
+                                default network (podman, or a conflist of your own)
   --no-kubeconfig               do not write the plugins' kubeconfig
   --no-node                     do not copy this node binary to <payload>/lib/node (the shims'
                                 no-agent fallback then needs node on the host)
@@ -67,6 +69,7 @@ export const INSTALL_SPEC = {
     'host-bin-dir': { type: 'string' },
     'host-conf-dir': { type: 'string' },
     'service-account-dir': { type: 'string' },
+    'no-conflist': { type: 'boolean', default: false },
     'no-kubeconfig': { type: 'boolean', default: false },
     'no-node': { type: 'boolean', default: false },
     'readiness-indicator-file': { type: 'string' },
@@ -115,6 +118,7 @@ export async function installCommand(argv: string[]): Promise<number> {
     ...(values['log-level'] !== undefined ? { logLevel: values['log-level'] } : {}),
     ...(values['no-node'] ? {} : { nodeBinary: process.execPath }),
     ...(values['cni-dir'] !== undefined ? { cniDir: values['cni-dir'] } : {}),
+    ...(values['no-conflist'] ? { conflist: false } : {}),
   };
   if (!values['no-kubeconfig'] && values['service-account-dir'] !== undefined && api === undefined)
     throw new Error(
@@ -150,6 +154,10 @@ export async function installCommand(argv: string[]): Promise<number> {
   const deadline = Date.now() + intArg('--wait-seconds', values['wait-seconds'], 120) * 1000;
   for (;;) {
     const r = installOnce(opts);
+    if (opts.conflist === false) {
+      for (const f of r.written) log(`wrote ${f}`);
+      return 0;
+    }
     if (r.defaultNetwork !== undefined || Date.now() >= deadline) {
       report(r.written, r.defaultNetwork);
       return r.defaultNetwork !== undefined ? 0 : 1;

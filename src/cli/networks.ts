@@ -8,7 +8,7 @@ import { type NadSummary, summarizeNad } from './nad-summary.js';
 import { table } from './table.js';
 import { VALIDATE_SPEC, validateCommand } from './validate.js';
 
-export const NETWORKS_SPEC = {
+const NETWORKS_SPEC = {
   name: 'trunkline networks',
   usage: `usage: trunkline networks [--manifest-dir DIR | --kubeconfig FILE] [--json] [NAMESPACE/NAME ...]
        trunkline networks validate -f FILE [-f FILE ...]   (same as trunkline validate)

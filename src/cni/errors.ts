@@ -50,6 +50,20 @@ export const incompatibleVersion = (msg: string, details?: string) =>
 export const tryAgainLater = (msg: string, details?: string) =>
   new CniError(Code.TryAgainLater, msg, details);
 
+/**
+ * The part of a cause worth showing a runtime user in `details`: a kernel error's stderr (the tool's own
+ * words), otherwise the cause's message. The cause itself travels as `cause`, for logs.
+ */
+function causeDetails(cause: unknown): string {
+  const stderr = (cause as { stderr?: unknown } | null)?.stderr;
+  if (typeof stderr === 'string' && stderr.trim() !== '') return stderr.trim();
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+/** A CniError caused by `cause`: what failed in `msg`, why in `details`, the original as `cause`. */
+export const causedBy = (code: number, msg: string, cause: unknown): CniError =>
+  new CniError(code, msg, causeDetails(cause), { cause });
+
 /** Wrap anything thrown into a CniError (unknown failures become code 999 with the original message). */
 export function toCniError(err: unknown): CniError {
   if (err instanceof CniError) return err;

@@ -4,7 +4,7 @@ import { runAs } from './chain.js';
 import { parseNetConf } from './conf.js';
 import { parseEnv } from './env.js';
 import { CniError, Code, incompatibleVersion, ioFailure, toCniError } from './errors.js';
-import { log } from './log.js';
+import { errorChain, log } from './log.js';
 import { EXEC_ONLY, type Outcome, type Plugin, type Registry } from './plugin.js';
 import { CURRENT_VERSION, SUPPORTED_VERSIONS } from './types.js';
 import { compareVersions, decodeResult, encodeResult } from './version.js';
@@ -113,7 +113,7 @@ async function run<C extends Parameters<Plugin['add']>[0]['conf']>(
     if (!(err instanceof CniError) || (err.code === Code.Internal && !reported)) {
       log('error', 'unexpected failure', {
         plugin: plugin.name,
-        error: String((err as Error)?.stack ?? err),
+        error: errorChain(err),
       });
     }
     return failure(err, version);

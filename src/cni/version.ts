@@ -1,8 +1,9 @@
 // Result conversion between the 0.1/0.2 (ip4/ip6), 0.3.x/0.4.0 (ips[].version) and 1.x formats.
 // The canonical in-memory form is 1.x; a plugin prints in the version it was called with. The JSON
 // produced matches the Go library's marshalling (e.g. "dns":{} is always present).
+
+import { familyOf } from '../net/ip.js';
 import { decodeFailure, incompatibleVersion } from './errors.js';
-import { ipFamily } from './ip.js';
 import type { Dns, Interface, IpConfig, Result, Route } from './types.js';
 import { SUPPORTED_VERSIONS } from './types.js';
 
@@ -132,10 +133,10 @@ export function encodeResult(r: Result, version: string): Rec {
   if (isLegacy(version)) {
     const out: Rec = { cniVersion: version };
     for (const fam of [4, 6] as const) {
-      const ip = (r.ips ?? []).find((i) => ipFamily(i.address) === fam);
+      const ip = (r.ips ?? []).find((i) => familyOf(i.address) === fam);
       if (!ip) continue;
       const routes = (r.routes ?? [])
-        .filter((rt) => ipFamily(rt.dst) === fam)
+        .filter((rt) => familyOf(rt.dst) === fam)
         .map((rt) => encodeRoute(rt, version));
       out[fam === 4 ? 'ip4' : 'ip6'] = {
         ip: ip.address,
@@ -161,7 +162,7 @@ export function encodeResult(r: Result, version: string): Rec {
   if (r.ips?.length) {
     out['ips'] = r.ips.map((i) => {
       const o: Rec = {};
-      if (!is1x(version)) o['version'] = String(ipFamily(i.address));
+      if (!is1x(version)) o['version'] = String(familyOf(i.address));
       if (i.interface !== undefined) o['interface'] = i.interface;
       o['address'] = i.address;
       if (i.gateway) o['gateway'] = i.gateway;

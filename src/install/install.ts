@@ -29,6 +29,8 @@ export interface InstallOptions {
   cniDir?: string;
   /** Copied to <payload>/lib/node, where the shims find it for their no-agent fallback. */
   nodeBinary?: string;
+  /** false: the plugins only, no 00-trunkline.conflist (podman: each network names its NAD itself). */
+  conflist?: boolean;
 }
 
 export interface InstallResult {
@@ -67,6 +69,10 @@ export function installOnce(opts: InstallOptions, withPayload = true): InstallRe
       0o600,
     );
     kubeconfig = join(hostConfDir, KUBECONFIG_PATH);
+  }
+  if (opts.conflist === false) {
+    rec.save();
+    return out;
   }
   rec.ensureDir(opts.confDir);
   out.defaultNetwork = findDefaultNetwork(opts.confDir);

@@ -5,8 +5,13 @@
 
 import { assertShallow } from '../cni/conf.js';
 import { invalidConfig } from '../cni/errors.js';
-import { ipFamily, isCidr, isIP } from '../cni/ip.js';
+import { isCidr, isIP } from '../cni/ip.js';
+import { familyOf } from '../net/ip.js';
+import { interfaceNameProblem, isHardwareAddr, NAME_RE, OBJECT_NAME_RE } from './names.js';
 import { isRecord } from './record.js';
+
+// The webhook's SpiderMultusConfig rules import it from here.
+export { interfaceNameProblem } from './names.js';
 
 export const NETWORKS_ANNOTATION = 'k8s.v1.cni.cncf.io/networks';
 export const DEFAULT_NETWORK_ANNOTATION = 'v1.multus-cni.io/default-network';
@@ -40,35 +45,6 @@ export interface NetworkSelection {
   infinibandGuid?: string;
   ipamClaimReference?: string;
   deviceID?: string;
-}
-
-/** DNS-1123 label, the rule Multus applies to namespace and network names of the comma form. */
-export const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** DNS-1123 subdomain: what any Kubernetes object name is. Multus checks nothing in the JSON form;
- * a name outside this rule cannot name a NAD, so refusing it only spares a lookup (and keeps '/' and
- * '..' out of the local source's file names). */
-const OBJECT_NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const IFNAMSIZ = 16;
-
-/** Why an interface name is unusable, or undefined. Multus checks length, '/' and whitespace; the
- * kernel additionally refuses ':' and the names '.' and '..', so those are rejected up front too. */
-export function interfaceNameProblem(name: string): string | undefined {
-  if (name.length === 0) return 'is empty';
-  if (name.length > IFNAMSIZ - 1)
-    return `is ${name.length} characters long, at most ${IFNAMSIZ - 1} are allowed`;
-  if (/[\s/:]/.test(name)) return "contains '/', ':' or whitespace";
-  if (name === '.' || name === '..') return "is '.' or '..'";
-  return undefined;
-}
-
-// Go's net.ParseMAC: 6-, 8- or 20-byte addresses, colon/hyphen pairs or dot-separated quads.
-function isHardwareAddr(s: string): boolean {
-  for (const n of [6, 8, 20]) {
-    const pairs = `[0-9a-fA-F]{2}(?:[:][0-9a-fA-F]{2}){${n - 1}}|[0-9a-fA-F]{2}(?:-[0-9a-fA-F]{2}){${n - 1}}`;
-    const quads = `[0-9a-fA-F]{4}(?:\\.[0-9a-fA-F]{4}){${n / 2 - 1}}`;
-    if (new RegExp(`^(?:${pairs}|${quads})$`).test(s)) return true;
-  }
-  return false;
 }
 
 class EntryContext {
@@ -282,7 +258,7 @@ export function checkDefaultRouteRequests(
 ): void {
   const seen: Record<4 | 6, string[]> = { 4: [], 6: [] };
   for (const it of items) {
-    for (const gw of it.defaultRoute ?? []) seen[ipFamily(gw)].push(`${gw} (${it.name})`);
+    for (const gw of it.defaultRoute ?? []) seen[familyOf(gw)].push(`${gw} (${it.name})`);
   }
   for (const fam of [4, 6] as const) {
     if (seen[fam].length > 1) {

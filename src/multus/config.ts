@@ -3,7 +3,7 @@
 
 import { invalidConfig } from '../cni/errors.js';
 import type { NetConf, RuntimeConfig } from '../cni/types.js';
-import { NAME_RE } from './annotations.js';
+import { NAME_RE } from './names.js';
 import { isRecord } from './record.js';
 
 export const DEFAULTS = {

@@ -5,7 +5,7 @@
 
 import type { ClusterSource, PodInfo } from '../cluster/types.js';
 import { invalidConfig } from '../cni/errors.js';
-import { ipFamily } from '../cni/ip.js';
+import { familyOf } from '../net/ip.js';
 import {
   type Bandwidth,
   checkDefaultRouteRequests,
@@ -204,7 +204,7 @@ function toDelegate(p: Pending, idx: number, input: BuildInput, all: Pending[]):
   // Multus (CheckGatewayConfig): once any attachment carries "default-route" — even an empty list —
   // every delegate loses its default routes except for the families it asked a gateway for itself.
   const anyRequest = all.some((q) => q.request.defaultRoute !== undefined);
-  const mine = new Set((p.request.defaultRoute ?? []).map(ipFamily));
+  const mine = new Set((p.request.defaultRoute ?? []).map(familyOf));
   const versioned =
     p.net.config.cniVersion === undefined
       ? { ...p.net.config, cniVersion: input.conf.cniVersion }

@@ -6,7 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClusterSource, NetworkAttachmentDefinition } from '../cluster/types.js';
 import { assertShallow } from '../cni/conf.js';
-import { CniError, Code, invalidConfig } from '../cni/errors.js';
+import { CniError, Code, causedBy, invalidConfig } from '../cni/errors.js';
 import type { MultusConf } from './config.js';
 import { RESOURCE_NAME_ANNOTATION } from './devices.js';
 import { isRecord } from './record.js';
@@ -56,7 +56,7 @@ function parseJsonText(text: string, origin: string): unknown {
   try {
     v = JSON.parse(text);
   } catch (err) {
-    throw invalidConfig(`${origin}: CNI config is not valid JSON (${(err as Error).message})`);
+    throw causedBy(Code.InvalidConfig, `${origin}: CNI config is not valid JSON`, err);
   }
   assertShallow(text, `${origin}: CNI config`);
   return v;
@@ -111,7 +111,7 @@ export async function configFromPath(path: string): Promise<ResolvedNetwork> {
     text = await readFile(path, 'utf8');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code !== 'EISDIR') throw invalidConfig(`cannot read CNI config ${path}: ${e.message}`);
+    if (e.code !== 'EISDIR') throw causedBy(Code.InvalidConfig, `cannot read CNI config ${path}`, e);
     const files = (await readdir(path)).filter((f) => CONF_EXT.some((x) => f.endsWith(x))).sort();
     const first = files[0];
     if (first === undefined)

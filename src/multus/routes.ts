@@ -1,8 +1,9 @@
 // The `default-route` annotation key after a delegate's ADD: which default routes to drop from its
 // interface and which one to install. The plugin applies the plan to the pod namespace through the
 // kernel layer; applyToResult keeps the returned result telling the same story.
-import { ipFamily } from '../cni/ip.js';
+
 import type { Result, Route } from '../cni/types.js';
+import { familyOf } from '../net/ip.js';
 import type { Delegate } from './delegates.js';
 
 export interface DefaultRoutePlan {
@@ -17,7 +18,7 @@ export function isDefaultRoute(r: Route): boolean {
 }
 
 export function defaultRoutePlan(d: Delegate): DefaultRoutePlan {
-  const add = (d.request.defaultRoute ?? []).map((gateway) => ({ family: ipFamily(gateway), gateway }));
+  const add = (d.request.defaultRoute ?? []).map((gateway) => ({ family: familyOf(gateway), gateway }));
   // Multus's DeleteDefaultGW drops every default route of the interface, both families, whenever
   // one family is filtered or a gateway is requested.
   const remove: (4 | 6)[] = d.filterV4Gateway || d.filterV6Gateway || add.length > 0 ? [4, 6] : [];

@@ -2,7 +2,16 @@
 // destinations with): an address without zone, "/", and a decimal prefix length (leading zeros
 // allowed, as Go's dtoi allows them) no longer than the family's bits. An IPv4-mapped IPv6 prefix of
 // at least /96 is the IPv4 prefix it denotes (Go classifies it as IPv4 through To4()).
-import { type Addr, BITS, type Family, formatIp, IpSyntaxError, isV4Mapped, parseIp } from './ip.js';
+import {
+  type Addr,
+  BITS,
+  type Family,
+  familyOf,
+  formatIp,
+  IpSyntaxError,
+  isV4Mapped,
+  parseIp,
+} from './ip.js';
 
 export interface Cidr {
   family: Family;
@@ -64,4 +73,38 @@ export function formatCidr(c: Cidr): string {
 
 export function cidrContains(c: Cidr, a: Addr): boolean {
   return a.family === c.family && a.value >= c.network && a.value <= c.broadcast;
+}
+
+/** "10.0.0.5/24" → the address text and the prefix; without a prefix, the family's full length. */
+export function splitCidr(text: string): { ip: string; prefix: number } {
+  const slash = text.indexOf('/');
+  if (slash < 0) return { ip: text, prefix: BITS[familyOf(text)] };
+  return { ip: text.slice(0, slash), prefix: Number(text.slice(slash + 1)) };
+}
+
+/** The address alone: 10.0.0.5/24 → 10.0.0.5. */
+export const addrOf = (text: string): string => splitCidr(text).ip;
+
+/** A single-host prefix: 10.0.0.5 (or 10.0.0.5/24) → 10.0.0.5/32. */
+export const hostCidr = (text: string): string => `${addrOf(text)}/${BITS[familyOf(text)]}`;
+
+/** The CIDR with its host bits cleared, as the kernel stores a route destination. */
+export function networkCidr(text: string): string {
+  const c = parseCidr(text.includes('/') ? text : hostCidr(text));
+  return formatCidr(c);
+}
+
+/** A comparable key for a CIDR or address, independent of how IPv6 is spelled. */
+export function cidrKey(text: string): string {
+  const { ip, prefix } = splitCidr(text);
+  const a = parseIp(ip);
+  if (a === undefined) throw new IpSyntaxError(`"${text}" is not an address or CIDR`);
+  return `${a.family}:${a.value}/${prefix}`;
+}
+
+/** True when address `ip` lies inside `cidr` (same family): both as text. */
+export function cidrHas(cidr: string, ip: string): boolean {
+  const a = parseIp(ip);
+  const c = tryCidr(cidr);
+  return a !== undefined && c !== undefined && cidrContains(c, a);
 }

@@ -130,3 +130,27 @@ export function formatIp(family: Family, value: bigint): string {
   if (bestStart < 0) return hex.join(':');
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
+
+/**
+ * The family of an address or CIDR already known to be valid, as written: a colon means IPv6 (so an
+ * IPv4-mapped address is IPv6 here, as parseIp reads it). For untrusted text use parseIp.
+ */
+export const familyOf = (text: string): Family => (text.includes(':') ? 6 : 4);
+
+/** Network byte order, 4 or 16 bytes (the kernel's form); an IPv4-mapped IPv6 address stays 16. */
+export function ipToBytes(text: string): Buffer {
+  const a = parseIp(text);
+  if (a === undefined) throw new IpSyntaxError(`"${text}" is not an IP address`);
+  const out = Buffer.alloc(a.family === 4 ? 4 : 16);
+  let v = a.value;
+  for (let i = out.length - 1; i >= 0; i--, v >>= 8n) out[i] = Number(v & 0xffn);
+  return out;
+}
+
+/** Canonical text of 4 or 16 bytes; an IPv4-mapped address keeps its dotted tail, as iproute2 prints it. */
+export function bytesToIp(b: Uint8Array): string {
+  const value = b.reduce((acc, x) => (acc << 8n) | BigInt(x), 0n);
+  if (b.length === 4) return formatIp(4, value);
+  if (isV4Mapped({ family: 6, value })) return `::ffff:${formatIp(4, value & 0xffffffffn)}`;
+  return formatIp(6, value);
+}

@@ -68,6 +68,18 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * `ip -4 -o addr` of a container on both VLANs: each NIC's VLAN (100 or 200), one NIC per VLAN. Which
+ * network becomes eth0 is podman's choice (it walks a Go map when it names the interfaces, too).
+ */
+function onePerNetwork(addrs: string): Record<string, string> {
+  const nics = Object.fromEntries(
+    [...addrs.matchAll(/(eth\d)\s+inet 10\.(100|200)\.0\.1[0-4]\d\/24/g)].map((m) => [m[1]!, m[2]!]),
+  );
+  assert.deepEqual(Object.values(nics).sort(), ['100', '200'], addrs);
+  return nics;
+}
+
 describe('podman: the README recipe through meta → macvlan → ipam → coordinator', () => {
   const recipe = readmeRecipe('#### podman');
   const results = new Map<string, { code: number; out: string }>();
@@ -104,12 +116,51 @@ describe('podman: the README recipe through meta → macvlan → ipam → coordi
     assert.ok(beforeRm.includes('10.100.0.120 eth0'), beforeRm.join('\n'));
   });
 
-  it('a Pod manifest named like the container gives it both VLANs', () => {
+  it('a Pod manifest named like the container gives it both VLANs; --network a,b gives one NIC per network', () => {
     const two = find('podman exec two-vlan').out;
     assert.match(two, /eth0\s+inet 10\.100\.0\.1[0-4]\d\/24/);
     assert.match(two, /net1\s+inet 10\.200\.0\.1[0-4]\d\/24/);
-    assert.equal(beforeRm.length, 4, `web-1, web-2, two-vlan ×2:\n${beforeRm.join('\n')}`);
-    assert.equal(new Set(beforeRm.map((h) => h.split(' ')[0])).size, 4, 'no address handed out twice');
+    assert.deepEqual(Object.keys(onePerNetwork(find('podman exec multi').out)).sort(), ['eth0', 'eth1']);
+    assert.equal(beforeRm.length, 6, `web-1, web-2, two-vlan ×2, multi ×2:\n${beforeRm.join('\n')}`);
+    assert.equal(new Set(beforeRm.map((h) => h.split(' ')[0])).size, 6, 'no address handed out twice');
+  });
+
+  it('--network a,b works whichever network podman attaches first (its order is a Go map’s)', async (t) => {
+    // podman walks its networks map, from a random slot: the second network comes first about one
+    // time in eight. Repeat until both orders were seen (the NIC created first has the lower ifindex);
+    // the coordinator test covers the reversed order deterministically.
+    const img = 'localhost/busybox';
+    const orders = new Set<string>();
+    for (let i = 0; i < 16 && orders.size < 2; i++) {
+      const name = `order-${i}`;
+      const r = root.sh(`podman run -d --name ${name} --network vlan100,vlan200 ${img} sleep 600`);
+      assert.equal(r.code, 0, r.out);
+      try {
+        const nics = onePerNetwork(root.sh(`podman exec ${name} ip -4 -o addr show`).out);
+        const routes = root.sh(`podman exec ${name} ip -4 route show`).out;
+        assert.match(
+          routes,
+          new RegExp(`^default via 10\\.${nics.eth0}\\.0\\.1 dev eth0`, 'm'),
+          'eth0 keeps the default route',
+        );
+        const rules = root.sh(`podman exec ${name} ip -4 rule show`).out;
+        assert.match(
+          rules,
+          new RegExp(`from 10\\.${nics.eth1}\\.0\\.1[0-4]\\d lookup 100`),
+          'eth1 has its own table',
+        );
+        const links = root.sh(`podman exec ${name} ip -o link show`).out;
+        assert.match(links, /veth0@/);
+        const index = (nic: string) => Number(new RegExp(`^(\\d+): ${nic}@`, 'm').exec(links)?.[1]);
+        orders.add(index('eth0') < index('eth1') ? 'eth0 first' : 'eth1 first');
+      } finally {
+        const rm = root.sh(`podman rm -f -t 0 ${name}`);
+        assert.equal(rm.code, 0, rm.out);
+        assert.doesNotMatch(rm.out, /error/i, `podman rm ${name} (${[...orders].at(-1)})`);
+      }
+      assert.deepEqual(await holders(), [], `${name}: every address released`);
+    }
+    t.diagnostic(`attach orders seen: ${[...orders].join(', ')}`);
   });
 
   it('podman network reload keeps the addresses; podman rm releases them and leaves no link', async () => {

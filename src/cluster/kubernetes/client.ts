@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { CniError, Code, invalidConfig, tryAgainLater } from '../../cni/errors.js';
+import { CniError, Code, causedBy, invalidConfig, tryAgainLater } from '../../cni/errors.js';
 import { inClusterConfig, TokenFileAuth, tokenUser } from './incluster.js';
 
 type K8s = typeof import('@kubernetes/client-node');
@@ -57,7 +57,7 @@ export async function loadClients(kubeconfig: string | undefined): Promise<Clien
     try {
       kc.loadFromFile(kubeconfig);
     } catch (err) {
-      throw invalidConfig(`cannot load kubeconfig ${kubeconfig}: ${(err as Error).message}`);
+      throw causedBy(Code.InvalidConfig, `cannot load kubeconfig ${kubeconfig}`, err);
     }
   }
   reuseConnections(kc);

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertShallow } from '../../cni/conf.js';
-import { invalidConfig } from '../../cni/errors.js';
+import { Code, causedBy, invalidConfig } from '../../cni/errors.js';
 import type {
   NamespaceInfo,
   NetworkAttachmentDefinition,
@@ -168,7 +168,7 @@ export async function loadManifests(paths: string | readonly string[]): Promise<
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      throw invalidConfig(`cannot read manifest ${file}: ${(e as Error).message}`);
+      throw causedBy(Code.InvalidConfig, `cannot read manifest ${file}`, e);
     }
     // The YAML parser recurses per flow level; thousands of levels can exhaust the stack in a way
     // that takes the whole process down (seen inside the regexp compiler), not just throw.

@@ -1,6 +1,7 @@
 // iproute2 argument lists for each operation, without the namespace/global-option prefix, so the
 // same words serve a single spawn and a line of `ip -batch`. Names always follow a keyword
 // (dev/name/link) so an interface called e.g. "up" or "help" is never read as a keyword.
+import { familyOf } from '../../net/ip.js';
 import type { LinkChange, Neighbour, NewLink, Route, Rule } from '../types.js';
 
 const opt = (key: string, v: string | number | undefined): string[] =>
@@ -102,8 +103,6 @@ export function linkSetArgs(name: string, c: LinkChange, target?: string): strin
     ...(c.bondOptions !== undefined ? ['type', 'bond', ...flatten(c.bondOptions)] : []),
   ];
 }
-
-export const familyOf = (addr: string): 4 | 6 => (addr.includes(':') ? 6 : 4);
 
 export function addrArgs(verb: 'add' | 'del', ifname: string, cidr: string, noDad?: boolean): string[] {
   const v6 = familyOf(cidr) === 6;

@@ -1,16 +1,8 @@
 // Kernel.batch on iproute2: consecutive ip operations become one `ip -batch -` process (stdin lines),
 // consecutive sysctl writes one `sysctl -w` process, in the order given.
+import { familyOf } from '../../net/ip.js';
 import type { BatchOp, NetnsRef } from '../types.js';
-import {
-  addrArgs,
-  familyOf,
-  linkSetArgs,
-  neighArgs,
-  routeArgs,
-  routeWhat,
-  ruleArgs,
-  ruleWhat,
-} from './args.js';
+import { addrArgs, linkSetArgs, neighArgs, routeArgs, routeWhat, ruleArgs, ruleWhat } from './args.js';
 import { classify } from './classify.js';
 import { ipArgv, netnsPath } from './netns.js';
 import { run } from './run.js';

@@ -214,6 +214,9 @@ export function decodeError(m: NlMsg): { errno: number; msg?: string } {
   return text ? { errno, msg: text } : { errno };
 }
 
+// Addresses are src/net's grammar; the kernel's byte form lives there too.
+export { bytesToIp, ipToBytes } from '../../net/ip.js';
+
 export function macToBytes(mac: string): Buffer {
   const parts = mac.split(':');
   if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) {
@@ -223,62 +226,3 @@ export function macToBytes(mac: string): Buffer {
 }
 
 export const bytesToMac = (b: Buffer): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
-
-export function ipToBytes(ip: string): Buffer {
-  if (!ip.includes(':')) {
-    const parts = ip.split('.').map(Number);
-    if (parts.length !== 4 || parts.some((n) => !Number.isInteger(n) || n < 0 || n > 255)) {
-      throw new Error(`invalid IPv4 address "${ip}"`);
-    }
-    return Buffer.from(parts);
-  }
-  let [head, tail] = ip.split('::') as [string, string | undefined];
-  let v4: number[] = [];
-  const last = (tail ?? head).split(':').at(-1) ?? '';
-  if (last.includes('.')) {
-    v4 = [...ipToBytes(last)];
-    if (tail !== undefined) tail = tail.slice(0, Math.max(0, tail.length - last.length - 1));
-    else head = head.slice(0, Math.max(0, head.length - last.length - 1));
-  }
-  const words = (s: string | undefined) => (s ? s.split(':').filter((w) => w !== '') : []);
-  const h = words(head);
-  const t = words(tail);
-  const fill = 8 - v4.length / 2 - h.length - t.length;
-  if (fill < 0 || (tail === undefined && fill !== 0)) throw new Error(`invalid IPv6 address "${ip}"`);
-  const all = [...h, ...Array<string>(fill).fill('0'), ...t];
-  const out = Buffer.alloc(16);
-  all.forEach((w, i) => {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(w)) throw new Error(`invalid IPv6 address "${ip}"`);
-    out.writeUInt16BE(Number.parseInt(w, 16), i * 2);
-  });
-  Buffer.from(v4).copy(out, 12);
-  return out;
-}
-
-/** Canonical text form (RFC 5952 for IPv6: lowercase, longest zero run compressed). */
-export function bytesToIp(b: Buffer): string {
-  if (b.length === 4) return [...b].join('.');
-  const w: number[] = [];
-  for (let i = 0; i < 16; i += 2) w.push(b.readUInt16BE(i));
-  // IPv4-mapped addresses print with a dotted tail, as iproute2 does.
-  if (w.slice(0, 5).every((x) => x === 0) && w[5] === 0xffff)
-    return `::ffff:${[...b.subarray(12)].join('.')}`;
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = w.map((x) => x.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
-}

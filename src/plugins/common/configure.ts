@@ -2,9 +2,10 @@
 // does: enable IPv6 where needed, add addresses, bring the link up, wait for DAD when an IPv6 gateway
 // will be used, then add routes (a route without gw takes the first gateway of its family).
 import { CniError, Code } from '../../cni/errors.js';
-import { ipFamily, splitCidr } from '../../cni/ip.js';
 import type { Result } from '../../cni/types.js';
 import type { BatchOp, Kernel } from '../../kernel/types.js';
+import { splitCidr } from '../../net/cidr.js';
+import { familyOf } from '../../net/ip.js';
 
 const DAD_TIMEOUT_MS = 5_000;
 
@@ -34,7 +35,7 @@ export async function configureIface(
   index = 0,
 ): Promise<void> {
   const ips = (result.ips ?? []).filter((i) => i.interface === index);
-  if (ips.some((i) => ipFamily(splitCidr(i.address).ip) === 6)) {
+  if (ips.some((i) => familyOf(splitCidr(i.address).ip) === 6)) {
     for (const dev of ['lo', ifname]) {
       const key = `net/ipv6/conf/${dev}/disable_ipv6`;
       const cur = await kernel.sysctlGet(ns, key).catch(() => undefined);
@@ -47,7 +48,7 @@ export async function configureIface(
   for (const ip of ips) {
     ops.push({ op: 'addAddr', ifname, cidr: ip.address });
     if (ip.gateway) {
-      if (ipFamily(ip.gateway) === 4) v4gw ??= ip.gateway;
+      if (familyOf(ip.gateway) === 4) v4gw ??= ip.gateway;
       else v6gw ??= ip.gateway;
     }
   }
@@ -55,7 +56,7 @@ export async function configureIface(
   await kernel.batch(ns, ops);
   if (v6gw) await settleAddresses(kernel, ns, ifname);
   const routeOps: BatchOp[] = (result.routes ?? []).map((r) => {
-    const fam = ipFamily(splitCidr(r.dst).ip);
+    const fam = familyOf(splitCidr(r.dst).ip);
     const gw = r.gw ?? (fam === 4 ? v4gw : v6gw);
     return {
       op: 'addRoute',
@@ -108,4 +109,4 @@ export async function validateExpected(
 }
 
 const asCidr = (dst: string): string =>
-  dst.includes('/') ? dst : `${dst}/${ipFamily(dst) === 4 ? 32 : 128}`;
+  dst.includes('/') ? dst : `${dst}/${familyOf(dst) === 4 ? 32 : 128}`;

@@ -1,15 +1,17 @@
 // ADD (chained after the main plugin): checks, then detection (no side effects), then MAC, veth,
 // sysctls, routes and rules. Anything after detection is undone if a later step fails; the result is
 // prevResult, with the NIC's MAC updated when podMACPrefix rewrote it.
-import { CniError, Code, invalidConfig } from '../../cni/errors.js';
+import { CniError, Code, causedBy, invalidConfig } from '../../cni/errors.js';
 import { logger } from '../../cni/log.js';
 import type { Invocation } from '../../cni/plugin.js';
 import type { Result } from '../../cni/types.js';
 import type { Kernel } from '../../kernel/types.js';
-import { assertUsable, resolveAttachment } from './attachment.js';
+import { addrOf } from '../../net/cidr.js';
+import { familyOf } from '../../net/ip.js';
+import { assertUsable, resolveAttachment, vethToCreate } from './attachment.js';
 import { teardown } from './del.js';
 import { detect } from './detect.js';
-import { addrOf, familyOf, prefixedMac } from './ipnet.js';
+import { prefixedMac } from './ipnet.js';
 import { applyHost, applyPod, buildPlan, type VethMacs } from './plan.js';
 import type { Prober } from './probe.js';
 import { applyRpFilter } from './sysctl.js';
@@ -40,7 +42,7 @@ export async function add(kernel: Kernel, prober: Prober, inv: Invocation<Coordi
   if (conf.mode === 'disabled') return prevResult;
   const log = logger({ containerID: env.containerId, netns: env.netns, ifname: env.ifname });
   await kernel.checkNetns(env.netns).catch((e) => {
-    throw new CniError(Code.UnknownContainer, `failed to open netns "${env.netns}": ${(e as Error).message}`);
+    throw causedBy(Code.UnknownContainer, `failed to open netns "${env.netns}"`, e);
   });
   const nic = await kernel.findLink(env.netns, env.ifname);
   if (!nic) {
@@ -57,6 +59,7 @@ export async function add(kernel: Kernel, prober: Prober, inv: Invocation<Coordi
     return prevResult;
   }
   await assertUsable(kernel, conf, att);
+  const create = await vethToCreate(kernel, att);
   await detect(kernel, prober, conf, att);
 
   const result = structuredClone(prevResult);
@@ -64,11 +67,12 @@ export async function add(kernel: Kernel, prober: Prober, inv: Invocation<Coordi
   try {
     if (conf.podMACPrefix) await rewriteMac(kernel, conf, att, result);
     let macs: VethMacs | undefined;
-    if (att.ownsVeth) {
+    if (create) {
       await createVeth(kernel, conf, att);
       created = true;
-      macs = await setupVeth(kernel, conf, att);
     }
+    // The pod's first NIC sets the pair up even when a sibling created it: it owns it (DEL removes it).
+    if (create || att.ownsVeth) macs = await setupVeth(kernel, conf, att);
     await applyRpFilter(kernel, conf, att);
     const plan = await buildPlan(kernel, conf, att, macs);
     await applyHost(kernel, plan);

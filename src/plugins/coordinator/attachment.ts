@@ -4,7 +4,7 @@ import { CniError, Code, invalidConfig } from '../../cni/errors.js';
 import type { Result } from '../../cni/types.js';
 import { isGone } from '../../kernel/errors.js';
 import type { Kernel, Link } from '../../kernel/types.js';
-import { familyOf } from './ipnet.js';
+import { familyOf } from '../../net/ip.js';
 import { hostVethName, tableFor } from './node.js';
 import { type Attachment, type CoordinatorConf, UNDERLAY_VETH } from './types.js';
 
@@ -94,22 +94,29 @@ export async function resolveAttachment(
   return { ...base, mode: 'overlay', viaNic: conf.podDefaultCniNic, hostVeth, ownsVeth: false };
 }
 
+/**
+ * Whether this ADD must create veth0: it is shared by every underlay NIC of the pod, and runtimes
+ * attach networks in no fixed order (podman 4.3 walks a Go map for `--network a,b`), so whichever
+ * underlay NIC comes first creates it and the others, the first NIC included, use it. A veth0 whose
+ * host end is not this container's is refused.
+ */
+export async function vethToCreate(kernel: Kernel, att: Attachment): Promise<boolean> {
+  if (att.mode !== 'underlay') return false;
+  const veth0 = await podLink(kernel, att.netns, UNDERLAY_VETH);
+  if (veth0 === undefined) return true;
+  const peer = await hostPeer(kernel, veth0);
+  if (peer?.name !== att.hostVeth)
+    throw new CniError(
+      Code.InvalidEnv,
+      `interface ${UNDERLAY_VETH} already exists in ${att.netns}, and its host end is ${peer?.name ?? 'not on the host'}, not ${att.hostVeth}`,
+      'the underlay coordinator creates it for the pod',
+    );
+  return false;
+}
+
 /** ADD-time preconditions Spiderpool enforces, so a mode mismatch fails before any change. */
 export async function assertUsable(kernel: Kernel, conf: CoordinatorConf, att: Attachment): Promise<void> {
   const veth0 = await podLink(kernel, att.netns, UNDERLAY_VETH);
-  if (att.mode === 'underlay' && att.ownsVeth && veth0) {
-    throw new CniError(
-      Code.InvalidEnv,
-      `interface ${UNDERLAY_VETH} already exists in ${att.netns}`,
-      'the underlay coordinator creates it for the first NIC',
-    );
-  }
-  if (att.mode === 'underlay' && !att.ownsVeth && !veth0) {
-    throw invalidConfig(
-      `underlay mode for ${att.ifname} needs ${UNDERLAY_VETH}, which the first NIC's coordinator creates`,
-      `enable the coordinator for "${conf.podDefaultCniNic}" too`,
-    );
-  }
   if (att.mode === 'overlay') {
     if (veth0) {
       throw invalidConfig(

@@ -1,11 +1,13 @@
 // CHECK: everything ADD installed for this NIC is still there: the veth pair (underlay), the host's
 // rules and routes toward the pod, the pod's node/Service routes and static neighbours, this NIC's
 // policy rules, and the prefixed MAC.
-import { CniError, Code, invalidConfig } from '../../cni/errors.js';
+import { CniError, Code, causedBy, invalidConfig } from '../../cni/errors.js';
 import type { Invocation } from '../../cni/plugin.js';
 import type { Kernel } from '../../kernel/types.js';
+import { addrOf } from '../../net/cidr.js';
+import { familyOf } from '../../net/ip.js';
 import { hostPeer, resolveAttachment } from './attachment.js';
-import { addrOf, familyOf, prefixedMac } from './ipnet.js';
+import { prefixedMac } from './ipnet.js';
 import { buildPlan, verifyHost, verifyPod } from './plan.js';
 import { type CoordinatorConf, MAIN_TABLE } from './types.js';
 
@@ -16,7 +18,7 @@ export async function check(kernel: Kernel, inv: Invocation<CoordinatorConf>): P
   if (!prevResult) throw invalidConfig('required prevResult missing');
   if (conf.mode === 'disabled') return;
   await kernel.checkNetns(env.netns).catch((e) => {
-    throw new CniError(Code.UnknownContainer, `failed to open netns "${env.netns}": ${(e as Error).message}`);
+    throw causedBy(Code.UnknownContainer, `failed to open netns "${env.netns}"`, e);
   });
   const nic = await kernel.findLink(env.netns, env.ifname);
   if (!nic) throw fail(`interface ${env.ifname} not found in ${env.netns}`);

@@ -1,8 +1,9 @@
 // Gateway and IP-conflict detection, before the coordinator changes anything, so a failure leaves
 // nothing of its own behind (the runtime's DEL then releases the address).
 import type { Kernel } from '../../kernel/types.js';
+import { addrOf } from '../../net/cidr.js';
+import { familyOf } from '../../net/ip.js';
 import { GatewayUnreachable, IpConflict } from './errors.js';
-import { addrOf, familyOf } from './ipnet.js';
 import type { Prober } from './probe.js';
 import type { Attachment, CoordinatorConf } from './types.js';
 

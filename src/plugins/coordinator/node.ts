@@ -2,7 +2,8 @@
 // pod traffic should be handed to, and the names Spiderpool gives to host-side links and tables.
 import { invalidConfig } from '../../cni/errors.js';
 import type { Kernel } from '../../kernel/types.js';
-import { addrOf, cidrContains, familyOf } from './ipnet.js';
+import { addrOf, cidrHas } from '../../net/cidr.js';
+import { familyOf } from '../../net/ip.js';
 import { type CoordinatorConf, FIRST_POD_TABLE, MAIN_TABLE } from './types.js';
 
 // Interfaces whose addresses are not "the node's" (Spiderpool's DefaultNodeInterfacesToExclude).
@@ -71,7 +72,7 @@ export async function nextHop(
   nodeIps: string[],
 ): Promise<string | undefined> {
   const fam = familyOf(podCidr);
-  const same = nodeIps.find((ip) => cidrContains(podCidr, ip));
+  const same = nodeIps.find((ip) => cidrHas(podCidr, ip));
   if (same) return same;
   const candidates = nodeIps.filter((ip) => familyOf(ip) === fam);
   const def = (await kernel.listRoutes(null, { family: fam })).find(

@@ -3,8 +3,9 @@
 import { CniError, Code } from '../../cni/errors.js';
 import { isGone } from '../../kernel/errors.js';
 import type { BatchOp, Kernel, Neighbour, Route, Rule } from '../../kernel/types.js';
+import { addrOf, cidrKey, hostCidr, networkCidr } from '../../net/cidr.js';
+import { familyOf } from '../../net/ip.js';
 import { nodeCidrs } from './conf.js';
-import { addrOf, cidrKey, familyOf, hostCidr, networkCidr } from './ipnet.js';
 import { nextHop, nodeAddresses } from './node.js';
 import { type Attachment, type CoordinatorConf, HOST_RULE_PRIORITY, MAIN_TABLE } from './types.js';
 
@@ -56,7 +57,8 @@ export async function buildPlan(
   }
   const podRoutes = [...toNode, ...viaNode].map((r) => ({ ...r, ...table }));
   const podMainRoutes = att.mode === 'overlay' ? [...toNode, ...viaNode] : [];
-  const owned = att.mode === 'underlay' && att.ownsVeth && macs !== undefined;
+  // Static neighbours come with setting the pair up: by its owner, or by a later NIC that had to create it.
+  const owned = att.mode === 'underlay' && macs !== undefined;
   const podNeigh: Neighbour[] = owned
     ? nodeIps.map((ip) => ({ family: familyOf(ip), ip, mac: macs.host, dev: att.viaNic, state: 'PERMANENT' }))
     : [];

@@ -4,7 +4,7 @@
 // one arping cut short by SIGINT after the timeout; it then prints its summary and exits.
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { CniError, Code } from '../../cni/errors.js';
+import { CniError, Code, causedBy } from '../../cni/errors.js';
 import type { DetectOptions } from './types.js';
 
 export interface ProbeRun {
@@ -51,7 +51,7 @@ function runIn(ns: string, argv: string[], cutMs: number): Promise<ProbeRun> {
     child.on('error', (e) => {
       clearTimeout(timer);
       clearTimeout(hard);
-      reject(new CniError(Code.Internal, `cannot run ${argv[0]}: ${e.message}`));
+      reject(causedBy(Code.Internal, `cannot run ${argv[0]}`, e));
     });
     child.on('close', (code) => {
       clearTimeout(timer);

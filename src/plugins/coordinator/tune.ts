@@ -5,7 +5,9 @@
 import { invalidConfig } from '../../cni/errors.js';
 import { Exists, isGone } from '../../kernel/errors.js';
 import type { Kernel, Route, Rule } from '../../kernel/types.js';
-import { cidrKey, familyOf, hostCidr, isLinkScoped } from './ipnet.js';
+import { cidrKey, hostCidr } from '../../net/cidr.js';
+import { familyOf } from '../../net/ip.js';
+import { isLinkScoped } from './ipnet.js';
 import { type Plan, sameRoute } from './plan.js';
 import { type Attachment, type CoordinatorConf, FIRST_POD_TABLE, MAIN_TABLE } from './types.js';
 
@@ -53,7 +55,11 @@ async function choose(
   let keep = conf.podDefaultRouteNic;
   // A NIC named for the default route but not attached yet (a later netN) leaves things as they are.
   if (keep !== undefined && !(await kernel.findLink(att.netns, keep))) keep = undefined;
-  keep ??= defNics.includes(conf.podDefaultCniNic) ? conf.podDefaultCniNic : (defNics[0] ?? att.ifname);
+  // The pod's first NIC not attached yet (runtimes attach in no fixed order: podman's `--network a,b`)
+  // will be the default NIC, as if it had come first: this NIC's routes go to its own table.
+  const first = conf.podDefaultCniNic;
+  if (keep === undefined && att.ifname !== first && !(await kernel.findLink(att.netns, first))) keep = first;
+  keep ??= defNics.includes(first) ? first : (defNics[0] ?? att.ifname);
   if (keep === att.ifname) return { moveNic: defNics.find((d) => d !== att.ifname) };
   const other = defNics.find((d) => d !== keep && d !== att.ifname);
   if (other !== undefined) {

@@ -3,7 +3,8 @@
 import { CniError, Code } from '../../cni/errors.js';
 import { Exists } from '../../kernel/errors.js';
 import type { Kernel } from '../../kernel/types.js';
-import { familyOf, hostCidr } from './ipnet.js';
+import { hostCidr } from '../../net/cidr.js';
+import { familyOf } from '../../net/ip.js';
 import type { VethMacs } from './plan.js';
 import type { Attachment, CoordinatorConf } from './types.js';
 

@@ -1,6 +1,6 @@
 // ADD: every step after the link exists is undone on failure (link deleted, IPAM released).
 
-import { CniError, Code } from '../../cni/errors.js';
+import { CniError, Code, causedBy } from '../../cni/errors.js';
 import { delegateAdd, delegateDel } from '../../cni/exec.js';
 import type { Invocation } from '../../cni/plugin.js';
 import type { Result } from '../../cni/types.js';
@@ -15,7 +15,7 @@ import type { MacvlanConf } from './types.js';
 export async function add(kernel: Kernel, inv: Invocation<MacvlanConf>): Promise<Result> {
   const { env, conf } = inv;
   await kernel.checkNetns(env.netns).catch((e) => {
-    throw new CniError(Code.UnknownContainer, `failed to open netns "${env.netns}": ${(e as Error).message}`);
+    throw causedBy(Code.UnknownContainer, `failed to open netns "${env.netns}"`, e);
   });
   if (await kernel.findLink(env.netns, env.ifname)) {
     throw new CniError(

@@ -1,7 +1,7 @@
 // CHECK: the interface named in prevResult is still a macvlan of the configured mode with the same
 // MAC, addresses and routes.
 
-import { CniError, Code, invalidConfig } from '../../cni/errors.js';
+import { CniError, Code, causedBy, invalidConfig } from '../../cni/errors.js';
 import { delegateCheck } from '../../cni/exec.js';
 import type { Invocation } from '../../cni/plugin.js';
 import { LinkNotFound } from '../../kernel/errors.js';
@@ -12,7 +12,7 @@ import type { MacvlanConf } from './types.js';
 export async function check(kernel: Kernel, inv: Invocation<MacvlanConf>): Promise<void> {
   const { env, conf, prevResult } = inv;
   await kernel.checkNetns(env.netns).catch((e) => {
-    throw new CniError(Code.UnknownContainer, `failed to open netns "${env.netns}": ${(e as Error).message}`);
+    throw causedBy(Code.UnknownContainer, `failed to open netns "${env.netns}"`, e);
   });
   if (conf.ipamType) await delegateCheck(conf.ipamType, inv, inv.stdin);
   if (!prevResult) throw invalidConfig('required prevResult missing');

@@ -3,7 +3,7 @@
 // derived from the container id and ifname, so an ADD killed between create and rename leaves a link
 // that the next ADD or the DEL of the same attachment can find and remove.
 import { createHash } from 'node:crypto';
-import { CniError, Code } from '../../cni/errors.js';
+import { CniError, Code, causedBy } from '../../cni/errors.js';
 import type { Interface } from '../../cni/types.js';
 import { Exists, isGone, NetnsNotFound } from '../../kernel/errors.js';
 import type { Kernel } from '../../kernel/types.js';
@@ -43,7 +43,7 @@ export async function createMacvlan(
   } catch (e) {
     if (e instanceof NetnsNotFound)
       throw new CniError(Code.UnknownContainer, `failed to open netns "${netns}": no such namespace`);
-    throw new CniError(Code.Internal, `failed to create macvlan on ${conf.master}: ${(e as Error).message}`);
+    throw causedBy(Code.Internal, `failed to create macvlan on ${conf.master}`, e);
   }
   try {
     await kernel.setLink(netns, tmp, { name: ifname });
@@ -55,7 +55,7 @@ export async function createMacvlan(
         `failed to rename macvlan to "${ifname}": an interface of that name already exists in ${netns}`,
       );
     }
-    throw new CniError(Code.Internal, `failed to rename macvlan to "${ifname}": ${(e as Error).message}`);
+    throw causedBy(Code.Internal, `failed to rename macvlan to "${ifname}"`, e);
   }
   const link = await kernel.getLink(netns, ifname);
   return { name: ifname, mac: link.mac, sandbox: netns };

@@ -3,7 +3,7 @@
 // them once) and never deleted by DEL: other pods, and the host, may use them.
 
 import { validateIfname } from '../../cni/env.js';
-import { CniError, Code, invalidConfig } from '../../cni/errors.js';
+import { CniError, Code, causedBy, invalidConfig } from '../../cni/errors.js';
 import { BOND_MODES, bondModeOf } from '../../hostnet/bond-options.js';
 import { Exists } from '../../kernel/errors.js';
 import type { BondMode, Kernel } from '../../kernel/types.js';
@@ -130,7 +130,7 @@ export async function ensureParent(kernel: Kernel, spec: IfacerSpec): Promise<vo
       }
     } catch (e) {
       if (e instanceof Exists || e instanceof CniError) throw e;
-      throw new CniError(Code.Internal, `failed to create ${spec.parent} on demand: ${(e as Error).message}`);
+      throw causedBy(Code.Internal, `failed to create ${spec.parent} on demand`, e);
     }
   });
 }

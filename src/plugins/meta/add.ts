@@ -171,7 +171,7 @@ export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Re
       log.debug('delegate added', { network: d.name, delegateIfname: d.ifname });
     } catch (err) {
       await rollback(t, delegates, cache.results, invoked ? i : i - 1, log);
-      removeCache(conf.cniDir, env.containerId);
+      removeCache(conf.cniDir, env.containerId, env.ifname);
       throw wrap(err, podId, d, log);
     }
   }
@@ -194,7 +194,7 @@ export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Re
         return { ...cache.results[0]!, cniVersion: conf.cniVersion };
       }
       await rollback(t, delegates, cache.results, delegates.length - 1, log);
-      removeCache(conf.cniDir, env.containerId);
+      removeCache(conf.cniDir, env.containerId, env.ifname);
       const e = err instanceof CniError ? err : new CniError(999, String(err));
       throw new CniError(
         e.code,

@@ -12,13 +12,19 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { ioFailure } from '../../cni/errors.js';
+import { Code, causedBy } from '../../cni/errors.js';
 import type { DelegateCache } from './types.js';
 
-const pathOf = (cniDir: string, containerId: string) => join(cniDir, containerId);
+/**
+ * One file per attachment of the meta plugin: <containerID> for eth0, Multus's name (a kubelet only
+ * ever attaches eth0), and <containerID>.<ifname> for the others — podman's `--network a,b` runs the
+ * meta plugin once per network, and one shared file would make the first DEL forget the second's.
+ */
+const pathOf = (cniDir: string, containerId: string, ifname: string) =>
+  join(cniDir, ifname === 'eth0' ? containerId : `${containerId}.${ifname}`);
 
 export function saveCache(cniDir: string, cache: DelegateCache): void {
-  const file = pathOf(cniDir, cache.containerId);
+  const file = pathOf(cniDir, cache.containerId, cache.ifname);
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(cniDir, { recursive: true, mode: 0o700 });
@@ -32,15 +38,19 @@ export function saveCache(cniDir: string, cache: DelegateCache): void {
     renameSync(tmp, file);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw ioFailure(`cannot write the delegate cache ${file}: ${(err as Error).message}`);
+    throw causedBy(Code.IoFailure, `cannot write the delegate cache ${file}`, err);
   }
 }
 
 /** undefined when there is no (readable) cache for the container. */
-export function loadCache(cniDir: string, containerId: string): DelegateCache | undefined {
+export function loadCache(cniDir: string, containerId: string, ifname: string): DelegateCache | undefined {
+  return readCache(pathOf(cniDir, containerId, ifname));
+}
+
+function readCache(file: string): DelegateCache | undefined {
   let text: string;
   try {
-    text = readFileSync(pathOf(cniDir, containerId), 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
@@ -52,8 +62,8 @@ export function loadCache(cniDir: string, containerId: string): DelegateCache | 
   }
 }
 
-export function removeCache(cniDir: string, containerId: string): void {
-  rmSync(pathOf(cniDir, containerId), { force: true });
+export function removeCache(cniDir: string, containerId: string, ifname: string): void {
+  rmSync(pathOf(cniDir, containerId, ifname), { force: true });
 }
 
 /** Every readable cache in cniDir (GC and the DEL fallback use them as the list of live containers). */
@@ -66,6 +76,6 @@ export function listCaches(cniDir: string): DelegateCache[] {
   }
   return names
     .filter((n) => !n.endsWith('.tmp'))
-    .map((n) => loadCache(cniDir, n))
+    .map((n) => readCache(join(cniDir, n)))
     .filter((c): c is DelegateCache => c !== undefined);
 }

@@ -11,7 +11,7 @@ import type { MetaConf } from './types.js';
 export async function check(inv: Invocation<MetaConf>): Promise<void> {
   const { env, conf } = inv;
   const log = metaLogger(conf, { containerID: env.containerId, netns: env.netns, ifname: env.ifname });
-  const cache = loadCache(conf.cniDir, env.containerId);
+  const cache = loadCache(conf.cniDir, env.containerId, env.ifname);
   if (cache === undefined) {
     throw new CniError(
       Code.UnknownContainer,

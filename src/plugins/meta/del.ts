@@ -52,11 +52,18 @@ async function rebuild(deps: MetaDeps, conf: MetaConf, env: CniEnv, podRef: PodR
   }
 }
 
-async function fallback(deps: MetaDeps, conf: MetaConf, t: Target, log: Logger): Promise<void> {
+async function fallback(
+  deps: MetaDeps,
+  conf: MetaConf,
+  t: Target,
+  ifname: string,
+  log: Logger,
+): Promise<void> {
   const base = await baseNetworks(deps, conf, log);
   const cluster = base.filter((d) => d.ifname !== '');
   await delAll(t, cluster, [], log);
-  const live = listCaches(conf.cniDir).filter((c) => c.containerId !== t.containerId);
+  // A sibling attachment of the same container (podman's second network) is live too.
+  const live = listCaches(conf.cniDir).filter((c) => c.containerId !== t.containerId || c.ifname !== ifname);
   const valid = attachmentsOf(live);
   // This runs concurrently with other ADDs (unlike a runtime's GC): an ADD that wrote its cache after
   // we listed the caches would look like a leak. trunkline-ipam honours RELEASE_CONTAINER and releases
@@ -82,7 +89,7 @@ export async function del(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<vo
   await waitForReadiness(conf.readinessindicatorfile, conf.readinessTimeoutSeconds).catch((err: unknown) =>
     log.warn('deleting without the readiness indicator', { error: String(err) }),
   );
-  const cache = loadCache(conf.cniDir, env.containerId);
+  const cache = loadCache(conf.cniDir, env.containerId, env.ifname);
   const t: Target = {
     containerId: env.containerId,
     netns: env.netns,
@@ -93,7 +100,7 @@ export async function del(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<vo
     registry: inv.registry,
   };
   const delegates = cache?.delegates ?? (await rebuild(deps, conf, env, podRef, log));
-  if (delegates === undefined) return fallback(deps, conf, t, log);
+  if (delegates === undefined) return fallback(deps, conf, t, env.ifname, log);
   const errors = await delAll(t, delegates, cache?.results ?? [], log);
   // Multus's retryDeleteOnError: keep the cache after a failed DEL so the runtime's retry finds the
   // same delegates (unless the failure says a file is gone, which a retry cannot cure). Without it
@@ -102,7 +109,7 @@ export async function del(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<vo
     conf.retryDeleteOnError &&
     errors.length > 0 &&
     !errors.some((e) => e.message.includes('no such file or directory'));
-  if (!keep) removeCache(conf.cniDir, env.containerId);
+  if (!keep) removeCache(conf.cniDir, env.containerId, env.ifname);
   if (errors.length > 0) {
     throw new CniError(errors[0]!.code, errors.map((e) => e.message).join(' / '));
   }

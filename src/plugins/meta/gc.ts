@@ -28,7 +28,7 @@ export async function gc(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<voi
       registry: inv.registry,
     };
     const errors = await delAll(t, c.delegates, c.results, log);
-    if (errors.length === 0) removeCache(conf.cniDir, c.containerId);
+    if (errors.length === 0) removeCache(conf.cniDir, c.containerId, c.ifname);
     log.info('GC released a stale container', { containerID: c.containerId, failures: errors.length });
   }
   const live = caches.filter((x) => validIds.has(x.containerId));

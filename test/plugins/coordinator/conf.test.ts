@@ -1,4 +1,4 @@
-// Configuration, naming and address arithmetic of the coordinator (no namespaces needed).
+// Configuration, naming and the pod MAC of the coordinator (no namespaces needed).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseCniArgs } from '../../../src/cni/args.js';
@@ -6,14 +6,7 @@ import { CniError } from '../../../src/cni/errors.js';
 import type { CniEnv, NetConf } from '../../../src/cni/types.js';
 import { nicConfig } from '../../../src/plugins/coordinator/attachment.js';
 import { loadConf, nodeCidrs, parseDuration } from '../../../src/plugins/coordinator/conf.js';
-import {
-  cidrContains,
-  cidrKey,
-  hostCidr,
-  ipToBigInt,
-  networkCidr,
-  prefixedMac,
-} from '../../../src/plugins/coordinator/ipnet.js';
+import { prefixedMac } from '../../../src/plugins/coordinator/ipnet.js';
 import { hostVethName, tableFor } from '../../../src/plugins/coordinator/node.js';
 
 const env: CniEnv = {
@@ -136,20 +129,6 @@ describe('coordinator naming and addresses', () => {
   it('derives the fixed MAC from the prefix and the address', () => {
     assert.equal(prefixedMac('0a:1b', '10.10.0.41'), '0a:1b:0a:0a:00:29');
     assert.equal(prefixedMac('02:00', 'fd00::c0a8:101'), '02:00:c0:a8:01:01');
-  });
-
-  it('does CIDR arithmetic for both families', () => {
-    assert.equal(ipToBigInt('10.0.0.1'), 0x0a000001n);
-    assert.equal(ipToBigInt('::ffff:10.0.0.1'), 0xffff0a000001n);
-    assert.equal(ipToBigInt('fd00::1'), (0xfd00n << 112n) | 1n);
-    assert.equal(networkCidr('10.96.7.1/12'), '10.96.0.0/12');
-    assert.equal(networkCidr('fd00:1::5/64'), 'fd00:1:0:0:0:0:0:0/64');
-    assert.equal(cidrKey('fd00:1:0:0:0:0:0:0/64'), cidrKey('fd00:1::/64'));
-    assert.ok(cidrContains('10.10.0.0/24', '10.10.0.11'));
-    assert.ok(!cidrContains('10.10.0.0/24', '10.10.1.11'));
-    assert.ok(!cidrContains('10.10.0.0/24', 'fd00::1'));
-    assert.equal(hostCidr('10.0.0.5/24'), '10.0.0.5/32');
-    assert.equal(hostCidr('fd00::5'), 'fd00::5/128');
   });
 
   it('takes only this NIC’s addresses and gateways from prevResult', () => {

@@ -195,4 +195,43 @@ describe('coordinator underlay mode (macvlan-standalone)', () => {
     assert.deepEqual(linkNames(pod.name), ['lo']);
     assert.deepEqual(hostRules(n1, '10.10.0.27'), []);
   });
+
+  it('attach order does not matter (podman --network a,b): eth1 first creates veth0, eth0 adopts it; DEL in either order', async () => {
+    for (const delFirst of ['eth0', 'eth1']) {
+      const pod = scene.netns(`po${delFirst.slice(-1)}`);
+      const l0 = conflist('10.10.0.31/24', {});
+      const l1 = conflist('10.10.0.32/24', {});
+      delete ((l1.plugins[0] as unknown as Record<string, unknown>)['ipam'] as { routes?: unknown }).routes;
+      const id = `tcorder${delFirst}00`;
+      const r0 = rt(n1, pod, id);
+      const r1 = rt(n1, pod, id, 'eth1');
+      const res1 = await addList(l1, r1);
+      assert.ok(linkNames(pod.name).includes('veth0'), 'eth1, first, created veth0');
+      const res0 = await addList(l0, r0);
+      assert.equal(await ping(n1.name, '10.10.0.31'), true, 'node → eth0 through the veth');
+      assert.equal(await ping(n1.name, '10.10.0.32'), true, 'node → eth1 through the veth');
+      assert.equal(await ping(pod.name, n1.ip), true, 'pod → node');
+      await checkList(l0, r0, res0);
+      await checkList(l1, r1, res1);
+      if (delFirst === 'eth0') {
+        await delList(l0, r0, res0);
+        await delList(l1, r1, res1);
+      } else {
+        await delList(l1, r1, res1);
+        await delList(l0, r0, res0);
+      }
+      assert.deepEqual(linkNames(pod.name), ['lo'], `DEL ${delFirst} first`);
+      assert.deepEqual(hostRules(n1, '10.10.0.31'), []);
+      assert.deepEqual(hostRules(n1, '10.10.0.32'), []);
+      assert.ok(!linkNames(n1.name).some((l) => l.startsWith('veth')), 'no host veth left');
+    }
+  });
+
+  it('a veth0 that is not this container’s is refused before any change', async () => {
+    const pod = scene.netns('pf');
+    ipIn(pod.name, ['link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'vpeer0']);
+    const r = rt(n1, pod, 'tcforeign0001');
+    await assert.rejects(addList(conflist('10.10.0.33/24', {}), r), /veth0 already exists .*its host end is/);
+    assert.deepEqual(hostRules(n1, '10.10.0.33'), []);
+  });
 });
