@@ -52,8 +52,8 @@ export interface KubernetesSourceOptions {
   conflictRetries?: number;
 }
 
-/** How long a cluster found not to serve SpiderEndpoints is believed. */
-const NO_ENDPOINTS_RECHECK_MS = 60_000;
+/** How long discovery's answer on SpiderEndpoints (served or not) is believed. */
+const ENDPOINTS_RECHECK_MS = 60_000;
 
 /** Events name the component that emitted them (Multus: "multus"). */
 const EVENT_COMPONENT = 'trunkline';
@@ -76,6 +76,7 @@ export class KubernetesSource implements ClusterSource {
   private clients: Promise<Clients> | undefined;
   private stamp = '';
   private noEndpointsUntil = 0;
+  private endpointsServedUntil = 0;
   protected readonly timeoutMs: number;
   private readonly retries: number;
 
@@ -253,8 +254,13 @@ export class KubernetesSource implements ClusterSource {
       'undefined',
     );
     if (o !== undefined) return toEndpoint(o);
-    if (await this.call(what, servesEndpoints, 'throw')) return undefined;
-    this.noEndpointsUntil = Date.now() + NO_ENDPOINTS_RECHECK_MS;
+    // A new pod's 404 is the common case: discovery is asked once a minute, not once per ADD.
+    if (Date.now() < this.endpointsServedUntil) return undefined;
+    if (await this.call(what, servesEndpoints, 'throw')) {
+      this.endpointsServedUntil = Date.now() + ENDPOINTS_RECHECK_MS;
+      return undefined;
+    }
+    this.noEndpointsUntil = Date.now() + ENDPOINTS_RECHECK_MS;
     return 'unsupported';
   }
 
