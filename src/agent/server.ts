@@ -170,7 +170,7 @@ export class SocketServer {
         // where a silent close made it fail with code 11 and leave a DEL undone.
         log('warn', 'agent connection closed', { reason: frame });
         this.d.metrics.rejected.add({}, 1);
-        return BUSY;
+        return { ...BUSY, reason: frame };
       }
       req = toRequest(frame.header, frame.body);
     } catch (e) {

@@ -102,12 +102,16 @@ describe('agent robustness', () => {
     for (let i = 0; i < 200; i++) {
       const s = connect(agent.socket);
       s.on('error', () => {});
+      // Read what the agent says (a "busy" reply when it gives up), as a shim does; an unread reply
+      // would keep the client's end from seeing the close.
+      s.resume();
       closed.push(new Promise((r) => s.on('close', () => r())));
       idle.push(s);
     }
     // One more that sent half a header and stopped.
     const half = connect(agent.socket);
     half.on('error', () => {});
+    half.resume();
     half.write('{"version":1,"type":"trunkline-macvlan"');
     closed.push(new Promise((r) => half.on('close', () => r())));
     try {
@@ -180,8 +184,12 @@ describe('agent robustness', () => {
       sock.write(Buffer.alloc(1 << 20, ' '));
       conns.push({ sock, reply });
     }
-    const replies = await Promise.all(conns.map((c) => c.reply)); // busy now, or closed when idle
-    const busy = replies.filter((r) => r.startsWith('{') && JSON.parse(r.split('\n')[0]!).status === 'busy');
+    const replies = await Promise.all(conns.map((c) => c.reply)); // busy now, or busy once idle
+    const heads = replies.map((r) => (r.startsWith('{') ? JSON.parse(r.split('\n')[0]!) : {}));
+    // A request refused for the budget is told busy at once; one that fit is told busy (with the idle
+    // reason) only when its sender stops.
+    assert.equal(heads.filter((h) => h.status !== 'busy').length, 0, JSON.stringify(heads));
+    const busy = heads.filter((h) => h.reason === undefined);
     // 40 MiB budget: two 15 MiB requests fit, the other six are refused for now.
     assert.equal(busy.length, 6, JSON.stringify(replies.map((r) => r.slice(0, 80))));
     await stillServes();
