@@ -128,10 +128,19 @@ async function main(): Promise<void> {
         else
           console.log(
             `# rep ${rep + 1} ${row.mechanism} ${row.pool} ${row.latencyMs} ms: ADD wall ${Math.round(r.addWallMs)} ms, ` +
-              `CPU/pod harness ${r.cpuHarnessPerPod.toFixed(1)} ms, agents ${r.cpuAgentsPerPod.toFixed(1)} ms, ` +
+              `CPU/pod ms: harness (API server) ${r.cpu.harness.toFixed(1)}, agents ${r.cpu.agents.toFixed(1)} ` +
+              `(system ${r.cpu.agentsSystem.toFixed(1)}), ` +
+              `kubelets+shims ${r.cpu.kubelets.toFixed(1)}, ip ${r.cpu.harnessChildren.toFixed(1)}; ` +
               `attached ${r.podsAttached}/${PODS}, 409s ${r.add.poolConflicts + r.del.poolConflicts}, ` +
               `kubelet retries ${r.kubeletRetries}, exhausted ${r.exhausted}, duplicates ${r.duplicates}, ` +
               `status exact ${r.statusExactAfterAdd && r.statusEmptyAfterDel ? 'yes' : 'NO'}, load ${loadavg()[0]!.toFixed(1)}`,
+          );
+        if (r.statusDiff) console.log(`#   status: ${r.statusDiff}`);
+        if (r.firstError)
+          console.log(`#   first ADD error: ${r.firstError.replace(/\s+/g, ' ').slice(0, 800)}`);
+        if (r.firstDelError)
+          console.log(
+            `#   ${r.failedDels} failed DELs, first: ${r.firstDelError.replace(/\s+/g, ' ').slice(0, 800)}`,
           );
       }
   } finally {
