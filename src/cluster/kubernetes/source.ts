@@ -239,7 +239,9 @@ export class KubernetesSource implements ClusterSource {
       );
       return toPool(o);
     } catch (err) {
-      if (httpStatus(err) === 409) return 'conflict';
+      // 404: deleted since the copy written was read (a watch cache lags); the re-read tells.
+      const st = httpStatus(err);
+      if (st === 409 || st === 404) return 'conflict';
       throw apiFailure(err, `updating SpiderIPPool ${name} status`, c.server);
     }
   }

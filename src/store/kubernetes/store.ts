@@ -25,7 +25,7 @@ import {
   isHolder,
   orderKey,
   type PoolEntries,
-  parseEntries,
+  entriesOf,
   recordOf,
 } from './records.js';
 import { type Change, type KubernetesStoreOptions, PoolWriter } from './writer.js';
@@ -59,7 +59,7 @@ export class KubernetesStore implements AllocationStore {
 
   async allocate(holder: Holder, requests: readonly FamilyRequest[]): Promise<AllocateResult> {
     const src = this.shared();
-    const snapshot = (await src.listIPPools()).map(parseEntries);
+    const snapshot = (await src.listIPPools()).map(entriesOf);
     const held = new Map<Family, Allocation>();
     for (const p of snapshot)
       for (const e of p.entries)
@@ -104,7 +104,7 @@ export class KubernetesStore implements AllocationStore {
         : [await src.getIPPool(pool)].filter((p) => p !== undefined);
     return ordered(
       pools.flatMap((p) => {
-        const pe = parseEntries(p);
+        const pe = entriesOf(p);
         return pe.entries.map((e) => allocationOf(pe.pool, e));
       }),
     );
@@ -174,7 +174,7 @@ export class KubernetesStore implements AllocationStore {
   private async allocateFamily(
     h: Holder,
     req: FamilyRequest,
-    snapshot: PoolEntries[],
+    snapshot: readonly Readonly<PoolEntries>[],
   ): Promise<Allocation | AllocateResult> {
     const pools = req.candidates.map((c) => c.pool);
     const elsewhere = (pool: string) => {
@@ -267,7 +267,7 @@ export class KubernetesStore implements AllocationStore {
 
   /** Removes matching entries from every pool that has some; returns what was removed. */
   private async removeWhere(match: (e: Entry) => boolean): Promise<Allocation[]> {
-    const pools = (await this.shared().listIPPools()).map(parseEntries).filter((p) => p.entries.some(match));
+    const pools = (await this.shared().listIPPools()).map(entriesOf).filter((p) => p.entries.some(match));
     const removed = await Promise.all(
       pools.map((p) =>
         this.writer.mutate(p.pool, (pe): Change<Allocation[]> => {
