@@ -151,14 +151,16 @@ export interface ClusterSource {
   /**
    * Sources with a watch cache of pools: the cached copy of one pool, no request (behind the API by
    * at most the watch's delay; a status write based on it is still checked by its resourceVersion).
-   * undefined when the cache has not synced or does not hold it.
+   * undefined when the cache has not synced, does not hold it, or holds nothing newer than
+   * `newerThan` (the version a write just lost with).
    */
-  cachedIPPool?(name: string): SpiderIPPool | undefined;
+  cachedIPPool?(name: string, newerThan?: string): SpiderIPPool | undefined;
   /**
    * Sources whose pools are shared between nodes: write `pool.status` only if the pool is still at
-   * `pool.metadata.resourceVersion`; 'conflict' when another writer got there first (re-read, retry).
+   * `pool.metadata.resourceVersion`; 'conflict' when another writer got there first (re-read, retry);
+   * 'unknown' when the write was sent but not answered (it may have landed: re-read, retry).
    */
-  updateIPPoolStatus?(pool: SpiderIPPool): Promise<SpiderIPPool | 'conflict'>;
+  updateIPPoolStatus?(pool: SpiderIPPool): Promise<SpiderIPPool | 'conflict' | 'unknown'>;
   /**
    * Sources that keep SpiderEndpoints (Kubernetes). undefined when there is none; 'unsupported' when
    * the cluster does not serve the kind (CRD not installed: no fixed IPs).

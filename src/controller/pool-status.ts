@@ -62,7 +62,9 @@ export async function reconcilePoolStatus(
     const fix = repairedStatus(pool);
     if (fix === undefined) continue;
     guard(fence, `repairing SpiderIPPool ${pool.metadata.name} status`);
-    if ((await source.updateIPPoolStatus({ ...pool, status: fix.status })) === 'conflict') continue;
+    // Changed meanwhile, or unanswered: the next pass looks again.
+    const r = await source.updateIPPoolStatus({ ...pool, status: fix.status });
+    if (r === 'conflict' || r === 'unknown') continue;
     repaired++;
     for (const f of fix.fields) metrics.add(DRIFT_METRIC, 1, ['field', f]);
   }

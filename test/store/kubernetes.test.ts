@@ -3,6 +3,7 @@
 // stack compensation, and an unreachable API.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { CachedKubernetesSource } from '../../src/cluster/kubernetes/cached.js';
 import { KubernetesSource } from '../../src/cluster/kubernetes/source.js';
 import type { ClusterSource } from '../../src/cluster/types.js';
 import { CniError, Code } from '../../src/cni/errors.js';
@@ -229,6 +230,65 @@ describe('KubernetesStore specifics', () => {
       );
       const puts = api.requests.slice(before).filter((q) => q.method === 'PUT' && q.subresource === 'status');
       assert.equal(puts.length, 4);
+    }));
+
+  it('with a watch cache: writes on the cached pool, and a stale copy costs one 409 and a fresh read', () =>
+    withApi([spiderPool('cached', 4, '10.71.0.0/24')], async (api) => {
+      const p = pool('cached', 4, range('10.71.0.1', '10.71.0.9'));
+      const src = new CachedKubernetesSource({ kubeconfig: api.kubeconfigPath });
+      src.start();
+      try {
+        await src.whenSynced();
+        const s = new KubernetesStore(src);
+        let from = api.requests.length;
+        assert.ok((await s.allocate(holder('c1'), [{ family: 4, candidates: [p] }])).ok);
+        const made = () =>
+          api.requests
+            .slice(from)
+            .filter((q) => !q.watch)
+            .map((q) => `${q.verb} ${q.plural}${q.subresource ? `/${q.subresource}` : ''} ${q.code}`);
+        assert.deepEqual(made(), ['update spiderippools/status 200'], 'no read: the cache is current');
+
+        // The cache stops following (its watch ends) and another writer takes 10.71.0.2 meanwhile.
+        await src.stop();
+        const cur = api.get(API, 'SpiderIPPool', undefined, 'cached')!;
+        const map = JSON.parse((cur.status as { allocatedIPs: string }).allocatedIPs) as Record<
+          string,
+          unknown
+        >;
+        map['10.71.0.2'] = { pod: 'x/other', podUid: 'u' };
+        api.update({ ...cur, status: { allocatedIPs: JSON.stringify(map), allocatedIPCount: 2 } });
+        from = api.requests.length;
+        const r = await s.allocate(holder('c2'), [{ family: 4, candidates: [p] }]);
+        assert.ok(r.ok);
+        assert.equal(r.allocations[0]?.ip, '10.71.0.3', 'the fresh read saw the other writer');
+        assert.deepEqual(made(), [
+          'update spiderippools/status 409',
+          'get spiderippools 200',
+          'update spiderippools/status 200',
+        ]);
+        assert.deepEqual(Object.keys(poolStatus(api, 'cached').ips), ['10.71.0.1', '10.71.0.2', '10.71.0.3']);
+      } finally {
+        await src.stop();
+      }
+    }));
+
+  it('a status write left unanswered is settled by a newer read: it succeeds once, never twice', () =>
+    withApi([spiderPool('slow', 4, '10.72.0.0/24')], async (api) => {
+      const p = pool('slow', 4, range('10.72.0.1', '10.72.0.9'));
+      let slow = 1;
+      // The first status write lands only after the client stopped waiting for it.
+      api.before((req) =>
+        req.method === 'PUT' && req.subresource === 'status' && slow-- > 0 ? { delayMs: 600 } : undefined,
+      );
+      const src = new KubernetesSource({ kubeconfig: api.kubeconfigPath, timeoutMs: 300 });
+      const s = new KubernetesStore(src);
+      const r = await s.allocate(holder('c1'), [{ family: 4, candidates: [p] }]);
+      assert.ok(r.ok);
+      await new Promise((res) => setTimeout(res, 500)); // the late write has been answered (409) by now
+      const ips = poolStatus(api, 'slow').ips;
+      assert.deepEqual(Object.keys(ips), [r.allocations[0]?.ip], 'one entry, the address returned');
+      assert.equal(poolStatus(api, 'slow').count, 1);
     }));
 
   it('dual stack: a failed IPv6 allocation releases the IPv4 one again (compensation)', () =>

@@ -16,7 +16,7 @@ import type {
   SpiderReservedIP,
 } from '../types.js';
 import { toNad, toNamespace, toNode, toPod, toPool, toReserved } from './convert.js';
-import { Informer, type InformerOptions, type InformerSpec, type SyncState } from './informer.js';
+import { Informer, type InformerOptions, type InformerSpec, newer, type SyncState } from './informer.js';
 import { IPPOOL, KubernetesSource, type KubernetesSourceOptions, NAD, RESERVEDIP } from './source.js';
 
 export interface CachedSourceOptions extends KubernetesSourceOptions {
@@ -155,8 +155,11 @@ export class CachedKubernetesSource extends KubernetesSource {
     return this.reserved.isSynced ? this.reserved.list() : super.listReservedIPs();
   }
 
-  cachedIPPool(name: string): SpiderIPPool | undefined {
-    return this.pools.isSynced ? this.pools.get(undefined, name) : undefined;
+  cachedIPPool(name: string, newerThan?: string): SpiderIPPool | undefined {
+    const pool = this.pools.isSynced ? this.pools.get(undefined, name) : undefined;
+    const rv = pool?.metadata.resourceVersion;
+    if (newerThan !== undefined && (rv === undefined || !newer(rv, newerThan))) return undefined;
+    return pool;
   }
 
   /** Fresh GET (the allocation's base after a conflict); its answer also refreshes the cache. */
@@ -167,9 +170,9 @@ export class CachedKubernetesSource extends KubernetesSource {
   }
 
   /** Our own write is in the cache at once, so the next ADD on this node sees it before its watch event. */
-  override async updateIPPoolStatus(pool: SpiderIPPool): Promise<SpiderIPPool | 'conflict'> {
+  override async updateIPPoolStatus(pool: SpiderIPPool): Promise<SpiderIPPool | 'conflict' | 'unknown'> {
     const r = await super.updateIPPoolStatus(pool);
-    if (r !== 'conflict') this.pools.upsert(r);
+    if (r !== 'conflict' && r !== 'unknown') this.pools.upsert(r);
     return r;
   }
 }

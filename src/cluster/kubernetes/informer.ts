@@ -47,7 +47,7 @@ const keyOf = (raw: unknown) => {
 const rvOf = (raw: unknown) => String((raw as Raw).metadata?.['resourceVersion'] ?? '');
 
 /** a is newer than b (resourceVersions are opaque; etcd's are integers, compared as such). */
-function newer(a: string, b: string): boolean {
+export function newer(a: string, b: string): boolean {
   if (/^\d+$/.test(a) && /^\d+$/.test(b)) return BigInt(a) > BigInt(b);
   return a !== b;
 }

@@ -1,6 +1,7 @@
 // ClusterSource backed by a Kubernetes API server through @kubernetes/client-node (object-parameter
 // API of client-node 1.x): every read is a request (access.ts: the client, loaded on the first call,
 // and how a request's failures are handled); the pod's status and events are written by pod-writes.ts.
+import { CniError } from '../../cni/errors.js';
 import { checkPodUid } from '../pod.js';
 import type {
   ClusterSource,
@@ -30,6 +31,17 @@ import { IPPOOL, NAD, RESERVEDIP } from './resources.js';
 
 export type { KubernetesSourceOptions } from './access.js';
 export { IPPOOL, NAD, RESERVEDIP } from './resources.js';
+
+/**
+ * A request that may have reached the server without its answer reaching us: our own time limit
+ * (withTimeout's CniError), or a connection lost other than refused (refused: nothing was sent).
+ */
+function sentUnanswered(err: unknown): boolean {
+  if (err instanceof CniError) return true;
+  if (httpStatus(err) !== undefined) return false;
+  const code = (err as { code?: unknown } | null)?.code;
+  return code !== 'ECONNREFUSED' && code !== 'ENOTFOUND' && code !== 'EHOSTUNREACH';
+}
 
 /** How long discovery's answer on SpiderEndpoints (served or not) is believed. */
 const ENDPOINTS_RECHECK_MS = 60_000;
@@ -115,7 +127,7 @@ export class KubernetesSource extends KubernetesAccess implements ClusterSource 
     return o === undefined ? undefined : toPool(o);
   }
 
-  async updateIPPoolStatus(pool: SpiderIPPool): Promise<SpiderIPPool | 'conflict'> {
+  async updateIPPoolStatus(pool: SpiderIPPool): Promise<SpiderIPPool | 'conflict' | 'unknown'> {
     const name = pool.metadata.name;
     const body = { apiVersion: `${IPPOOL.group}/${IPPOOL.version}`, kind: 'SpiderIPPool', ...pool };
     const c = await this.api();
@@ -131,6 +143,7 @@ export class KubernetesSource extends KubernetesAccess implements ClusterSource 
       // 404: deleted since the copy written was read (a watch cache lags); the re-read tells.
       const st = httpStatus(err);
       if (st === 409 || st === 404) return 'conflict';
+      if (sentUnanswered(err)) return 'unknown';
       throw apiFailure(err, `updating SpiderIPPool ${name} status`, c.server);
     }
   }

@@ -20,7 +20,10 @@ export type { Change } from './batch.js';
 export type WriteMode = 'batched' | 'per-allocation';
 
 export interface KubernetesStoreOptions {
-  /** Attempts per pool write while the API answers 409 Conflict (default 10; Spiderpool: 5). */
+  /**
+   * Attempts per pool write while the API answers 409 Conflict (default 20, about 3 s of backoff:
+   * ten nodes writing one pool under load lost ten in a row; Spiderpool: 5).
+   */
   conflictRetries?: number;
   /** First backoff after a conflict in ms (default 10), times `backoffFactor` (1.5) per retry, jittered. */
   backoffMs?: number;
@@ -38,6 +41,8 @@ const MAX_BATCH = 256;
  * write lands in far less), and the budget of attempts runs out in time, not in tries.
  */
 const MAX_BACKOFF_MS = 200;
+/** Unanswered writes (timeouts, connections lost after sending) tolerated per round. */
+const MAX_UNKNOWN = 3;
 
 export class PoolWriter {
   conflicts = 0;
@@ -53,7 +58,7 @@ export class PoolWriter {
     private readonly source: () => SharedSource,
     opts: KubernetesStoreOptions = {},
   ) {
-    this.retries = opts.conflictRetries ?? 10;
+    this.retries = opts.conflictRetries ?? 20;
     this.backoffMs = opts.backoffMs ?? 10;
     this.factor = opts.backoffFactor ?? 1.5;
     this.perRound = (opts.writes ?? 'batched') === 'batched' ? MAX_BATCH : 1;
@@ -83,8 +88,12 @@ export class PoolWriter {
 
   private async round(pool: string, ops: Op[]): Promise<void> {
     const src = this.source();
+    let lost: string | undefined;
+    let unknown = 0;
     for (let attempt = 1; ; attempt++) {
-      const fresh = (attempt === 1 ? src.cachedIPPool?.(pool) : undefined) ?? (await src.getIPPool(pool));
+      // After a 409 the cached copy serves once the watch has brought the version that won (no
+      // request, and the shortest window for the next writer to slip in); until then, read fresh.
+      const fresh = src.cachedIPPool?.(pool, lost) ?? (await src.getIPPool(pool));
       if (fresh === undefined) {
         for (const op of ops) op.resolve(undefined);
         return;
@@ -106,11 +115,23 @@ export class PoolWriter {
           allocatedIPCount: pe.entries.length,
         },
       };
-      if ((await src.updateIPPoolStatus(next)) !== 'conflict') {
+      const r = await src.updateIPPoolStatus(next);
+      if (r !== 'conflict' && r !== 'unknown') {
         this.writes++;
         return settle();
       }
-      this.conflicts++;
+      lost = fresh.metadata.resourceVersion;
+      if (r === 'unknown') {
+        // Sent, unanswered: it may still land. The changes are applied again to a newer read; the
+        // version they were based on can no longer be written, so a late landing cannot undo
+        // anything decided since, and what did land is found there (an entry already held).
+        if (++unknown >= MAX_UNKNOWN) {
+          throw tryAgainLater(
+            `SpiderIPPool "${pool}": ${unknown} status updates went unanswered`,
+            'the API server took the writes but did not answer; retry',
+          );
+        }
+      } else this.conflicts++;
       if (attempt >= this.retries) {
         throw tryAgainLater(
           `SpiderIPPool "${pool}": status update still conflicting after ${attempt} attempts`,

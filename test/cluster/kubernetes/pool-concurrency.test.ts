@@ -41,7 +41,8 @@ async function allocate(src: KubernetesSource, pod: string, conflicts: { n: numb
         allocatedIPCount: Object.keys(taken).length,
       },
     };
-    if ((await src.updateIPPoolStatus(next)) !== 'conflict') return free;
+    const r = await src.updateIPPoolStatus(next);
+    if (r !== 'conflict' && r !== 'unknown') return free;
     conflicts.n++;
   }
 }
