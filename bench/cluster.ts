@@ -98,6 +98,7 @@ async function main(): Promise<void> {
     })());
   const die = (code: number, err?: unknown) => {
     if (err !== undefined) console.error(err);
+    if (cleaned !== undefined) return; // already on its way out
     void cleanup()
       .catch((e: unknown) => console.error('cleanup failed:', e))
       .finally(() => process.exit(code));
@@ -105,8 +106,9 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => die(130));
   process.once('SIGTERM', () => die(143));
   process.once('SIGHUP', () => die(129));
-  process.once('uncaughtException', (e) => die(1, e));
-  process.once('unhandledRejection', (e) => die(1, e));
+  // Not once: a second exception while cleaning up must not end the process before it is done.
+  process.on('uncaughtException', (e) => die(1, e));
+  process.on('unhandledRejection', (e) => die(1, e));
   try {
     addNetns(podNetns);
     world = await startWorld({

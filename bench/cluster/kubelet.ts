@@ -22,11 +22,20 @@ export class Kubelet {
       this.pending.get(m.id)?.(m.result);
       this.pending.delete(m.id);
     });
+    // A kubelet stopped (or dead) fails its calls in flight and later ones: an exception here would
+    // end the harness before it removed its namespaces.
+    const gone = (why: string) => {
+      for (const resolve of this.pending.values()) resolve({ ok: false, ms: 0, error: why });
+      this.pending.clear();
+    };
+    this.child.on('error', (e) => gone(`kubelet process: ${e.message}`));
+    this.child.on('exit', (code) => gone(`kubelet process exited (${code})`));
   }
 
   cni(req: CniRequest): Promise<CniCall> {
     const id = ++this.next;
     return new Promise((resolve) => {
+      if (!this.child.connected) return resolve({ ok: false, ms: 0, error: 'kubelet process gone' });
       this.pending.set(id, resolve);
       this.child.send({ id, req });
     });

@@ -108,7 +108,9 @@ async function recorded(
   const s = new EtcdStore({ type: 'etcd', endpoints: [world.etcd!.endpoint], prefix });
   await s.open();
   try {
-    return new Map((await s.list(pool)).map((a) => [a.ip, a.podName ?? a.containerId]));
+    return new Map(
+      (await s.list(pool)).map((a) => [a.ip, a.podName ? `${a.podNamespace}/${a.podName}` : a.containerId]),
+    );
   } finally {
     await s.close();
   }
@@ -129,6 +131,11 @@ export function diffRecord(
     .filter(([ip]) => !holderOf.has(ip))
     .map(([ip, pod]) => `${ip} (${pod}${failedAdd.has(pod) ? ', had a failed ADD' : ''})`);
   const missing = [...live].filter(([, ip]) => !store.has(ip)).map(([pod, ip]) => `${ip} (${pod})`);
+  const byIp = new Map<string, string[]>();
+  for (const [pod, ip] of live) byIp.set(ip, [...(byIp.get(ip) ?? []), pod]);
+  const shared = [...byIp]
+    .filter(([, pods]) => pods.length > 1)
+    .map(([ip, pods]) => `${ip} (${pods.join(', ')})`);
   const wrong = [...store]
     .filter(([ip, pod]) => holderOf.has(ip) && holderOf.get(ip) !== pod)
     .map(([ip, pod]) => `${ip} (store: ${pod}, live: ${holderOf.get(ip)})`);
@@ -138,6 +145,7 @@ export function diffRecord(
     ...part('in the store, held by no pod', extra),
     ...part('held by a pod, not in the store', missing),
     ...part('recorded for another pod', wrong),
+    ...part('held by two pods at once', shared),
   ].join('; ');
 }
 
