@@ -10,8 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { Iproute2Kernel } from '../../src/kernel/iproute2/kernel.js';
 import { loadAddon } from '../../src/kernel/netlink/addon.js';
 import { NetlinkKernel } from '../../src/kernel/netlink/kernel.js';
+import { Scene } from '../helpers/netns.js';
 import { DIST } from '../helpers/paths.js';
-import { Scene } from '../helpers/scene.js';
 import { tierSkip } from '../helpers/tier.js';
 
 const ADDON = join(DIST, 'lib', 'trunkline_netlink.node');
