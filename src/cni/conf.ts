@@ -8,7 +8,7 @@ import { assertSupported } from './version.js';
  * Deepest config nesting accepted. Real configs nest a handful of levels; deeper values would make
  * recursive code further on (validation, error messages, JSON.stringify) overflow the stack.
  */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 /** Nesting depth of JSON text (arrays and objects), strings skipped; linear, no recursion. */
 function jsonDepth(text: string): number {

@@ -29,7 +29,7 @@ export interface AllocateInput extends SelectInput {
   sticky?: Sticky;
 }
 
-export interface AllocateOutput extends IpamResult {
+interface AllocateOutput extends IpamResult {
   allocations: Allocation[];
   /** True when the holder already had its addresses (repeated ADD). */
   reused: boolean;
@@ -38,7 +38,7 @@ export interface AllocateOutput extends IpamResult {
   cleanGateway: boolean;
 }
 
-export function holderOf(input: AllocateInput): Holder {
+function holderOf(input: AllocateInput): Holder {
   const ns = input.pod?.metadata.namespace ?? input.podNamespace;
   const name = input.pod?.metadata.name ?? input.podName;
   const uid = input.pod?.metadata.uid ?? input.podUid;

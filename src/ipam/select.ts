@@ -52,7 +52,7 @@ export interface SelectInput {
 
 export type RuleSource = 'pod:ippools' | 'pod:ippool' | 'namespace' | 'ipam-config' | 'cluster-default';
 
-export interface Candidate {
+interface Candidate {
   name: string;
   pool: SpiderIPPool;
   family: Family;
@@ -66,7 +66,7 @@ export interface FamilyChoice {
   rejected: { pool: string; reason: string }[];
 }
 
-export interface Selection {
+interface Selection {
   source: RuleSource;
   cleanGateway: boolean;
   families: FamilyChoice[];

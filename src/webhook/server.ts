@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { HANDLERS } from './index.js';
 import type { AdmissionRequest, AdmissionResponse, WebhookContext } from './review.js';
 
-export interface WebhookServerOptions {
+interface WebhookServerOptions {
   /** Without them every handshake fails until setCertificate(). */
   cert?: string;
   key?: string;

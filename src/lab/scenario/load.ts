@@ -12,7 +12,7 @@ type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Kinds the plugins' local source reads; anything else in a scenario is a mistake worth naming. */
-export const MANIFEST_KINDS = [
+const MANIFEST_KINDS = [
   'Namespace',
   'Pod',
   'NetworkAttachmentDefinition',
@@ -21,7 +21,7 @@ export const MANIFEST_KINDS = [
   'Node',
 ] as const;
 
-export const displayPath = (file: string): string => {
+const displayPath = (file: string): string => {
   const rel = relative(process.cwd(), file);
   return rel !== '' && !rel.startsWith('..') ? rel : file;
 };

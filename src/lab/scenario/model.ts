@@ -14,7 +14,7 @@ type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export const MULTUS_NAMESPACE = 'kube-system';
-export const MACVLAN_TYPES = ['trunkline-macvlan', 'macvlan'];
+const MACVLAN_TYPES = ['trunkline-macvlan', 'macvlan'];
 
 export const keyOf = (m: Manifest): string =>
   m.kind === 'Pod' || m.kind === 'NetworkAttachmentDefinition'

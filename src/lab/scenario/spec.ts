@@ -24,9 +24,9 @@ const NODE_NAME = /^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$/;
 const IFNAME = /^[^\s/:]{1,15}$/;
 const DEFAULT_POD_CIDR = '10.233.64.0/18';
 
-export type LabSpec = Omit<Scenario, 'file' | 'manifests' | 'origin'>;
+type LabSpec = Omit<Scenario, 'file' | 'manifests' | 'origin'>;
 
-export function parsePodRef(s: string): PodRef | undefined {
+function parsePodRef(s: string): PodRef | undefined {
   const m = /^(?:([a-z0-9][-a-z0-9]*)\/)?([a-z0-9][-a-z0-9.]*)(?:@([^\s/:]{1,15}))?$/.exec(s.trim());
   if (!m) return undefined;
   // No namespace: resolved against the scenario's pods once they are known (resolvePodRefs).

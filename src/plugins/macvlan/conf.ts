@@ -10,7 +10,7 @@ import type { Kernel, MacvlanMode } from '../../kernel/types.js';
 import { parseIfacer } from './ifacer.js';
 import { type MacvlanConf, MODES } from './types.js';
 
-export function parseMode(mode: unknown): MacvlanMode {
+function parseMode(mode: unknown): MacvlanMode {
   if (mode === undefined || mode === '') return 'bridge';
   if (typeof mode === 'string' && (MODES as readonly string[]).includes(mode)) return mode as MacvlanMode;
   throw invalidConfig(`unknown macvlan mode: ${JSON.stringify(mode)}`, `expected one of ${MODES.join(', ')}`);
