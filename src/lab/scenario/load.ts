@@ -5,11 +5,9 @@ import { relative } from 'node:path';
 import { isNode, LineCounter, parseAllDocuments } from 'yaml';
 import { issueAt, LabScenarioError, type ScenarioIssue } from '../errors.js';
 import type { Manifest, Origin, Scenario } from '../types.js';
+import { isRec, type Rec } from './fields.js';
 import { parseLabSpec } from './spec.js';
 import { validateScenario } from './validate.js';
-
-type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Kinds the plugins' local source reads; anything else in a scenario is a mistake worth naming. */
 const MANIFEST_KINDS = [

@@ -9,9 +9,7 @@ import {
 } from '../../multus/annotations.js';
 import { COORDINATOR_TYPE, NETWORK_MODE_ANNOTATION } from '../../multus/nad.js';
 import type { Manifest, NodeSpec, Scenario, Variant } from '../types.js';
-
-type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isRec, type Rec } from './fields.js';
 
 export const MULTUS_NAMESPACE = 'kube-system';
 const MACVLAN_TYPES = ['trunkline-macvlan', 'macvlan'];
