@@ -68,23 +68,16 @@ export interface TestNetns {
   cleanup(): Promise<void>;
 }
 
+/** One uniquely named namespace (lo up); async so tests await it like the rest of their setup. */
 export async function makeNetns(prefix: string): Promise<TestNetns> {
   const ns = addNetns(uniqueName(prefix));
   return { ...ns, cleanup: async () => delNetns(ns.name) };
 }
 
-/** makeNetns + fn + cleanup, even when fn throws. */
-export async function withNetns<T>(prefix: string, fn: (ns: TestNetns) => Promise<T>): Promise<T> {
-  const ns = await makeNetns(prefix);
-  try {
-    return await fn(ns);
-  } finally {
-    await ns.cleanup();
-  }
-}
-
-/** Test scenes: a "host" namespace whose veth end is the macvlan master, its peer in a "switch"
- * namespace, and pod namespaces; all registered so a failing test still cleans up. */
+/**
+ * Test scenes: a "host" namespace whose veth end is the macvlan master, its peer in a "switch"
+ * namespace, and pod namespaces; all registered so a failing test still cleans up.
+ */
 export class Scene {
   readonly id = randomBytes(3).toString('hex');
   private readonly namespaces: string[] = [];
