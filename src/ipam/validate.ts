@@ -1,6 +1,8 @@
 // SpiderIPPool / SpiderReservedIP validation with Spiderpool's webhook rules. Each issue names the
 // object and the field, e.g. `SpiderIPPool "vlan100-v4": spec.ips[1]: "10.2.0.5" is outside spec.subnet 10.1.0.0/24`.
+
 import type { LabelSelector, SpiderIPPool, SpiderReservedIP } from '../cluster/types.js';
+import { errorText } from '../cni/errors.js';
 import { selectorProblems } from './labels.js';
 import {
   type Cidr,
@@ -13,7 +15,6 @@ import {
   parseIp,
   parseRange,
   poolTotalIntervals,
-  RangeSyntaxError,
 } from './ranges.js';
 
 export interface Issue {
@@ -25,10 +26,6 @@ export interface Issue {
 
 export function formatIssue(i: Issue): string {
   return `${i.kind} "${i.name}": ${i.field}: ${i.message}`;
-}
-
-function errText(e: unknown): string {
-  return e instanceof RangeSyntaxError ? e.message : String(e);
 }
 
 function checkEntries(
@@ -53,7 +50,7 @@ function checkEntries(
     try {
       iv = parseRange(e);
     } catch (err) {
-      issue(f, errText(err));
+      issue(f, errorText(err));
       continue;
     }
     if (family !== undefined && iv.family !== family) {
@@ -101,7 +98,7 @@ export function validatePool(pool: SpiderIPPool): Issue[] {
         issue('spec.subnet', `"${spec.subnet}" has host bits set; write it as ${formatCidr(subnet)}`);
       }
     } catch (e) {
-      issue('spec.subnet', errText(e));
+      issue('spec.subnet', errorText(e));
     }
   }
   const v = spec.ipVersion;
@@ -154,7 +151,7 @@ export function validatePool(pool: SpiderIPPool): Issue[] {
         try {
           dst = parseCidr(String(r?.dst));
         } catch (e) {
-          issue(`${f}.dst`, errText(e));
+          issue(`${f}.dst`, errorText(e));
         }
         if (dst !== undefined) {
           if (family !== undefined && dst.family !== family)

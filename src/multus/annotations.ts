@@ -4,7 +4,7 @@
 // as Multus does; every message names the annotation, the entry and what was wrong with it.
 
 import { assertShallow } from '../cni/conf.js';
-import { invalidConfig } from '../cni/errors.js';
+import { errorText, invalidConfig } from '../cni/errors.js';
 import { isCidr, isIP } from '../cni/ip.js';
 import { familyOf } from '../net/ip.js';
 import { interfaceNameProblem, isHardwareAddr, NAME_RE, OBJECT_NAME_RE } from './names.js';
@@ -206,7 +206,9 @@ function parseSelections(
       parsed = JSON.parse(value);
     } catch (err) {
       throw invalidConfig(
-        `invalid ${annotation} annotation${ctx.where}: not valid JSON (${(err as Error).message}); expected a list of {"name": ...} objects`,
+        `invalid ${annotation} annotation${ctx.where}: not valid JSON (${errorText(err)}); expected a list of {"name": ...} objects`,
+        undefined,
+        { cause: err },
       );
     }
     assertShallow(value, `${annotation} annotation${ctx.where}`);

@@ -4,7 +4,7 @@
 // (an overlay network may not be the default network) are settled here, before any side effect.
 
 import type { ClusterSource, PodInfo } from '../cluster/types.js';
-import { invalidConfig } from '../cni/errors.js';
+import { errorText, invalidConfig } from '../cni/errors.js';
 import { familyOf } from '../net/ip.js';
 import {
   type Bandwidth,
@@ -107,7 +107,9 @@ export async function resolveNetworkRef(
     const file = await configFromDir(conf.confDir, ref);
     if (file === undefined) {
       throw invalidConfig(
-        `cannot find network "${ref}": no usable NetworkAttachmentDefinition ${conf.multusNamespace}/${ref} (${(nadErr as Error).message}) and no CNI config named "${ref}" in ${conf.confDir}`,
+        `cannot find network "${ref}": no usable NetworkAttachmentDefinition ${conf.multusNamespace}/${ref} (${errorText(nadErr)}) and no CNI config named "${ref}" in ${conf.confDir}`,
+        undefined,
+        { cause: nadErr },
       );
     }
     const name = typeof file.config.name === 'string' ? file.config.name : ref;

@@ -5,7 +5,7 @@
 // stalls only its own caller, never the agent's other pods. What is not encoded here (bond creation
 // and options, neighbour listings) goes to the iproute2 backend, which stays the fallback.
 import { closeSync, openSync } from 'node:fs';
-import { KernelError, LinkNotFound, NetnsNotFound } from '../errors.js';
+import { errnoOf, KernelError, LinkNotFound, NetnsNotFound } from '../errors.js';
 import { Iproute2Kernel } from '../iproute2/kernel.js';
 import { checkNetnsPath } from '../iproute2/netns.js';
 import { sysctlPath } from '../iproute2/sysctl.js';
@@ -53,10 +53,14 @@ export class NetlinkKernel implements Kernel {
     try {
       s = await NlSocket.open(this.addon, ns, this.timeoutMs);
     } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (ns !== null && (code === 'ENOENT' || code === 'EINVAL' || code === 'ENOTDIR'))
-        throw new NetnsNotFound(ns);
-      throw new KernelError(`cannot open netlink in ${ns}: ${(e as Error).message}`);
+      const errno = errnoOf(e);
+      const facts = { argv: [`netlink socket in ${ns ?? 'the current namespace'}`], errno, cause: e };
+      if (ns !== null && (errno === 'ENOENT' || errno === 'EINVAL' || errno === 'ENOTDIR'))
+        throw new NetnsNotFound(ns, facts);
+      throw new KernelError(
+        `cannot open netlink in ${ns ?? 'the current namespace'}: ${errno ?? 'failed'}`,
+        facts,
+      );
     }
     try {
       return await fn(s);
@@ -73,7 +77,7 @@ export class NetlinkKernel implements Kernel {
       if (!(e instanceof NetlinkError) || (e.code !== 'ENODEV' && e.code !== 'EINVAL'))
         throw classify(e, s.ns, { what: `link ${name}`, link: name });
     }
-    throw new LinkNotFound(name, s.ns, [`netlink link ${name}`]);
+    throw new LinkNotFound(name, s.ns, { argv: [`netlink link ${name}`], errno: 'ENODEV' });
   }
 
   /** Names of the links `m` refers to (master, parent), looked up before decoding it. */
@@ -111,7 +115,7 @@ export class NetlinkKernel implements Kernel {
         if (e instanceof NetlinkError && (e.code === 'ENODEV' || e.code === 'EINVAL')) m = undefined;
         else throw classify(e, ns, { what: `link ${name}`, link: name });
       }
-      if (!m) throw new LinkNotFound(name, ns, [`netlink link ${name}`]);
+      if (!m) throw new LinkNotFound(name, ns, { argv: [`netlink link ${name}`], errno: 'ENODEV' });
       const link = toLink(m, await this.nameResolver(s, m));
       return link.kind === 'bond' ? this.fallback.getLink(ns, name) : link;
     });
@@ -162,7 +166,7 @@ export class NetlinkKernel implements Kernel {
         await s.request(delLinkReq(name));
       } catch (e) {
         if (e instanceof NetlinkError && e.code === 'EINVAL' && name.length > 15) {
-          throw new LinkNotFound(name, ns, [`netlink link ${name}`]);
+          throw new LinkNotFound(name, ns, { argv: [`netlink link ${name}`], errno: e.code, cause: e });
         }
         throw classify(e, ns, { what: `link ${name}`, link: name });
       }

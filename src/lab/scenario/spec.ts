@@ -1,5 +1,6 @@
 // The `kind: Lab` document: switch VLANs and gateways, nodes (NICs, addresses, host config), the
 // simulated cluster network, expectations. Problems are collected (not thrown) so one run lists them all.
+import { errorText } from '../../cni/errors.js';
 import { HostConfigError } from '../../hostnet/errors.js';
 import { validateHostConfig } from '../../hostnet/parse.js';
 import type { HostConfig } from '../../hostnet/types.js';
@@ -93,7 +94,7 @@ function cidrField(
       throw new RangeSyntaxError(`${v} has host bits set (did you mean ${formatCidr(c)}?)`);
     return v;
   } catch (e) {
-    bad(path, e instanceof RangeSyntaxError ? e.message : String(e));
+    bad(path, errorText(e));
     return undefined;
   }
 }
@@ -227,7 +228,7 @@ function parseNodes(
         host = validateHostConfig(item['host']);
       } catch (e) {
         const field = e instanceof HostConfigError ? e.field.split('.') : [];
-        bad([...at, 'host', 'interfaces', ...field], e instanceof Error ? e.message : String(e));
+        bad([...at, 'host', 'interfaces', ...field], errorText(e));
         return;
       }
     }

@@ -2,7 +2,7 @@
 // NADs, pods on unknown nodes, an overlay network as default-network, pools outside their VLAN's
 // subnet, pools that cannot serve every pod that draws from them, expectations about unknown pods.
 import type { SpiderIPPool, SpiderReservedIP } from '../../cluster/types.js';
-import { CniError } from '../../cni/errors.js';
+import { errorText } from '../../cni/errors.js';
 import {
   ANNO_NS_DEFAULT_V4,
   ANNO_POD_IPPOOL,
@@ -118,10 +118,11 @@ export function validateScenario(s: Scenario): ScenarioIssue[] {
     try {
       atts = podAttachments(pod);
     } catch (e) {
-      const field = String((e as Error).message).includes('default-network')
+      const msg = errorText(e);
+      const field = msg.includes('default-network')
         ? 'v1.multus-cni.io/default-network'
         : 'k8s.v1.cni.cncf.io/networks';
-      bad(pod, ['metadata', 'annotations', field], e instanceof Error ? e.message : String(e));
+      bad(pod, ['metadata', 'annotations', field], msg);
       continue;
     }
     podIfaces.set(id, atts);
@@ -273,8 +274,9 @@ export function poolNamesFor(
         return { list: p.ipv4, field: ['metadata', 'annotations', ANNO_POD_IPPOOL] };
     }
   } catch (e) {
-    const f = String((e as Error).message).includes(ANNO_POD_IPPOOLS) ? ANNO_POD_IPPOOLS : ANNO_POD_IPPOOL;
-    bad(['metadata', 'annotations', f], e instanceof CniError ? e.message : String(e));
+    const msg = errorText(e);
+    const f = msg.includes(ANNO_POD_IPPOOLS) ? ANNO_POD_IPPOOLS : ANNO_POD_IPPOOL;
+    bad(['metadata', 'annotations', f], msg);
     return undefined;
   }
   if (ns !== undefined) {
