@@ -178,7 +178,9 @@ export async function loadManifests(paths: string | readonly string[]): Promise<
       if (err !== undefined) {
         const at = err.linePos?.[0];
         const where = at ? `${file}:${at.line}:${at.col}` : file;
-        throw invalidConfig(`${where}: invalid YAML: ${err.message.split('\n')[0]}`, undefined, { cause: err });
+        throw invalidConfig(`${where}: invalid YAML: ${err.message.split('\n')[0]}`, undefined, {
+          cause: err,
+        });
       }
       let obj: Obj;
       try {
