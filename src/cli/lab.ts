@@ -155,7 +155,7 @@ export async function labCommand(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof LabScenarioError) {
-      process.stderr.write(`trunkline lab: ${e.message}\nnothing was built.\n`);
+      process.stderr.write(`trunkline lab: ${errorText(e)}\nnothing was built.\n`);
       if (a.json) process.stdout.write(`${JSON.stringify({ ok: false, issues: e.issues }, null, 2)}\n`);
       return 2;
     }

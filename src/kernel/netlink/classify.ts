@@ -31,6 +31,15 @@ export function classify(e: unknown, ns: NetnsRef, ctx: Ctx): unknown {
   }
 }
 
+/** A socket that could not be opened in ns: a missing or non-namespace path is NetnsNotFound. */
+export function socketError(e: unknown, ns: NetnsRef): KernelError {
+  const errno = errnoOf(e);
+  const facts = { argv: [`netlink socket in ${where(ns)}`], errno, cause: e };
+  if (ns !== null && (errno === 'ENOENT' || errno === 'EINVAL' || errno === 'ENOTDIR'))
+    return new NetnsNotFound(ns, facts);
+  return new KernelError(`cannot open netlink in ${where(ns)}: ${errno ?? 'failed'}`, facts);
+}
+
 /** A namespace file opened for IFLA_NET_NS_FD; missing or not a namespace → NetnsNotFound. */
 export async function openNs(path: string): Promise<number> {
   await checkNetnsPath(path);
