@@ -1,6 +1,6 @@
 // The runtime side of a network configuration list, as libcni runs it: ADD in order passing
 // prevResult, DEL in reverse with the final result, CHECK with the final result, GC past errors.
-import { CniError, invalidConfig } from './errors.js';
+import { type CniError, invalidConfig, toCniError } from './errors.js';
 import { type DelegateEnv, execPlugin } from './exec.js';
 import type { Registry } from './plugin.js';
 import type { NetConf, NetConfList, Result } from './types.js';
@@ -122,7 +122,7 @@ export async function gcList(
     try {
       await execPlugin(p.type, { command: 'GC', path }, JSON.stringify(conf), { registry });
     } catch (e) {
-      first ??= e instanceof CniError ? e : new CniError(999, String(e));
+      first ??= toCniError(e);
     }
   }
   if (first) throw first;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { CHAIN_ENV, enterDelegate } from './chain.js';
 import { parseJson } from './conf.js';
 import { invokeWithDeadline } from './deadline.js';
-import { CniError, Code, invalidConfig, tryAgainLater } from './errors.js';
+import { CniError, Code, causedBy, invalidConfig, tryAgainLater } from './errors.js';
 import type { Outcome, Registry } from './plugin.js';
 import type { CniCommand, CniEnv, Result } from './types.js';
 import { decodeResult } from './version.js';
@@ -83,7 +83,7 @@ function run(
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.on('error', (e) => {
       clearTimeout(timer);
-      reject(new CniError(Code.IoFailure, `failed to execute plugin ${file}: ${e.message}`));
+      reject(causedBy(Code.IoFailure, `failed to execute plugin ${file}`, e));
     });
     // 'close', not 'exit': only then has all of stdout been read.
     child.on('close', (code, signal) => {

@@ -1,6 +1,8 @@
 // Parse and validate a host config (nmstate desired state subset). Everything is checked before
 // anything touches the kernel; each error names the interface and the field.
+
 import { parse as parseYaml } from 'yaml';
+import { errorText } from '../cni/errors.js';
 import type { MacvlanMode } from '../kernel/types.js';
 import { bondModeOf, canonicalOption, normalizeOption, optionModes } from './bond-options.js';
 import { HostConfigError } from './errors.js';
@@ -31,7 +33,7 @@ export function parseHostConfig(text: string): HostConfig {
   try {
     doc = parseYaml(text);
   } catch (e) {
-    throw new HostConfigError('-', 'document', `not valid YAML: ${(e as Error).message}`);
+    throw new HostConfigError('-', 'document', `not valid YAML: ${errorText(e)}`, { cause: e });
   }
   return validateHostConfig(doc);
 }

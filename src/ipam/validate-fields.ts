@@ -1,15 +1,12 @@
 // Field checks shared by the pool and reserved-IP rules: address lists ("a-b" ranges, family, inside
 // the subnet), label selectors and name lists. Each reports through `issue(field, message)`.
 import type { LabelSelector } from '../cluster/types.js';
+import { errorText } from '../cni/errors.js';
 import { selectorProblems } from './labels.js';
-import { type Cidr, type Family, formatCidr, parseRange, RangeSyntaxError } from './ranges.js';
+import { type Cidr, type Family, formatCidr, parseRange } from './ranges.js';
 
 /** Records one problem of the object being checked. */
 type IssueAt = (field: string, message: string) => void;
-
-export function errText(e: unknown): string {
-  return e instanceof RangeSyntaxError ? e.message : String(e);
-}
 
 export function checkEntries(
   issue: IssueAt,
@@ -33,7 +30,7 @@ export function checkEntries(
     try {
       iv = parseRange(e);
     } catch (err) {
-      issue(f, errText(err));
+      issue(f, errorText(err));
       continue;
     }
     if (family !== undefined && iv.family !== family) {

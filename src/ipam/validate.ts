@@ -1,6 +1,7 @@
 // SpiderIPPool / SpiderReservedIP validation with Spiderpool's webhook rules. Each issue names the
 // object and the field, e.g. `SpiderIPPool "vlan100-v4": spec.ips[1]: "10.2.0.5" is outside spec.subnet 10.1.0.0/24`.
 import type { SpiderIPPool, SpiderReservedIP } from '../cluster/types.js';
+import { errorText } from '../cni/errors.js';
 import {
   type Cidr,
   count,
@@ -12,7 +13,7 @@ import {
   parseRange,
   poolTotalIntervals,
 } from './ranges.js';
-import { checkEntries, checkNames, checkSelector, errText } from './validate-fields.js';
+import { checkEntries, checkNames, checkSelector } from './validate-fields.js';
 
 export interface Issue {
   kind: 'SpiderIPPool' | 'SpiderReservedIP';
@@ -47,7 +48,7 @@ export function validatePool(pool: SpiderIPPool): Issue[] {
         issue('spec.subnet', `"${spec.subnet}" has host bits set; write it as ${formatCidr(subnet)}`);
       }
     } catch (e) {
-      issue('spec.subnet', errText(e));
+      issue('spec.subnet', errorText(e));
     }
   }
   const v = spec.ipVersion;
@@ -100,7 +101,7 @@ export function validatePool(pool: SpiderIPPool): Issue[] {
         try {
           dst = parseCidr(String(r?.dst));
         } catch (e) {
-          issue(`${f}.dst`, errText(e));
+          issue(`${f}.dst`, errorText(e));
         }
         if (dst !== undefined) {
           if (family !== undefined && dst.family !== family)

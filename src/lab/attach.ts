@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addList, delList } from '../cni/conflist.js';
-import { CniError, Code } from '../cni/errors.js';
+import { CniError, Code, causedBy } from '../cni/errors.js';
 import { parseOutcome } from '../cni/exec.js';
 import type { NetConfList, Result } from '../cni/types.js';
 import { decodeResult } from '../cni/version.js';
@@ -59,7 +59,7 @@ function runtimeExec(
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e) => {
       clearTimeout(timer);
-      reject(new CniError(Code.IoFailure, `cannot execute ${file}: ${e.message}`));
+      reject(causedBy(Code.IoFailure, `cannot execute ${file}`, e));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -72,7 +72,7 @@ function runtimeExec(
       } catch (e) {
         const tail = Buffer.concat(err).toString('utf8').trim().split('\n').slice(-5).join('\n');
         if (e instanceof CniError && tail !== '' && e.details === undefined)
-          return reject(new CniError(e.code, e.message, tail));
+          return reject(new CniError(e.code, e.message, tail, { cause: e }));
         reject(e);
       }
     });

@@ -4,6 +4,7 @@
 // needs them.
 
 import { KernelError } from '../kernel/errors.js';
+import { errnoOfText } from '../kernel/iproute2/classify.js';
 import { run, tool } from '../kernel/iproute2/run.js';
 
 const inNs = (netns: string, argv: string[]): string[] => [tool('nsenter'), `--net=${netns}`, ...argv];
@@ -27,7 +28,11 @@ export async function bridgeVlanAdd(
   ]);
   const r = await run(argv);
   if (r.code !== 0)
-    throw new KernelError(`bridge vlan add dev ${dev} vid ${vid}: ${r.stderr.trim()}`, argv, r.stderr);
+    throw new KernelError(`bridge vlan add dev ${dev} vid ${vid}: ${r.stderr.trim()}`, {
+      argv,
+      stderr: r.stderr.trim(),
+      errno: errnoOfText(r.stderr),
+    });
 }
 
 interface PingResult {

@@ -1,5 +1,6 @@
 // Field helpers of the scenario parsers: untyped YAML mappings, where a problem is (a path into the
 // document), and the CIDR check the lab's IPv4-only topologies share.
+import { errorText } from '../../cni/errors.js';
 import { formatCidr, parseCidr, RangeSyntaxError } from '../../ipam/ranges.js';
 
 export type Rec = Record<string, unknown>;
@@ -18,7 +19,7 @@ export function cidrField(v: unknown, path: Path, bad: Bad, network: boolean): s
       throw new RangeSyntaxError(`${v} has host bits set (did you mean ${formatCidr(c)}?)`);
     return v;
   } catch (e) {
-    bad(path, e instanceof RangeSyntaxError ? e.message : String(e));
+    bad(path, errorText(e));
     return undefined;
   }
 }

@@ -1,8 +1,10 @@
 // Reads a scenario file: one `kind: Lab` document plus Kubernetes manifests. Every object keeps its
 // origin (file, document, line of each field) so problems can point at the manifest and field.
+
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { isNode, LineCounter, parseAllDocuments } from 'yaml';
+import { errorText } from '../../cni/errors.js';
 import { issueAt, LabScenarioError, type ScenarioIssue } from '../errors.js';
 import type { Manifest, Origin, Scenario } from '../types.js';
 import { isRec, type Rec } from './fields.js';
@@ -43,7 +45,7 @@ function readScenarioText(file: string): string {
         where: displayPath(file),
         object: 'scenario',
         field: '-',
-        message: `cannot read: ${(e as Error).message}`,
+        message: `cannot read: ${errorText(e)}`,
       },
     ]);
   }

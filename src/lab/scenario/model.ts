@@ -1,6 +1,7 @@
 // What a scenario's manifests mean for the lab: each NAD's chain (master, overlay, IPAM), each pod's
 // attachments named as Multus names them (delegate 0 = eth0, then net<idx>), and which VLAN a node
 // interface is on in either variant.
+import { errorText } from '../../cni/errors.js';
 import {
   DEFAULT_NETWORK_ANNOTATION,
   NETWORKS_ANNOTATION,
@@ -40,7 +41,7 @@ export function readNad(m: Manifest): NadInfo | string {
   try {
     config = JSON.parse(text);
   } catch (e) {
-    return `not valid JSON: ${(e as Error).message}`;
+    return `not valid JSON: ${errorText(e)}`;
   }
   if (!isRec(config)) return 'expected a JSON object';
   const plugins = Array.isArray(config['plugins']) ? config['plugins'] : [config];

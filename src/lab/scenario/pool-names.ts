@@ -1,7 +1,7 @@
 // Which pools a pod's NIC draws its IPv4 address from, in Spiderpool's precedence (pod annotations,
 // then the namespace's defaults, then the NAD's ipam config), with wildcard names expanded: shared by
 // the scenario checks and the report's observed pool use.
-import { CniError } from '../../cni/errors.js';
+import { errorText } from '../../cni/errors.js';
 import {
   ANNO_NS_DEFAULT_V4,
   ANNO_POD_IPPOOL,
@@ -44,8 +44,9 @@ export function poolNamesFor(
         return { list: p.ipv4, field: ['metadata', 'annotations', ANNO_POD_IPPOOL] };
     }
   } catch (e) {
-    const f = String((e as Error).message).includes(ANNO_POD_IPPOOLS) ? ANNO_POD_IPPOOLS : ANNO_POD_IPPOOL;
-    bad(['metadata', 'annotations', f], e instanceof CniError ? e.message : String(e));
+    const msg = errorText(e);
+    const f = msg.includes(ANNO_POD_IPPOOLS) ? ANNO_POD_IPPOOLS : ANNO_POD_IPPOOL;
+    bad(['metadata', 'annotations', f], msg);
     return undefined;
   }
   if (ns !== undefined) {

@@ -1,5 +1,6 @@
 // `spec.nodes` of a `kind: Lab` document: names, NICs cabled to the switch, addresses, gateway and the
 // optional host config (validated by the same rules as `trunkline host apply`).
+import { errorText } from '../../cni/errors.js';
 import { HostConfigError } from '../../hostnet/errors.js';
 import { validateHostConfig } from '../../hostnet/parse.js';
 import type { HostConfig } from '../../hostnet/types.js';
@@ -86,7 +87,7 @@ export function parseNodes(v: unknown, vlans: VlanSpec[], variant: unknown, bad:
         host = validateHostConfig(item['host']);
       } catch (e) {
         const field = e instanceof HostConfigError ? e.field.split('.') : [];
-        bad([...at, 'host', 'interfaces', ...field], e instanceof Error ? e.message : String(e));
+        bad([...at, 'host', 'interfaces', ...field], errorText(e));
         return;
       }
     }

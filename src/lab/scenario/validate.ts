@@ -1,7 +1,9 @@
 // Cross-manifest checks before anything is built, each naming the manifest and the field: unknown
 // NADs, pods on unknown nodes, an overlay network as default-network, pools outside their VLAN's
 // subnet, pools that cannot serve every pod that draws from them, expectations about unknown pods.
+
 import type { SpiderIPPool, SpiderReservedIP } from '../../cluster/types.js';
+import { errorText } from '../../cni/errors.js';
 import { hasWildcard } from '../../ipam/labels.js';
 import { count, parseCidr, poolFamily, poolIntervals, reservedIntervals } from '../../ipam/ranges.js';
 import { validatePools } from '../../ipam/validate.js';
@@ -110,10 +112,11 @@ export function validateScenario(s: Scenario): ScenarioIssue[] {
     try {
       atts = podAttachments(pod);
     } catch (e) {
-      const field = String((e as Error).message).includes('default-network')
+      const msg = errorText(e);
+      const field = msg.includes('default-network')
         ? 'v1.multus-cni.io/default-network'
         : 'k8s.v1.cni.cncf.io/networks';
-      bad(pod, ['metadata', 'annotations', field], e instanceof Error ? e.message : String(e));
+      bad(pod, ['metadata', 'annotations', field], msg);
       continue;
     }
     podIfaces.set(id, atts);

@@ -4,7 +4,7 @@
 // A lost race is retried with a fresh read and a jittered start point (so a crowd of losers spreads
 // out instead of colliding again on the next address), with a capped backoff, for a bounded time.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CniError, Code, tryAgainLater } from '../../cni/errors.js';
+import { CniError, Code, errorText, tryAgainLater } from '../../cni/errors.js';
 import { StoreUnavailableError } from '../errors.js';
 import { addrKey, type Family, formatIp, parseIp } from '../ip.js';
 import type {
@@ -209,7 +209,7 @@ export class EtcdStore implements AllocationStore {
       return await fn(this.client!);
     } catch (err) {
       if (err instanceof CniError) throw err;
-      const msg = err instanceof Error ? err.message : String(err);
+      const msg = errorText(err);
       if (err instanceof EtcdUnreachable) {
         throw new StoreUnavailableError(this.description, `${op} failed: ${msg}`, { cause: err });
       }
