@@ -1,0 +1,158 @@
+// Store faults through the real executables, Kubernetes (issue 16): concurrent ADDs through the C
+// shim, once served by the node agent (its watch-backed Kubernetes source and the Kubernetes store)
+// and once by the bundled plugin processes (no agent, ipam.store.type "kubernetes"), while the test
+// API server answers a seeded share of SpiderIPPool requests (watches included) with 409 or 500,
+// delays others and drops connections. The runtime DELs and retries a failed ADD. Invariants
+// (exec-burst.ts): no duplicate among successful ADDs, each in its pod, no call past the shim
+// deadline, every failure a CNI error without a stack trace, the pool's status holding exactly the
+// successful ADDs, and after DEL of everything no link and no allocation left. Sizes:
+// TRUNKLINE_CHAOS_PODS (default 8) per run; TRUNKLINE_CHAOS_SEED replays a run (printed).
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { KubernetesSource } from '../../src/cluster/kubernetes/source.js';
+import { KubernetesStore } from '../../src/store/kubernetes/index.js';
+import { CNI_PATH, macvlanConf, SHIM, startAgent, type TestAgent, tempDir } from '../agent/helpers.js';
+import { envInt, rng } from '../helpers/chaos.js';
+import { runCni } from '../helpers/cni.js';
+import { Scene } from '../helpers/scene.js';
+import { type HookAction, type KubeApiServer, startKubeApiServer } from '../kube-apiserver/server.js';
+import { execBurst, execSummary, settleExec } from './exec-burst.js';
+import { type Forward, forwardIntoNetns } from './forward.js';
+
+const PODS = envInt('TRUNKLINE_CHAOS_PODS', 8);
+const SEED = envInt('TRUNKLINE_CHAOS_SEED', Date.now() % 1_000_000);
+const TIMEOUT_MS = 30_000;
+
+/** 409 on a share of writes, 500s, dropped connections and delays on any SpiderIPPool request. */
+function injectFaults(api: KubeApiServer, seed: number) {
+  const r = rng(seed);
+  const injected: Record<string, number> = { conflict: 0, error500: 0, slow: 0, dropped: 0 };
+  const off = api.before((req): HookAction | undefined => {
+    if (req.plural !== 'spiderippools') return undefined;
+    const x = r();
+    const write = req.method === 'PUT' || req.method === 'PATCH';
+    if (write && x < 0.15) {
+      injected['conflict']!++;
+      return { fail: { code: 409, message: 'injected: the object has been modified' } };
+    }
+    if (x < (write ? 0.22 : 0.05)) {
+      injected['error500']!++;
+      return { fail: { code: 500 } };
+    }
+    if (x < (write ? 0.27 : 0.09)) {
+      injected['dropped']!++;
+      return { drop: true };
+    }
+    if (x < 0.35) {
+      injected['slow']!++;
+      return { delayMs: Math.floor(r() * 300) };
+    }
+    return undefined;
+  });
+  return { injected, off };
+}
+
+describe('store faults through the executables: Kubernetes API answering 409, 500, slowly, or not at all', {
+  timeout: 300_000,
+}, () => {
+  const scene = new Scene('faultsk');
+  const tmp = tempDir();
+  let host: ReturnType<Scene['host']>;
+  let api: KubeApiServer;
+  let fwd: Forward;
+  let kubeconfig: string;
+  let agent: TestAgent | undefined;
+
+  before(async () => {
+    host = scene.host();
+    api = await startKubeApiServer();
+    fwd = await forwardIntoNetns(host.path, Number(new URL(api.url).port), tmp.path);
+    // The same credentials, reached at the relay's port inside the host namespace.
+    kubeconfig = join(tmp.path, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      readFileSync(api.kubeconfigPath, 'utf8').replaceAll(api.url, `https://127.0.0.1:${fwd.port}`),
+    );
+  });
+  after(async () => {
+    await agent?.stop();
+    await fwd?.stop();
+    await api?.stop();
+    scene.cleanup();
+    tmp.cleanup();
+  });
+
+  for (const mode of ['no agent', 'agent'] as const) {
+    it(`${mode}: ${PODS} concurrent ADDs through the shim under injected API faults`, async (t) => {
+      const seed = SEED + (mode === 'agent' ? 1 : 0);
+      t.diagnostic(`seed ${seed} (TRUNKLINE_CHAOS_SEED${mode === 'agent' ? ' + 1' : ''}), ${PODS} pods`);
+      const pool = mode === 'agent' ? 'faults-k8s-agent' : 'faults-k8s-plain';
+      const subnet = mode === 'agent' ? '10.75.1' : '10.75.2';
+      api.seed([
+        {
+          apiVersion: 'spiderpool.spidernet.io/v2beta1',
+          kind: 'SpiderIPPool',
+          metadata: { name: pool },
+          spec: { ipVersion: 4, subnet: `${subnet}.0/24`, ips: [`${subnet}.10-${subnet}.200`] },
+        },
+      ]);
+      if (mode === 'agent') agent = await startAgent(host.path, tmp.path);
+      const conf = macvlanConf(
+        host.master,
+        {
+          type: 'trunkline-ipam',
+          kubeconfig,
+          store: { type: 'kubernetes', backoffMs: 5 },
+          default_ipv4_ippool: [pool],
+        },
+        pool,
+      );
+      const env = {
+        TRUNKLINE_SHIM_TIMEOUT_MS: String(TIMEOUT_MS),
+        ...(agent ? { TRUNKLINE_AGENT_SOCK: agent.socket } : { TRUNKLINE_NO_AGENT: '1' }),
+      };
+      const pods = Array.from({ length: PODS }, (_, i) => scene.netns(`${mode === 'agent' ? 'a' : 'n'}${i}`));
+      const o = {
+        what: `seed ${seed} ${mode}`,
+        seed,
+        hostNs: host.name,
+        pods,
+        idPrefix: `faults-k-${mode === 'agent' ? 'a' : 'n'}-`,
+        attempts: 6,
+        timeoutMs: TIMEOUT_MS,
+        backoffMs: 50,
+        call: (command: 'ADD' | 'DEL', id: string, netns: string) =>
+          runCni(
+            SHIM,
+            { command, containerId: id, netns, ifname: 'eth0', path: CNI_PATH, extraEnv: env },
+            conf,
+            host.path,
+          ),
+      };
+      const reader = new KubernetesStore(new KubernetesSource({ kubeconfig: api.kubeconfigPath }));
+      const held = async () =>
+        (await reader.list(pool)).map((a) => a.containerId).filter((id) => id.startsWith(o.idPrefix));
+      const t0 = Date.now();
+      const faults = injectFaults(api, seed);
+      const out = await execBurst(o);
+      faults.off();
+      t.diagnostic(`${mode}: ${execSummary(out)}; injected ${JSON.stringify(faults.injected)}`);
+      await settleExec(o, out, held);
+      const injected = Object.values(faults.injected).reduce((a, b) => a + b, 0);
+      assert.ok(injected > 0, `seed ${seed}: no fault was injected`);
+      if (agent) {
+        assert.equal(agent.child.exitCode, null, 'the agent survived the faults');
+        const served = agent.logs().filter((l) => l.includes('"cni request"') && l.includes('"ADD"')).length;
+        assert.ok(served >= out.ok.length, `the agent served the ADDs (${served} logged)`);
+        await agent.stop();
+        agent = undefined;
+      }
+      t.diagnostic(
+        `kubernetes faults (${mode}): ${injected} injected, ${out.ok.length}/${PODS} ADDs succeeded, ` +
+          `0 duplicates, 0 links and 0 allocations left, ${Date.now() - t0} ms`,
+      );
+    });
+  }
+});
