@@ -6,8 +6,9 @@
 // successful ADDs, and after DEL of everything no link and no allocation left.
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CNI_PATH, SHIM } from '../agent/helpers.js';
 import { assertAddsInPods } from '../helpers/chaos.js';
-import type { PluginRun } from '../helpers/cni.js';
+import { type PluginRun, runCni } from '../helpers/cni.js';
 import { links } from '../helpers/scene.js';
 
 export interface ExecBurst {
@@ -90,7 +91,11 @@ export async function execBurst(o: ExecBurst): Promise<ExecOutcome> {
  * lists the container ids holding an address of this burst), and DEL of every pod leaves no link in
  * any pod or on the host and nothing held.
  */
-export async function settleExec(o: ExecBurst, out: ExecOutcome, held: () => Promise<string[]>): Promise<void> {
+export async function settleExec(
+  o: ExecBurst,
+  out: ExecOutcome,
+  held: () => Promise<string[]>,
+): Promise<void> {
   assertAddsInPods(out.ok, o.seed);
   assert.deepEqual(
     [...new Set(await held())].sort(),
@@ -108,4 +113,27 @@ export async function settleExec(o: ExecBurst, out: ExecOutcome, held: () => Pro
 export function execSummary(out: ExecOutcome): string {
   const codes = [...out.failures].map(([c, n]) => `${n}×${c}`).join(', ') || 'none';
   return `${out.calls} CNI calls, ${out.ok.length} ADDs succeeded, failures (count×code) ${codes}`;
+}
+
+/**
+ * CNI calls through the macvlan shim inside the host namespace: to the agent on `socket`, or (none)
+ * to the bundled plugin processes, with the shim's deadline set to `timeoutMs`.
+ */
+export function shimCaller(hostPath: string, conf: object, timeoutMs: number, socket?: string) {
+  const extraEnv = {
+    TRUNKLINE_SHIM_TIMEOUT_MS: String(timeoutMs),
+    ...(socket !== undefined ? { TRUNKLINE_AGENT_SOCK: socket } : { TRUNKLINE_NO_AGENT: '1' }),
+  };
+  return (command: 'ADD' | 'DEL', id: string, netns: string): Promise<PluginRun> =>
+    runCni(
+      SHIM,
+      { command, containerId: id, netns, ifname: 'eth0', path: CNI_PATH, extraEnv },
+      conf,
+      hostPath,
+    );
+}
+
+/** How many ADDs the agent's log says it served (each request logs one "cni request" line). */
+export function agentServedAdds(logs: string[]): number {
+  return logs.filter((l) => l.includes('"cni request"') && l.includes('"command":"ADD"')).length;
 }

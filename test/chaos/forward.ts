@@ -30,13 +30,19 @@ s.listen(0,'127.0.0.1',()=>process.stdout.write(s.address().port+'\\n'));`;
 export interface Forward {
   /** The port on 127.0.0.1 inside the namespace. */
   port: number;
+  /** Connections forwarded so far. */
+  readonly connections: number;
+  /** Called as each connection arrives, with the count so far. */
+  onConnection: ((n: number) => void) | undefined;
   stop(): Promise<void>;
 }
 
 export async function forwardIntoNetns(netnsPath: string, targetPort: number, dir: string): Promise<Forward> {
   const path = join(dir, `fwd-${randomBytes(4).toString('hex')}.sock`);
   const conns = new Set<Socket>();
+  let count = 0;
   const server = createServer((c) => {
+    fwd.onConnection?.(++count);
     const o = connect(targetPort, '127.0.0.1');
     conns.add(c).add(o);
     c.once('close', () => conns.delete(c));
@@ -51,12 +57,17 @@ export async function forwardIntoNetns(netnsPath: string, targetPort: number, di
     relay.stdout.once('data', (b: Buffer) => resolve(Number(b.toString().trim())));
     relay.once('exit', (code) => reject(new Error(`relay in ${netnsPath} exited ${code}`)));
   });
-  return {
+  const fwd: Forward = {
     port,
+    get connections() {
+      return count;
+    },
+    onConnection: undefined,
     stop: async () => {
       relay.kill('SIGKILL');
       for (const c of conns) c.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return fwd;
 }

@@ -13,12 +13,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { KubernetesSource } from '../../src/cluster/kubernetes/source.js';
 import { KubernetesStore } from '../../src/store/kubernetes/index.js';
-import { CNI_PATH, macvlanConf, SHIM, startAgent, type TestAgent, tempDir } from '../agent/helpers.js';
+import { macvlanConf, startAgent, type TestAgent, tempDir } from '../agent/helpers.js';
 import { envInt, rng } from '../helpers/chaos.js';
-import { runCni } from '../helpers/cni.js';
 import { Scene } from '../helpers/scene.js';
 import { type HookAction, type KubeApiServer, startKubeApiServer } from '../kube-apiserver/server.js';
-import { execBurst, execSummary, settleExec } from './exec-burst.js';
+import { agentServedAdds, execBurst, execSummary, settleExec, shimCaller } from './exec-burst.js';
 import { type Forward, forwardIntoNetns } from './forward.js';
 
 const PODS = envInt('TRUNKLINE_CHAOS_PODS', 8);
@@ -109,10 +108,6 @@ describe('store faults through the executables: Kubernetes API answering 409, 50
         },
         pool,
       );
-      const env = {
-        TRUNKLINE_SHIM_TIMEOUT_MS: String(TIMEOUT_MS),
-        ...(agent ? { TRUNKLINE_AGENT_SOCK: agent.socket } : { TRUNKLINE_NO_AGENT: '1' }),
-      };
       const pods = Array.from({ length: PODS }, (_, i) => scene.netns(`${mode === 'agent' ? 'a' : 'n'}${i}`));
       const o = {
         what: `seed ${seed} ${mode}`,
@@ -123,13 +118,7 @@ describe('store faults through the executables: Kubernetes API answering 409, 50
         attempts: 6,
         timeoutMs: TIMEOUT_MS,
         backoffMs: 50,
-        call: (command: 'ADD' | 'DEL', id: string, netns: string) =>
-          runCni(
-            SHIM,
-            { command, containerId: id, netns, ifname: 'eth0', path: CNI_PATH, extraEnv: env },
-            conf,
-            host.path,
-          ),
+        call: shimCaller(host.path, conf, TIMEOUT_MS, agent?.socket),
       };
       const reader = new KubernetesStore(new KubernetesSource({ kubeconfig: api.kubeconfigPath }));
       const held = async () =>
@@ -144,7 +133,7 @@ describe('store faults through the executables: Kubernetes API answering 409, 50
       assert.ok(injected > 0, `seed ${seed}: no fault was injected`);
       if (agent) {
         assert.equal(agent.child.exitCode, null, 'the agent survived the faults');
-        const served = agent.logs().filter((l) => l.includes('"cni request"') && l.includes('"ADD"')).length;
+        const served = agentServedAdds(agent.logs());
         assert.ok(served >= out.ok.length, `the agent served the ADDs (${served} logged)`);
         await agent.stop();
         agent = undefined;
