@@ -11,9 +11,9 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { macvlanConf, metric, startAgent, type TestAgent, tempDir } from '../agent/helpers.js';
 import { assertAddsInPods } from '../helpers/chaos.js';
