@@ -6,7 +6,7 @@
 // successful ADDs, and after DEL of everything no link and no allocation left.
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CNI_PATH, SHIM } from '../agent/helpers.js';
+import { CNI_PATH, SHIM, type TestAgent } from '../agent/helpers.js';
 import { assertAddsInPods } from '../helpers/chaos.js';
 import { type PluginRun, runCni } from '../helpers/cni.js';
 import { links } from '../helpers/scene.js';
@@ -133,7 +133,15 @@ export function shimCaller(hostPath: string, conf: object, timeoutMs: number, so
     );
 }
 
-/** How many ADDs the agent's log says it served (each request logs one "cni request" line). */
-export function agentServedAdds(logs: string[]): number {
-  return logs.filter((l) => l.includes('"cni request"') && l.includes('"command":"ADD"')).length;
+/**
+ * After a burst through the agent: it is still running, its log shows it served (at least) the
+ * successful ADDs itself (each request logs one "cni request" line), and it stops cleanly.
+ */
+export async function stopAgentAfter(agent: TestAgent, out: ExecOutcome, what: string): Promise<void> {
+  assert.equal(agent.child.exitCode, null, `${what}: the agent survived`);
+  const served = agent
+    .logs()
+    .filter((l) => l.includes('"cni request"') && l.includes('"command":"ADD"')).length;
+  assert.ok(served >= out.ok.length, `${what}: the agent served the ADDs (${served} logged)`);
+  await agent.stop();
 }

@@ -13,17 +13,7 @@ import { ADDON_FILE, loadAddon } from '../../src/kernel/netlink/addon.js';
 import { NetlinkKernel } from '../../src/kernel/netlink/kernel.js';
 import type { BatchOp, Kernel, NetnsRef } from '../../src/kernel/types.js';
 import { DIST } from '../helpers/paths.js';
-
-/** RTM_SETLINK on lo with no change and no NLM_F_ACK: applied, never answered. */
-function silentRequest(seq: number): Buffer {
-  const b = Buffer.alloc(32);
-  b.writeUInt32LE(32, 0);
-  b.writeUInt16LE(19, 4); // RTM_SETLINK
-  b.writeUInt16LE(1, 6); // NLM_F_REQUEST only
-  b.writeUInt32LE(seq, 8);
-  b.writeInt32LE(1, 20); // ifi_index of lo
-  return b;
-}
+import { silentRequest } from '../helpers/silent-netlink.js';
 
 const { values: a } = parseArgs({
   options: {

@@ -2,7 +2,8 @@
 // shim, once served by the node agent (its watch-backed Kubernetes source and the Kubernetes store)
 // and once by the bundled plugin processes (no agent, ipam.store.type "kubernetes"), while the test
 // API server answers a seeded share of SpiderIPPool requests (watches included) with 409 or 500,
-// delays others and drops connections. The runtime DELs and retries a failed ADD. Invariants
+// delays others and drops connections (the first three status writes: one 409, one 500, one drop).
+// The runtime DELs and retries a failed ADD. Invariants
 // (exec-burst.ts): no duplicate among successful ADDs, each in its pod, no call past the shim
 // deadline, every failure a CNI error without a stack trace, the pool's status holding exactly the
 // successful ADDs, and after DEL of everything no link and no allocation left. Sizes:
@@ -14,44 +15,16 @@ import { after, before, describe, it } from 'node:test';
 import { KubernetesSource } from '../../src/cluster/kubernetes/source.js';
 import { KubernetesStore } from '../../src/store/kubernetes/index.js';
 import { macvlanConf, startAgent, type TestAgent, tempDir } from '../agent/helpers.js';
-import { envInt, rng } from '../helpers/chaos.js';
+import { envInt } from '../helpers/chaos.js';
 import { Scene } from '../helpers/scene.js';
-import { type HookAction, type KubeApiServer, startKubeApiServer } from '../kube-apiserver/server.js';
-import { agentServedAdds, execBurst, execSummary, settleExec, shimCaller } from './exec-burst.js';
+import { type KubeApiServer, startKubeApiServer } from '../kube-apiserver/server.js';
+import { execBurst, execSummary, settleExec, shimCaller, stopAgentAfter } from './exec-burst.js';
 import { type Forward, forwardIntoNetns } from './forward.js';
+import { injectPoolFaults } from './kube-inject.js';
 
 const PODS = envInt('TRUNKLINE_CHAOS_PODS', 8);
 const SEED = envInt('TRUNKLINE_CHAOS_SEED', Date.now() % 1_000_000);
 const TIMEOUT_MS = 30_000;
-
-/** 409 on a share of writes, 500s, dropped connections and delays on any SpiderIPPool request. */
-function injectFaults(api: KubeApiServer, seed: number) {
-  const r = rng(seed);
-  const injected: Record<string, number> = { conflict: 0, error500: 0, slow: 0, dropped: 0 };
-  const off = api.before((req): HookAction | undefined => {
-    if (req.plural !== 'spiderippools') return undefined;
-    const x = r();
-    const write = req.method === 'PUT' || req.method === 'PATCH';
-    if (write && x < 0.15) {
-      injected['conflict']!++;
-      return { fail: { code: 409, message: 'injected: the object has been modified' } };
-    }
-    if (x < (write ? 0.22 : 0.05)) {
-      injected['error500']!++;
-      return { fail: { code: 500 } };
-    }
-    if (x < (write ? 0.27 : 0.09)) {
-      injected['dropped']!++;
-      return { drop: true };
-    }
-    if (x < 0.35) {
-      injected['slow']!++;
-      return { delayMs: Math.floor(r() * 300) };
-    }
-    return undefined;
-  });
-  return { injected, off };
-}
 
 describe('store faults through the executables: Kubernetes API answering 409, 500, slowly, or not at all', {
   timeout: 300_000,
@@ -124,20 +97,16 @@ describe('store faults through the executables: Kubernetes API answering 409, 50
       const held = async () =>
         (await reader.list(pool)).map((a) => a.containerId).filter((id) => id.startsWith(o.idPrefix));
       const t0 = Date.now();
-      const faults = injectFaults(api, seed);
+      const faults = injectPoolFaults(api, seed, true);
       const out = await execBurst(o);
       faults.off();
       t.diagnostic(`${mode}: ${execSummary(out)}; injected ${JSON.stringify(faults.injected)}`);
       await settleExec(o, out, held);
-      const injected = Object.values(faults.injected).reduce((a, b) => a + b, 0);
-      assert.ok(injected > 0, `seed ${seed}: no fault was injected`);
-      if (agent) {
-        assert.equal(agent.child.exitCode, null, 'the agent survived the faults');
-        const served = agentServedAdds(agent.logs());
-        assert.ok(served >= out.ok.length, `the agent served the ADDs (${served} logged)`);
-        await agent.stop();
-        agent = undefined;
-      }
+      const injected = faults.total();
+      for (const kind of ['conflict', 'error500', 'dropped'])
+        assert.ok(faults.injected[kind]! > 0, `seed ${seed}: no ${kind} met the allocation path`);
+      if (agent) await stopAgentAfter(agent, out, o.what);
+      agent = undefined;
       t.diagnostic(
         `kubernetes faults (${mode}): ${injected} injected, ${out.ok.length}/${PODS} ADDs succeeded, ` +
           `0 duplicates, 0 links and 0 allocations left, ${Date.now() - t0} ms`,

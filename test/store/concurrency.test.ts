@@ -225,7 +225,9 @@ describe('concurrent plugin processes on one store', { timeout: 600_000 }, () =>
         assert.deepEqual(held, [...Array(n).keys()], `process ${i} holds its allocations in order, no gap`);
         unreported += n - ok;
       }
-      console.log(`# crash burst: ${unreported} allocations committed but never reported by a killed process`);
+      console.log(
+        `# crash burst: ${unreported} allocations committed but never reported by a killed process`,
+      );
       for (const [cid, ip] of live) {
         assert.equal(
           before.find((a) => a.containerId === cid)?.ip,
