@@ -60,6 +60,6 @@ export function checkHostLocal(ipam: Record<string, unknown>): void {
   ranges.forEach((set, i) => {
     if (!Array.isArray(set) || set.length === 0)
       throw invalidConfig(`ipam.ranges[${i}] must be a non-empty array of ranges`);
-    set.forEach((r, j) => checkRange(r, `ipam.ranges[${i}][${j}]`));
+    for (const [j, r] of set.entries()) checkRange(r, `ipam.ranges[${i}][${j}]`);
   });
 }
