@@ -13,9 +13,9 @@
 // Paths the plugins write to (dataDir, stateDir, cniDir, …) are never mutated: a missing one would
 // fall back to the system default directories.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CNI_PATH, startAgent, type TestAgent, tempDir } from '../agent/helpers.js';
 import { envInt, rng } from '../helpers/chaos.js';
@@ -94,6 +94,13 @@ function mutateCase(
   if (roll < 0.15) stdin = stdin.slice(0, Math.floor(r() * stdin.length));
   else if (roll < 0.18) stdin = stdin.replace(/[{}[\]]/, pick(r, ['', '"', '\\', '\u0000']));
   return { stdin, env, command };
+}
+
+/** host-local's allocations (one file per address) anywhere under dir: a mutated name may move them. */
+function heldByHostLocal(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) =>
+    /^(\d+\.\d+\.\d+\.\d+|[0-9a-f:]*:[0-9a-f:]*)$/.test(basename(f)),
+  );
 }
 
 function assertCniOutcome(r: PluginRun, what: string): void {
@@ -258,6 +265,7 @@ describe('fuzzing every plugin through the shim', { timeout: 900_000 }, () => {
         assert.deepEqual(internal, [], `seed ${seed}: ${internal.length} calls answered 999`);
         assert.equal(existsSync(PWNED), false, 'a shell metacharacter was executed');
         assert.deepEqual(links(host.name).sort(), ['lo', 'uplink0'], `seed ${seed}: links left on the host`);
+        assert.deepEqual(heldByHostLocal(tmp.path), [], `seed ${seed}: host-local allocations left`);
         const health = await agent.http('/healthz');
         assert.equal(health.status, 200, `seed ${seed}: agent unhealthy: ${health.body}`);
       });

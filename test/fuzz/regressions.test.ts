@@ -3,7 +3,7 @@
 // is left in the pod or on the host. Before the fix: the coordinator ~70 in 1,000 calls (an interface
 // named by CNI_IFNAME that no plugin made), macvlan ~14 (CHECK delegated to host-local before its own
 // input checks; host-local's own decode errors; a network name too long for a directory), meta ~8
-// (the same, through its delegate).
+// (the same, through its delegate; and a container ID too long for its cache file's name).
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ interface Case {
   conf: (pod: string, dir: string) => Record<string, unknown>;
   code: number;
   msg: RegExp;
+  containerId?: string;
 }
 
 const hostLocal = (dir: string, extra: Record<string, unknown> = {}) => ({
@@ -131,6 +132,15 @@ const CASES: Case[] = [
     })),
   ),
   {
+    name: 'meta ADD with a container ID too long for its cache file name',
+    plugin: 'trunkline',
+    command: 'ADD',
+    conf: (_pod, dir) => meta(dir, { ...macvlan(dir), name: 'fzrd' }),
+    containerId: 'x'.repeat(300),
+    code: 4,
+    msg: /containerID is 300 characters long/,
+  },
+  {
     name: 'meta ADD whose delegate has a malformed host-local ipam (its code kept)',
     plugin: 'trunkline',
     command: 'ADD',
@@ -160,7 +170,7 @@ describe('every 999 the fuzzer found is now the spec code', () => {
   for (const withAgent of [true, false]) {
     for (const [i, c] of CASES.entries()) {
       it(`${withAgent ? 'agent' : 'no agent'}: ${c.name} → ${c.code}`, async () => {
-        const id = `fzr${withAgent ? 'a' : 'n'}${i}`;
+        const id = c.containerId ?? `fzr${withAgent ? 'a' : 'n'}${i}`;
         const r = await runCni(
           join(DIST_CNI, c.plugin),
           {
