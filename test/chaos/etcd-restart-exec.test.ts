@@ -16,7 +16,7 @@ import { EtcdStore } from '../../src/store/etcd/index.js';
 import { macvlanConf, startAgent, type TestAgent, tempDir } from '../agent/helpers.js';
 import { envInt, rng } from '../helpers/chaos.js';
 import { type EtcdProcess, haveEtcd, startEtcd } from '../helpers/etcd.js';
-import { Scene } from '../helpers/scene.js';
+import { Scene } from '../helpers/netns.js';
 import { tierSkip } from '../helpers/tier.js';
 import { execBurst, execSummary, settleExec, shimCaller, stopAgentAfter } from './exec-burst.js';
 import { type Forward, forwardIntoNetns } from './forward.js';

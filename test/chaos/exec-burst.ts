@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CNI_PATH, SHIM, type TestAgent } from '../agent/helpers.js';
 import { assertAddsInPods } from '../helpers/chaos.js';
 import { type PluginRun, runCni } from '../helpers/cni.js';
-import { links } from '../helpers/scene.js';
+import { links } from '../helpers/netns.js';
 
 export interface ExecBurst {
   /** Printed in every failure: the seed and what ran. */

@@ -19,7 +19,7 @@ import { macvlanConf, metric, startAgent, type TestAgent, tempDir } from '../age
 import { assertAddsInPods } from '../helpers/chaos.js';
 import type { PluginRun } from '../helpers/cni.js';
 import { DIST } from '../helpers/paths.js';
-import { links, Scene } from '../helpers/scene.js';
+import { links, Scene } from '../helpers/netns.js';
 import { tierSkip } from '../helpers/tier.js';
 import { shimCaller } from './exec-burst.js';
 

@@ -16,7 +16,7 @@ import { KubernetesSource } from '../../src/cluster/kubernetes/source.js';
 import { KubernetesStore } from '../../src/store/kubernetes/index.js';
 import { macvlanConf, startAgent, type TestAgent, tempDir } from '../agent/helpers.js';
 import { envInt } from '../helpers/chaos.js';
-import { Scene } from '../helpers/scene.js';
+import { Scene } from '../helpers/netns.js';
 import { type KubeApiServer, startKubeApiServer } from '../kube-apiserver/server.js';
 import { execBurst, execSummary, settleExec, shimCaller, stopAgentAfter } from './exec-burst.js';
 import { type Forward, forwardIntoNetns } from './forward.js';

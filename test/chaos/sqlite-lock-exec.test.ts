@@ -16,7 +16,7 @@ import { SqliteStore } from '../../src/store/sqlite.js';
 import { macvlanConf, startAgent, type TestAgent, tempDir } from '../agent/helpers.js';
 import { envInt } from '../helpers/chaos.js';
 import type { PluginRun } from '../helpers/cni.js';
-import { Scene } from '../helpers/scene.js';
+import { Scene } from '../helpers/netns.js';
 import { tierSkip } from '../helpers/tier.js';
 import { execBurst, execSummary, settleExec, shimCaller, stopAgentAfter } from './exec-burst.js';
 import { lockFor, SQLITE3 } from './sqlite-locker.js';

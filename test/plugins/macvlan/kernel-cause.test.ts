@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCni } from '../../helpers/cni.js';
 import { DIST_CNI } from '../../helpers/paths.js';
-import { links, Scene } from '../../helpers/scene.js';
+import { links, Scene } from '../../helpers/netns.js';
 
 const PLUGIN = join(DIST_CNI, 'trunkline-macvlan');
 const scene = new Scene('healthkc');
