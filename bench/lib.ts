@@ -172,19 +172,23 @@ export interface BenchAgent {
   stop(): Promise<number>;
 }
 
-/** The built agent on `socket` (logs at warn unless `logLevel`); BENCH_AGENT_NODE_ARGS go to its node. */
+/**
+ * The built agent on `socket` (logs at warn unless `logLevel`, `env` added to the harness's);
+ * BENCH_AGENT_NODE_ARGS go to its node.
+ */
 export async function startBenchAgent(
   agentJs: string,
   socket: string,
   extra: string[] = [],
   logLevel = 'warn',
+  env: Record<string, string> = {},
 ): Promise<BenchAgent> {
   const nodeArgs = (process.env['BENCH_AGENT_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
   const child = spawn(
     process.execPath,
     [...nodeArgs, agentJs, '--socket', socket, '--metrics-port', 'off', ...extra],
     {
-      env: { ...process.env, TRUNKLINE_LOG_LEVEL: logLevel },
+      env: { ...process.env, ...env, TRUNKLINE_LOG_LEVEL: logLevel },
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );

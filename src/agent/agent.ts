@@ -12,6 +12,7 @@ import { peerCheck } from './peer.js';
 import { ownPlugins } from './plugins.js';
 import { KeyedSerializer } from './serial.js';
 import { DEFAULT_LIMITS, type ServerLimits, SocketServer } from './server.js';
+import { type Tracer, tracerFromEnv } from './trace.js';
 import { WarmCaches } from './warm.js';
 
 export const DEFAULT_SOCKET = '/run/trunkline/agent.sock';
@@ -40,6 +41,8 @@ export interface AgentOptions {
   /** Defaults to ownPlugins(kernel, warm caches). */
   plugins?: Map<string, Plugin>;
   collectors?: Collector[];
+  /** Per-request phase timing; default: a tracer to the file TRUNKLINE_AGENT_TRACE names, else none. */
+  tracer?: Tracer;
 }
 
 export interface RunningAgent {
@@ -62,9 +65,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const socketPath = opts.socketPath ?? DEFAULT_SOCKET;
   const limit = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`maxConnections must be >= 1, found ${limit}`);
-  const kernel = opts.kernel;
+  const tracer = opts.tracer ?? tracerFromEnv();
+  const kernel = tracer ? tracer.wrap(opts.kernel, 'kernel') : opts.kernel;
   const warm = new WarmCaches();
-  const plugins = opts.plugins ?? ownPlugins(() => kernel, warm);
+  const own = opts.plugins ?? ownPlugins(() => kernel, warm, tracer);
+  const plugins = tracer
+    ? new Map([...own].map(([type, p]) => [type, tracer.wrap(p, 'config', ['loadConf'])]))
+    : own;
   const metrics = new AgentMetrics();
   metrics.addCollector(processCollector);
   metrics.addCollector(() => warm.poolMetrics());
@@ -83,6 +90,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       serializer: new KeyedSerializer(),
       metrics,
       requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      ...(tracer ? { tracer } : {}),
     },
     { ...DEFAULT_LIMITS, ...opts.limits },
     peerCheck(opts.allowUid),
@@ -100,6 +108,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   } catch (e) {
     await http?.close();
     await warm.close();
+    await tracer?.close();
     throw e;
   }
   state = 'ready';
@@ -127,6 +136,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       await http?.close();
       // Stores are closed only when nothing is running any more; an undrained stop leaves them to exit.
       if (drained) await warm.close();
+      await tracer?.close();
       log(drained ? 'info' : 'warn', 'agent stopped', { drained, pending: server.pending });
       return { drained };
     })();

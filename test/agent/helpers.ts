@@ -27,7 +27,12 @@ export interface TestAgent {
   exited: Promise<number>;
 }
 
-export async function startAgent(hostNetns: string, dir: string, extra: string[] = []): Promise<TestAgent> {
+export async function startAgent(
+  hostNetns: string,
+  dir: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<TestAgent> {
   const socket = join(dir, `agent-${randomBytes(3).toString('hex')}.sock`);
   const child = spawn(
     'nsenter',
@@ -45,7 +50,7 @@ export async function startAgent(hostNetns: string, dir: string, extra: string[]
       'netlink',
       ...extra,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TRUNKLINE_LOG_LEVEL: 'info' } },
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env, TRUNKLINE_LOG_LEVEL: 'info' } },
   );
   let err = '';
   child.stderr?.on('data', (c: Buffer) => {
