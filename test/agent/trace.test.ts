@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startAgent as startInProcess } from '../../src/agent/agent.js';
-import { PHASES, Tracer, type TraceRecord } from '../../src/agent/trace.js';
+import { PHASES, type TraceRecord, Tracer } from '../../src/agent/trace.js';
 import type { Plugin } from '../../src/cni/plugin.js';
 import type { Kernel } from '../../src/kernel/types.js';
 import { links, Scene } from '../helpers/scene.js';
