@@ -349,7 +349,7 @@ async function floor(
   master: string,
   ns: string,
   n: number,
-): Promise<{ add: number[]; del: number[]; pair: number[] }> {
+): Promise<{ add: number[]; del: number[]; pair: number[]; cpuPerPair: number }> {
   const { createNetlinkKernel } = await import('../src/kernel/netlink/index.js');
   const { configureIface } = await import('../src/plugins/common/configure.js');
   const kernel = createNetlinkKernel(join(ROOT, 'dist', 'lib', 'trunkline_netlink.node'));
@@ -362,6 +362,7 @@ async function floor(
   const add: number[] = [];
   const del: number[] = [];
   const pair: number[] = [];
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     await kernel.createLink(null, { kind: 'macvlan', name: 'tlfloor0', master, mode: 'bridge', netns: ns });
@@ -374,7 +375,8 @@ async function floor(
     del.push(t2 - t1);
     pair.push(t2 - t0);
   }
-  return { add, del, pair };
+  const cpu = process.cpuUsage(cpu0);
+  return { add, del, pair, cpuPerPair: (cpu.user + cpu.system) / 1000 / n };
 }
 
 async function inner(ctx: Ctx): Promise<void> {
@@ -573,19 +575,29 @@ async function inner(ctx: Ctx): Promise<void> {
       const floorAdd: number[] = [];
       const floorDel: number[] = [];
       const floorPair: number[] = [];
+      let floorCpu = 0;
       const shimExec: number[] = [];
       const allShim: number[] = [];
       const phaseRounds: Map<string, SingleResult>[] = [];
+      const agentCpuPair = { untraced: 0, traced: 0, system: 0 };
+      let shimCpu = 0;
       for (let r = 0; r < ROUNDS; r++) {
+        const c0 = [cpuMs(nl.pid), cpuMs(tracedAgent.pid), cpuMs(nl.pid, 'system')];
         phaseRounds.push(await singleRound([ours, traced], singleNs, SINGLE, `p${r}-`));
+        agentCpuPair.untraced += (cpuMs(nl.pid) - c0[0]!) / SINGLE / ROUNDS;
+        agentCpuPair.system += (cpuMs(nl.pid, 'system') - c0[2]!) / SINGLE / ROUNDS;
+        agentCpuPair.traced += (cpuMs(tracedAgent.pid) - c0[1]!) / SINGLE / ROUNDS;
         const f = await floor(ctx.master, singleNs, SINGLE);
         floorAdd.push(...f.add);
         floorDel.push(...f.del);
         floorPair.push(percentile(f.pair, 50));
+        floorCpu += f.cpuPerPair / ROUNDS;
         const ex: number[] = [];
+        const s0 = cpuMs('children');
         for (let i = 0; i < SINGLE; i++) {
           ex.push((await runPlugin(shim, { CNI_COMMAND: 'VERSION', CNI_PATH: DIST_CNI }, '{}')).ms);
         }
+        shimCpu += (cpuMs('children') - s0) / SINGLE / ROUNDS;
         shimExec.push(percentile(ex, 50));
         allShim.push(...ex);
       }
@@ -599,7 +611,10 @@ async function inner(ctx: Ctx): Promise<void> {
         `  floor: the same kernel operations in-process (netlink), ADD ${fmt(percentile(floorAdd, 50))}, DEL ${fmt(percentile(floorDel, 50))}, pair ${spread(floorPair)} ms`,
       );
       console.log(
-        `  runtime exec of the C shim (answers VERSION itself): ${spread(shimExec, 2)} ms per call`,
+        `  runtime exec of the C shim (answers VERSION itself): ${spread(shimExec, 2)} ms per call, CPU ${fmt(shimCpu)} ms per call`,
+      );
+      console.log(
+        `  CPU per sequential pair: agent untraced ${fmt(agentCpuPair.untraced)} ms (in the kernel ${fmt(agentCpuPair.system)}), traced ${fmt(agentCpuPair.traced)} ms; the floor's kernel operations in-process ${fmt(floorCpu)} ms`,
       );
       const pairP50 = (label: string) => phaseRounds.map((m) => percentile(m.get(label)!.pair, 50));
       console.log(

@@ -5,6 +5,7 @@ import { chown } from 'node:fs/promises';
 import { log } from '../cni/log.js';
 import type { Plugin } from '../cni/plugin.js';
 import type { Kernel } from '../kernel/types.js';
+import { QuietCheckpoints } from './checkpoint.js';
 import { Gate } from './gate.js';
 import { type HttpEndpoint, startHttp } from './http.js';
 import { AgentMetrics, type Collector, processCollector } from './metrics.js';
@@ -82,6 +83,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   process.env['TRUNKLINE_NO_AGENT'] = '1';
 
   const gate = new Gate(limit, opts.maxQueue ?? limit * 16);
+  const checkpoints = new QuietCheckpoints(
+    () => warm.backends(),
+    () => gate.inFlight + gate.queued > 0,
+  );
   const server = new SocketServer(
     socketPath,
     gate,
@@ -91,6 +96,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       metrics,
       requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
       ...(tracer ? { tracer } : {}),
+      idle: () => checkpoints.idle(),
     },
     { ...DEFAULT_LIMITS, ...opts.limits },
     peerCheck(opts.allowUid),
@@ -107,6 +113,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     if (opts.allowUid !== undefined) await chown(socketPath, opts.allowUid, 0);
   } catch (e) {
     await http?.close();
+    checkpoints.stop();
     await warm.close();
     await tracer?.close();
     throw e;
@@ -134,6 +141,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       ]);
       clearTimeout(timer);
       await http?.close();
+      checkpoints.stop();
       // Stores are closed only when nothing is running any more; an undrained stop leaves them to exit.
       if (drained) await warm.close();
       await tracer?.close();

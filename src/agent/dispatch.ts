@@ -17,6 +17,8 @@ export interface Dispatcher {
   requestTimeoutMs: number;
   /** Per-request phase timing (TRUNKLINE_AGENT_TRACE); absent, nothing is timed. */
   tracer?: Tracer;
+  /** Called when the last request in flight has finished (quiet-moment housekeeping). */
+  idle?: () => void;
 }
 
 function errorCode(o: Outcome): string {

@@ -215,6 +215,7 @@ export class SocketServer {
     } finally {
       release();
       this.gauges();
+      if (this.gate.inFlight === 0 && this.gate.queued === 0) this.d.idle?.();
     }
   }
 

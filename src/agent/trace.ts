@@ -3,7 +3,9 @@
 // config, cluster source, store, kernel (and per kernel operation), writing the reply — one JSON line
 // per request, for bench/agent.ts to aggregate. When off,
 // nothing is wrapped: the plugins, the kernel and the stores are the very objects they would be.
-// Time is exclusive: a source read inside a loadConf counts as source, not also as config.
+// Time is exclusive: a source read inside a loadConf counts as source, not also as config. Calls a
+// request makes side by side (a source read beside a store open) each count in full, so phases can
+// add up to more than the total; "other" is then 0.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
@@ -140,7 +142,7 @@ export class Tracer {
       ok: t.ok,
       total: round(total),
       ...(Object.fromEntries(PHASES.map((p) => [p, round(t.ms[p])])) as Record<Phase, number>),
-      other: round(total - spent),
+      other: round(Math.max(0, total - spent)),
       gc: round(this.gcTotal - t.gcAtStart),
       kernelOps: Object.fromEntries(Object.entries(t.kernelOps).map(([k, v]) => [k, round(v)])),
     };

@@ -48,7 +48,10 @@ describe('agent phase trace', () => {
     assert.ok(rec.source >= 25 && rec.source < 200, `source ${rec.source}`);
     assert.ok(rec.config >= 15 && rec.config < rec.source, `config ${rec.config} is its own time only`);
     assert.ok(rec.total >= rec.config + rec.source, `total ${rec.total}`);
-    assert.ok(Math.abs(rec.total - rec.other - PHASES.reduce((a, p) => a + rec[p], 0)) < 0.01);
+    assert.ok(
+      Math.abs(rec.total - rec.other - PHASES.reduce((a, p) => a + rec[p], 0)) < 0.01,
+      'sequential phases add up',
+    );
     assert.equal(tracer.wrap(source, 'source'), tracer.wrap(source, 'source'), 'one proxy per object');
     assert.deepEqual(records(file), [rec]);
   });
@@ -136,7 +139,7 @@ describe('agent phase trace', () => {
         assert.ok(r, `a record for ${command}`);
         assert.deepEqual([r.type, r.command, r.ok], ['trunkline-macvlan', command, true]);
         for (const p of [...PHASES, 'other', 'gc', 'total'] as const)
-          assert.ok(Number.isFinite(r[p]) && r[p] >= 0, `${command} ${p}: ${r[p]}`);
+          assert.ok(Number.isFinite(r[p]) && r[p] >= 0, `${command} ${p}: ${JSON.stringify(r)}`);
         // The kernel, the store and both plugins' config were really visited.
         for (const p of ['kernel', 'store', 'config'] as const)
           assert.ok(r[p] > 0, `${command} ${p}: ${r[p]}`);
