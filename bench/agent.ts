@@ -79,7 +79,8 @@ async function outer(): Promise<void> {
         '--inner',
         JSON.stringify(ctx),
       ],
-      { stdio: 'inherit', env: process.env },
+      // As many pool threads as the agent has (src/cli/agent.ts), for the floor's concurrent operations.
+      { stdio: 'inherit', env: { ...process.env, UV_THREADPOOL_SIZE: '32' } },
     );
     if (r.status !== 0) process.exitCode = r.status ?? 1;
   } finally {
@@ -344,12 +345,8 @@ function row(cells: (string | number)[], widths: number[]): string {
     .join('  ');
 }
 
-/** The kernel work of one macvlan ADD and DEL alone, in this process through the netlink backend. */
-async function floor(
-  master: string,
-  ns: string,
-  n: number,
-): Promise<{ add: number[]; del: number[]; pair: number[]; cpuPerPair: number }> {
+/** The kernel operations of one macvlan ADD (create in the pod namespace, rename, address, up, route) and its DEL. */
+async function floorOps(master: string) {
   const { createNetlinkKernel } = await import('../src/kernel/netlink/index.js');
   const { configureIface } = await import('../src/plugins/common/configure.js');
   const kernel = createNetlinkKernel(join(ROOT, 'dist', 'lib', 'trunkline_netlink.node'));
@@ -359,17 +356,43 @@ async function floor(
     ips: [{ address: '10.126.0.5/16', gateway: '10.126.0.1', interface: 0 }],
     routes: [{ dst: '0.0.0.0/0' }],
   };
+  return {
+    add: async (ns: string, tmpName: string) => {
+      await kernel.createLink(null, { kind: 'macvlan', name: tmpName, master, mode: 'bridge', netns: ns });
+      await kernel.setLink(ns, tmpName, { name: 'eth0' });
+      await configureIface(kernel, ns, 'eth0', result);
+    },
+    del: (ns: string) => kernel.deleteLink(ns, 'eth0'),
+  };
+}
+
+/** The floor of a burst: every pod's kernel operations at once, in this process (ms of wall). */
+async function floorBurst(master: string, namespaces: string[]): Promise<{ add: number; del: number }> {
+  const ops = await floorOps(master);
+  let t0 = performance.now();
+  await Promise.all(namespaces.map((ns, i) => ops.add(ns, `tlfloor${i}`)));
+  const add = performance.now() - t0;
+  t0 = performance.now();
+  await Promise.all(namespaces.map((ns) => ops.del(ns)));
+  return { add, del: performance.now() - t0 };
+}
+
+/** The kernel work of one macvlan ADD and DEL alone, in this process through the netlink backend. */
+async function floor(
+  master: string,
+  ns: string,
+  n: number,
+): Promise<{ add: number[]; del: number[]; pair: number[]; cpuPerPair: number }> {
+  const ops = await floorOps(master);
   const add: number[] = [];
   const del: number[] = [];
   const pair: number[] = [];
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    await kernel.createLink(null, { kind: 'macvlan', name: 'tlfloor0', master, mode: 'bridge', netns: ns });
-    await kernel.setLink(ns, 'tlfloor0', { name: 'eth0' });
-    await configureIface(kernel, ns, 'eth0', result);
+    await ops.add(ns, 'tlfloor0');
     const t1 = performance.now();
-    await kernel.deleteLink(ns, 'eth0');
+    await ops.del(ns);
     const t2 = performance.now();
     add.push(t1 - t0);
     del.push(t2 - t1);
@@ -649,6 +672,17 @@ async function inner(ctx: Ctx): Promise<void> {
       const beforeBurst = readTrace(traceFile).length;
       const tb = await burst(traced, burstNs, 'pb-');
       const burstTrace = readTrace(traceFile).slice(beforeBurst);
+      const fb: { add: number; del: number }[] = [];
+      for (let r = 0; r < ROUNDS; r++) fb.push(await floorBurst(ctx.master, burstNs));
+      console.log(
+        `  floor of a burst of ${BURST} (every pod's kernel operations at once, in-process): ADD wall ${spread(
+          fb.map((f) => f.add),
+          0,
+        )}, DEL wall ${spread(
+          fb.map((f) => f.del),
+          0,
+        )} ms`,
+      );
       console.log(`  burst of ${BURST} through the traced agent: ADD wall ${fmt(tb.addWall)} ms`);
       for (const l of phaseTable(burstTrace, 'ADD', {
         client: tb.adds,
