@@ -51,8 +51,15 @@ export function parseStoreConf(raw: unknown, where = 'store'): StoreConf {
   return out;
 }
 
-/** The Kubernetes store keeps allocations in SpiderIPPool status, so it needs the cluster source. */
-export function createStore(conf: StoreConf = {}, source?: ClusterSource): AllocationStore {
+/**
+ * The Kubernetes store keeps allocations in SpiderIPPool status, so it needs the cluster source.
+ * `exitsAfterClose`: the caller's process ends right after closing the store (see SqliteStoreOptions).
+ */
+export function createStore(
+  conf: StoreConf = {},
+  source?: ClusterSource,
+  { exitsAfterClose = false }: { exitsAfterClose?: boolean } = {},
+): AllocationStore {
   if (conf.type === 'etcd') return etcdStore(conf);
   if (conf.type === 'kubernetes') {
     if (!source?.updateIPPoolStatus) {
@@ -64,5 +71,6 @@ export function createStore(conf: StoreConf = {}, source?: ClusterSource): Alloc
     path: conf.path ?? DEFAULT_DB_PATH,
     ...(conf.busyTimeoutMs !== undefined ? { busyTimeoutMs: conf.busyTimeoutMs } : {}),
     ...(conf.synchronous !== undefined ? { synchronous: conf.synchronous } : {}),
+    exitsAfterClose,
   });
 }
