@@ -88,7 +88,7 @@ export class Taker {
 }
 
 /** First address not in `taken` at or after `from`, wrapping once; cost bounded by taken.size. */
-export function nextFree(
+function nextFree(
   intervals: readonly Interval[],
   from: bigint,
   taken: Set<bigint>,
