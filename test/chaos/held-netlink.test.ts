@@ -18,8 +18,8 @@ import { SqliteStore } from '../../src/store/sqlite.js';
 import { macvlanConf, metric, startAgent, type TestAgent, tempDir } from '../agent/helpers.js';
 import { assertAddsInPods } from '../helpers/chaos.js';
 import type { PluginRun } from '../helpers/cni.js';
-import { DIST } from '../helpers/paths.js';
 import { links, Scene } from '../helpers/netns.js';
+import { DIST } from '../helpers/paths.js';
 import { tierSkip } from '../helpers/tier.js';
 import { shimCaller } from './exec-burst.js';
 
