@@ -51,6 +51,11 @@ export class PoolQueues {
     return true;
   }
 
+  /** Whether changes wait for the next round of `pool`. */
+  pending(pool: string): boolean {
+    return this.waiting.has(pool);
+  }
+
   /** Up to `max` waiting changes joining the running round (it lost a conflict and starts over). */
   join(pool: string, max: number): Op[] {
     const q = this.waiting.get(pool) ?? [];

@@ -77,16 +77,24 @@ export class PoolWriter {
 
   private async drain(pool: string): Promise<void> {
     for (let ops = this.queues.take(pool, this.perRound); ops.length > 0; ) {
+      const t0 = performance.now();
+      let won = false;
       try {
-        await this.round(pool, ops);
+        won = await this.round(pool, ops);
       } catch (err) {
         for (const op of ops) op.reject(err);
       }
+      // The node that just wrote holds the newest copy and would win the next write too, over and over,
+      // while nodes that lost wait for theirs to arrive: batched, it lets them in first by pausing
+      // up to one round's time (what queues meanwhile goes out in its next write).
+      if (won && this.perRound > 1 && this.queues.pending(pool))
+        await sleep((performance.now() - t0) * Math.random());
       ops = this.queues.take(pool, this.perRound);
     }
   }
 
-  private async round(pool: string, ops: Op[]): Promise<void> {
+  /** True when it wrote the pool. */
+  private async round(pool: string, ops: Op[]): Promise<boolean> {
     const src = this.source();
     let lost: string | undefined;
     let unknown = 0;
@@ -96,7 +104,7 @@ export class PoolWriter {
       const fresh = src.cachedIPPool?.(pool, lost) ?? (await src.getIPPool(pool));
       if (fresh === undefined) {
         for (const op of ops) op.resolve(undefined);
-        return;
+        return false;
       }
       const pe = parseEntries(fresh);
       const { outcomes, write } = applyRound(pe, ops);
@@ -106,7 +114,10 @@ export class PoolWriter {
           else ops[i]!.reject(o.error);
         }
       };
-      if (!write) return settle();
+      if (!write) {
+        settle();
+        return false;
+      }
       const next: SpiderIPPool = {
         ...fresh,
         status: {
@@ -118,7 +129,8 @@ export class PoolWriter {
       const r = await src.updateIPPoolStatus(next);
       if (r !== 'conflict' && r !== 'unknown') {
         this.writes++;
-        return settle();
+        settle();
+        return true;
       }
       lost = fresh.metadata.resourceVersion;
       if (r === 'unknown') {
