@@ -1,5 +1,5 @@
 // The Kubernetes store's config block:
-// {"type": "kubernetes", "writes": "batched", "conflictRetries": 20, "backoffMs": 10}.
+// {"type": "kubernetes", "writes": "batched", "conflictRetries": 40, "backoffMs": 10}.
 // Where the API server is comes from the cluster source (kubeconfig), not from here.
 import { invalidConfig } from '../../cni/errors.js';
 import type { KubernetesStoreOptions } from './writer.js';

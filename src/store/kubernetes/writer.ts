@@ -21,8 +21,8 @@ export type WriteMode = 'batched' | 'per-allocation';
 
 export interface KubernetesStoreOptions {
   /**
-   * Attempts per pool write while the API answers 409 Conflict (default 20, about 3 s of backoff:
-   * ten nodes writing one pool under load lost ten in a row; Spiderpool: 5).
+   * Attempts per pool write while the API answers 409 Conflict (default 40, about 7 s of backoff:
+   * ten nodes writing one pool on a host at load 150 lost 20 in a row; Spiderpool: 5).
    */
   conflictRetries?: number;
   /** First backoff after a conflict in ms (default 10), times `backoffFactor` (1.5) per retry, jittered. */
@@ -58,7 +58,7 @@ export class PoolWriter {
     private readonly source: () => SharedSource,
     opts: KubernetesStoreOptions = {},
   ) {
-    this.retries = opts.conflictRetries ?? 20;
+    this.retries = opts.conflictRetries ?? 40;
     this.backoffMs = opts.backoffMs ?? 10;
     this.factor = opts.backoffFactor ?? 1.5;
     this.perRound = (opts.writes ?? 'batched') === 'batched' ? MAX_BATCH : 1;
