@@ -53,7 +53,7 @@ export async function loadConf(raw: NetConf, env: CniEnv, kernel: Kernel): Promi
   const ipamType = raw.ipam?.type;
   if (raw.ipam !== undefined && typeof ipamType !== 'string')
     throw invalidConfig('"ipam.type" must be a string');
-  if (ipamType === 'host-local') checkHostLocal(raw.ipam as Record<string, unknown>);
+  if (ipamType === 'host-local') checkHostLocal(raw.ipam as Record<string, unknown>, raw.runtimeConfig);
   const effectiveMac = resolveMac(raw, env);
   const conf: MacvlanConf = {
     ...raw,
