@@ -26,7 +26,14 @@ export async function check(kernel: Kernel, inv: Invocation<MacvlanConf>): Promi
   }
   const link = await kernel.getLink(env.netns, env.ifname).catch((e) => {
     if (e instanceof LinkNotFound)
-      throw new CniError(Code.Internal, `container interface ${env.ifname} in prevResult not found`);
+      throw new CniError(
+        Code.Internal,
+        `container interface ${env.ifname} in prevResult not found`,
+        undefined,
+        {
+          cause: e,
+        },
+      );
     throw e;
   });
   if (link.kind !== 'macvlan')
