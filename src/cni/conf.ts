@@ -8,7 +8,10 @@ import { assertSupported } from './version.js';
  * Deepest config nesting accepted. Real configs nest a handful of levels; deeper values would make
  * recursive code further on (validation, error messages, JSON.stringify) overflow the stack.
  */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
+
+/** Longest file name component (Linux NAME_MAX). */
+const NAME_MAX = 255;
 
 /** Nesting depth of JSON text (arrays and objects), strings skipped; linear, no recursion. */
 function jsonDepth(text: string): number {
@@ -66,6 +69,14 @@ export function parseNetConf(stdin: Buffer | string): NetConf {
   for (const k of ['name', 'type'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'string')
       throw invalidConfig(`"${k}" must be a string, found ${typeof o[k]}`);
+  }
+  // The spec asks that a network name be safe as a directory name (IPAM stores keep one per network):
+  // longer than a path component may be, every file operation on it would fail as an internal error.
+  if (typeof o['name'] === 'string' && Buffer.byteLength(o['name']) > NAME_MAX) {
+    throw invalidConfig(
+      `"name" is ${Buffer.byteLength(o['name'])} bytes long`,
+      `a network name is used as a directory name: at most ${NAME_MAX} bytes`,
+    );
   }
   if (o['ipam'] !== undefined) {
     const ipam = o['ipam'];

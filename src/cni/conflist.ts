@@ -21,7 +21,7 @@ export interface RuntimeConf {
   registry?: Registry;
 }
 
-export function validateList(list: NetConfList): void {
+function validateList(list: NetConfList): void {
   if (!list.name) throw invalidConfig('conflist has no "name"');
   if (!Array.isArray(list.plugins) || list.plugins.length === 0) {
     throw invalidConfig(`conflist "${list.name}" has no plugins`);
@@ -33,12 +33,7 @@ export function validateList(list: NetConfList): void {
 }
 
 /** The config one plugin of the list receives (libcni's buildOneConfig). */
-export function pluginConf(
-  list: NetConfList,
-  p: NetConf,
-  rt: RuntimeConf,
-  prev: Result | undefined,
-): NetConf {
+function pluginConf(list: NetConfList, p: NetConf, rt: RuntimeConf, prev: Result | undefined): NetConf {
   const conf: NetConf = { ...p, cniVersion: list.cniVersion, name: list.name };
   const caps = p.capabilities ?? {};
   const runtimeConfig: Record<string, unknown> = {};

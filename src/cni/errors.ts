@@ -18,7 +18,6 @@ export const Code = {
   StoreUnavailable: 103,
   Internal: 999,
 } as const;
-export type CodeValue = (typeof Code)[keyof typeof Code];
 
 export class CniError extends Error {
   readonly code: number;

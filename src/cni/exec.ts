@@ -23,7 +23,7 @@ export interface DelegateEnv {
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 
-export interface ExecOptions {
+interface ExecOptions {
   timeoutMs?: number;
   /** Execute the plugin inside this namespace (path): the lab runs several simulated nodes. */
   hostNetns?: string;
@@ -156,7 +156,7 @@ const bytes = (conf: object | Buffer): Buffer =>
   Buffer.isBuffer(conf) ? conf : Buffer.from(JSON.stringify(conf));
 
 /** The calling plugin's side of an IPAM-style delegation. */
-export interface Caller {
+interface Caller {
   env: CniEnv;
   registry: Registry;
 }

@@ -30,10 +30,6 @@ function resolveSink(): (line: string) => void {
   return (line) => process.stderr.write(line);
 }
 
-export function setLogSink(fn: ((line: string) => void) | undefined): void {
-  sink = fn;
-}
-
 export function log(level: Level, msg: string, fields: LogFields = {}): void {
   threshold ??= ORDER[(process.env['TRUNKLINE_LOG_LEVEL'] as Level) ?? 'warn'] ?? ORDER.warn;
   if (ORDER[level] < threshold) return;

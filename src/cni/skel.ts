@@ -9,7 +9,7 @@ import { EXEC_ONLY, type Outcome, type Plugin, type Registry } from './plugin.js
 import { CURRENT_VERSION, SUPPORTED_VERSIONS } from './types.js';
 import { compareVersions, decodeResult, encodeResult } from './version.js';
 
-export function versionInfo(): string {
+function versionInfo(): string {
   return JSON.stringify({ cniVersion: CURRENT_VERSION, supportedVersions: SUPPORTED_VERSIONS });
 }
 

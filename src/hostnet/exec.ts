@@ -4,7 +4,7 @@ import { Exists, isGone } from '../kernel/errors.js';
 import type { Kernel, NetnsRef } from '../kernel/types.js';
 import type { Step } from './types.js';
 
-export class StepFailed extends Error {
+class StepFailed extends Error {
   constructor(
     readonly step: Step,
     override readonly cause: unknown,
@@ -14,7 +14,7 @@ export class StepFailed extends Error {
   }
 }
 
-export async function runStep(kernel: Kernel, ns: NetnsRef, step: Step): Promise<void> {
+async function runStep(kernel: Kernel, ns: NetnsRef, step: Step): Promise<void> {
   switch (step.op) {
     case 'create':
       return kernel.createLink(ns, step.spec);

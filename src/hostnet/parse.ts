@@ -24,7 +24,7 @@ const SECTION: Readonly<Record<IfaceType, string | undefined>> = {
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 /** Interface names the kernel accepts: 1-15 bytes, no '/', ':' or whitespace, not '.' or '..'. */
-export const validIfName = (s: string): boolean =>
+const validIfName = (s: string): boolean =>
   s.length > 0 && Buffer.byteLength(s) <= 15 && !/[\s/:]/.test(s) && s !== '.' && s !== '..';
 
 /** YAML or JSON text → validated HostConfig. */

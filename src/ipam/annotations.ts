@@ -10,7 +10,7 @@ export const ANNO_POD_IPPOOLS = 'ipam.spidernet.io/ippools';
 export const ANNO_POD_IPPOOL = 'ipam.spidernet.io/ippool';
 export const ANNO_POD_ROUTES = 'ipam.spidernet.io/routes';
 export const ANNO_NS_DEFAULT_V4 = 'ipam.spidernet.io/default-ipv4-ippool';
-export const ANNO_NS_DEFAULT_V6 = 'ipam.spidernet.io/default-ipv6-ippool';
+const ANNO_NS_DEFAULT_V6 = 'ipam.spidernet.io/default-ipv6-ippool';
 // Spelling of Spiderpool before v0.4; still found in old manifests.
 const ANNO_NS_LEGACY_V4 = 'ipam.spidernet.io/defaultv4ippool';
 const ANNO_NS_LEGACY_V6 = 'ipam.spidernet.io/defaultv6ippool';

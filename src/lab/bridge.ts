@@ -35,23 +35,7 @@ export async function bridgeVlanAdd(
     });
 }
 
-/** VLAN ids per port, as `bridge -j vlan show` reports them. */
-export async function bridgeVlans(netns: string): Promise<Map<string, number[]>> {
-  const r = await run(inNs(netns, [tool('bridge'), '-j', 'vlan', 'show']));
-  const out = new Map<string, number[]>();
-  if (r.code !== 0 || r.stdout.trim() === '') return out;
-  for (const p of JSON.parse(r.stdout) as {
-    ifname: string;
-    vlans?: { vlan: number; vlanEnd?: number }[];
-  }[]) {
-    const ids: number[] = [];
-    for (const v of p.vlans ?? []) for (let id = v.vlan; id <= (v.vlanEnd ?? v.vlan); id++) ids.push(id);
-    out.set(p.ifname, ids);
-  }
-  return out;
-}
-
-export interface PingResult {
+interface PingResult {
   ok: boolean;
   ms?: number;
 }

@@ -13,10 +13,10 @@ export interface ScenarioIssue {
   message: string;
 }
 
-export const formatIssue = (i: ScenarioIssue): string => `${i.where}: ${i.object}: ${i.field}: ${i.message}`;
+const formatIssue = (i: ScenarioIssue): string => `${i.where}: ${i.object}: ${i.field}: ${i.message}`;
 
 /** Dotted path with bracketed keys that contain dots or slashes (annotation names). */
-export function fieldPath(path: readonly (string | number)[]): string {
+function fieldPath(path: readonly (string | number)[]): string {
   let out = '';
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`;

@@ -3,7 +3,7 @@ import { errorText } from '../cni/errors.js';
 import { LabStepError } from './errors.js';
 import type { StepTiming } from './types.js';
 
-export type Say = (line: string) => void;
+type Say = (line: string) => void;
 
 export class Progress {
   readonly steps: StepTiming[] = [];

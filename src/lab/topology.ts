@@ -13,7 +13,7 @@ import type { Progress } from './progress.js';
 import type { Recorder } from './record.js';
 import type { NodeSpec, Scenario, Variant } from './types.js';
 
-export interface KernelSupport {
+interface KernelSupport {
   vlan: boolean;
   bond: boolean;
   detail: string;

@@ -15,7 +15,7 @@ import { renderReport } from './render.js';
 import type { LabReport, Scenario } from './types.js';
 import { labUp } from './up.js';
 
-export const REPORT_MARKER = 'TRUNKLINE-LAB-REPORT ';
+const REPORT_MARKER = 'TRUNKLINE-LAB-REPORT ';
 const GUEST_STATE_DIR = '/run/trunkline-lab-guest';
 
 const onPath = (cmd: string) =>

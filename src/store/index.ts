@@ -9,7 +9,7 @@ import type { AllocationStore } from './types.js';
 
 export type StoreConf = SqliteStoreConf | EtcdStoreConf | KubernetesStoreConf;
 
-export interface SqliteStoreConf {
+interface SqliteStoreConf {
   type?: 'sqlite';
   path?: string;
   busyTimeoutMs?: number;

@@ -132,8 +132,11 @@ export class SqliteStore implements AllocationStore {
       mkdirSync(dirname(this.path), { recursive: true });
       const { default: Database } = await import('better-sqlite3');
       const nativeBinding = sqliteNativeBinding();
+      // No busy handler: it waits inside the synchronous call, so in the node agent one database
+      // locked by another process would stall every request on the node for the whole timeout. The
+      // wait happens in retry() instead, between attempts, with the event loop free.
       db = new Database(this.path, {
-        timeout: this.busyTimeoutMs,
+        timeout: 0,
         ...(this.onStatement !== undefined
           ? { verbose: (sql: unknown) => this.onStatement?.(String(sql)) }
           : {}),
@@ -331,9 +334,9 @@ export class SqliteStore implements AllocationStore {
   }
 
   /**
-   * SQLite waits for locks in its busy handler, but a few WAL situations (another process
-   * recovering or checkpointing the WAL) report SQLITE_BUSY at once. Every operation here is one
-   * whole transaction, so running it again is safe.
+   * Waits for another process's lock (up to busyTimeoutMs) by running the operation again: SQLite
+   * reports SQLITE_BUSY at once (no busy handler, see open()). Every operation here is one whole
+   * transaction, so running it again is safe.
    */
   private async retry<T>(fn: () => T): Promise<T> {
     const deadline = Date.now() + this.busyTimeoutMs;

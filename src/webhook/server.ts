@@ -10,7 +10,7 @@ import { errorText } from '../cni/errors.js';
 import { HANDLERS } from './index.js';
 import type { AdmissionRequest, AdmissionResponse, WebhookContext } from './review.js';
 
-export interface WebhookServerOptions {
+interface WebhookServerOptions {
   /** Without them every handshake fails until setCertificate(). */
   cert?: string;
   key?: string;

@@ -27,7 +27,13 @@ export interface TestAgent {
   exited: Promise<number>;
 }
 
-export async function startAgent(hostNetns: string, dir: string, extra: string[] = []): Promise<TestAgent> {
+/** `entry`: the agent's script (a test may start a variant of it, see test/chaos/held-agent.ts). */
+export async function startAgent(
+  hostNetns: string,
+  dir: string,
+  extra: string[] = [],
+  entry = AGENT_JS,
+): Promise<TestAgent> {
   const socket = join(dir, `agent-${randomBytes(3).toString('hex')}.sock`);
   const child = spawn(
     'nsenter',
@@ -36,7 +42,7 @@ export async function startAgent(hostNetns: string, dir: string, extra: string[]
     [
       `--net=${hostNetns}`,
       process.execPath,
-      AGENT_JS,
+      entry,
       '--socket',
       socket,
       '--metrics-port',

@@ -7,14 +7,12 @@ import { isNode, LineCounter, parseAllDocuments } from 'yaml';
 import { errorText } from '../../cni/errors.js';
 import { issueAt, LabScenarioError, type ScenarioIssue } from '../errors.js';
 import type { Manifest, Origin, Scenario } from '../types.js';
+import { isRec, type Rec } from './fields.js';
 import { parseLabSpec } from './spec.js';
 import { validateScenario } from './validate.js';
 
-type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** Kinds the plugins' local source reads; anything else in a scenario is a mistake worth naming. */
-export const MANIFEST_KINDS = [
+const MANIFEST_KINDS = [
   'Namespace',
   'Pod',
   'NetworkAttachmentDefinition',
@@ -23,7 +21,7 @@ export const MANIFEST_KINDS = [
   'Node',
 ] as const;
 
-export const displayPath = (file: string): string => {
+const displayPath = (file: string): string => {
   const rel = relative(process.cwd(), file);
   return rel !== '' && !rel.startsWith('..') ? rel : file;
 };

@@ -10,12 +10,10 @@ import {
 } from '../../multus/annotations.js';
 import { COORDINATOR_TYPE, NETWORK_MODE_ANNOTATION } from '../../multus/nad.js';
 import type { Manifest, NodeSpec, Scenario, Variant } from '../types.js';
-
-type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isRec, type Rec } from './fields.js';
 
 export const MULTUS_NAMESPACE = 'kube-system';
-export const MACVLAN_TYPES = ['trunkline-macvlan', 'macvlan'];
+const MACVLAN_TYPES = ['trunkline-macvlan', 'macvlan'];
 
 export const keyOf = (m: Manifest): string =>
   m.kind === 'Pod' || m.kind === 'NetworkAttachmentDefinition'

@@ -10,7 +10,7 @@ export interface KeyValue {
   version: string;
 }
 
-export interface RangeOptions {
+interface RangeOptions {
   /** Exclusive end of the range ('' = single key). */
   end?: string;
   limit?: number;
@@ -31,7 +31,7 @@ export type Op =
   | { range: { key: string } & RangeOptions }
   | { txn: { compare: Compare[]; success: Op[]; failure?: Op[] } };
 
-export interface RangeResult {
+interface RangeResult {
   kvs: KeyValue[];
   count: number;
   more: boolean;

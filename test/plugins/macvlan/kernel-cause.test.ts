@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCni } from '../../helpers/cni.js';
+import { links, Scene } from '../../helpers/netns.js';
 import { DIST_CNI } from '../../helpers/paths.js';
-import { links, Scene } from '../../helpers/scene.js';
 
 const PLUGIN = join(DIST_CNI, 'trunkline-macvlan');
 const scene = new Scene('healthkc');
