@@ -32,6 +32,7 @@ export async function startAgent(
   hostNetns: string,
   dir: string,
   extra: string[] = [],
+  env: Record<string, string> = {},
   entry = AGENT_JS,
 ): Promise<TestAgent> {
   const socket = join(dir, `agent-${randomBytes(3).toString('hex')}.sock`);
@@ -51,7 +52,7 @@ export async function startAgent(
       'netlink',
       ...extra,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TRUNKLINE_LOG_LEVEL: 'info' } },
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env, TRUNKLINE_LOG_LEVEL: 'info' } },
   );
   let err = '';
   child.stderr?.on('data', (c: Buffer) => {

@@ -102,6 +102,7 @@ describe('a held netlink call through the agent', {
       host.path,
       tmp.path,
       ['--hold-match', 'faultshheld', '--hold-ms', String(HOLD_MS)],
+      {},
       HELD_AGENT,
     );
     const call = shimCaller(host.path, conf(), SHIM_TIMEOUT_MS, agent.socket);
@@ -161,6 +162,7 @@ describe('a held netlink call through the agent', {
         '--request-timeout-ms',
         String(DEADLINE_MS),
       ],
+      {},
       HELD_AGENT,
     );
     const call = shimCaller(host.path, conf(), SHIM_TIMEOUT_MS, agent.socket);

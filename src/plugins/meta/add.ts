@@ -130,7 +130,7 @@ export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Re
     delegates,
     results: delegates.map(() => null),
   };
-  saveCache(conf.cniDir, cache);
+  await saveCache(conf.cniDir, cache);
   const t: Target = {
     containerId: env.containerId,
     netns: env.netns,
@@ -160,7 +160,7 @@ export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Re
         result = applyToResult(result, plan);
         cache.results[i] = result;
       }
-      saveCache(conf.cniDir, cache);
+      await saveCache(conf.cniDir, cache);
       const ev = addedInterface(source, pod, d.ifname, d.name, result);
       if (ev !== undefined) events.push(ev);
       log.debug('delegate added', { network: d.name, delegateIfname: d.ifname });
