@@ -1,6 +1,6 @@
 // Decoding of the network configuration on stdin: the checks every plugin shares. Plugin-specific
 // validation happens in each plugin's loadConf.
-import { decodeFailure, invalidConfig } from './errors.js';
+import { CniError, Code, decodeFailure, errorText, invalidConfig } from './errors.js';
 import type { NetConf } from './types.js';
 import { assertSupported } from './version.js';
 
@@ -8,7 +8,7 @@ import { assertSupported } from './version.js';
  * Deepest config nesting accepted. Real configs nest a handful of levels; deeper values would make
  * recursive code further on (validation, error messages, JSON.stringify) overflow the stack.
  */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 /** Longest file name component (Linux NAME_MAX). */
 const NAME_MAX = 255;
@@ -36,7 +36,10 @@ export function parseJson(stdin: Buffer | string, what = 'network config'): unkn
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw decodeFailure(`failed to decode ${what}: ${(e as Error).message}`, text.slice(0, 200));
+    // The parser's words stay in msg: a runtime shows its user only msg.
+    throw new CniError(Code.DecodeFailure, `failed to decode ${what}: ${errorText(e)}`, text.slice(0, 200), {
+      cause: e,
+    });
   }
   assertShallow(text, what);
   return value;

@@ -20,8 +20,8 @@ import { after, before, describe, it } from 'node:test';
 import { CNI_PATH, startAgent, type TestAgent, tempDir } from '../agent/helpers.js';
 import { envInt, rng } from '../helpers/chaos.js';
 import { type PluginRun, runCni } from '../helpers/cni.js';
+import { links, Scene } from '../helpers/netns.js';
 import { DIST_CNI } from '../helpers/paths.js';
-import { links, Scene } from '../helpers/scene.js';
 
 const CASES = envInt('TRUNKLINE_FUZZ_CASES', 1000);
 const NOAGENT_CASES = envInt('TRUNKLINE_FUZZ_NOAGENT_CASES', 1000);

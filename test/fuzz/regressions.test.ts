@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CNI_PATH, startAgent, type TestAgent, tempDir } from '../agent/helpers.js';
 import { runCni } from '../helpers/cni.js';
+import { links, Scene } from '../helpers/netns.js';
 import { DIST_CNI } from '../helpers/paths.js';
-import { links, Scene } from '../helpers/scene.js';
 
 interface Case {
   name: string;

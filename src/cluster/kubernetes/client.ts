@@ -1,7 +1,6 @@
 // Lazy access to @kubernetes/client-node (heavy: loaded on first API call, never at import time),
 // and the mapping of its failures onto CNI errors.
 import { existsSync } from 'node:fs';
-import { Agent } from 'node:https';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { CniError, Code, causedBy, invalidConfig, tryAgainLater } from '../../cni/errors.js';
@@ -36,8 +35,10 @@ async function loadLibrary(): Promise<K8s> {
   try {
     return (await import(pkg)) as K8s;
   } catch (err) {
-    throw invalidConfig(
-      `the Kubernetes source needs ${pkg}: neither ${bundled ?? BUNDLED_CLIENT} nor the package is available (${(err as Error).message})`,
+    throw causedBy(
+      Code.InvalidConfig,
+      `the Kubernetes source needs ${pkg}: neither ${bundled ?? BUNDLED_CLIENT} nor the package is available`,
+      err,
     );
   }
 }
@@ -60,7 +61,8 @@ export async function loadClients(kubeconfig: string | undefined): Promise<Clien
       throw causedBy(Code.InvalidConfig, `cannot load kubeconfig ${kubeconfig}`, err);
     }
   }
-  reuseConnections(kc);
+  // Here, not at import: a start-up snapshot cannot hold node:https (src/cni/snapshot.ts).
+  reuseConnections(kc, (await import('node:https')).Agent);
   const server = kc.getCurrentCluster()?.server;
   if (server === undefined)
     throw invalidConfig(`kubeconfig ${kubeconfig ?? '(in-cluster)'} has no current cluster`);
@@ -79,7 +81,7 @@ export async function loadClients(kubeconfig: string | undefined): Promise<Clien
  * the request itself). One keep-alive agent per client and per agent setting (a watch asks for a
  * socket timeout, plain requests do not) lets requests reuse connections, as client-go's transport does.
  */
-function reuseConnections(kc: KubeConfig): void {
+function reuseConnections(kc: KubeConfig, Agent: typeof import('node:https').Agent): void {
   type Make = (cluster: unknown, opts: Record<string, unknown>) => unknown;
   const target = kc as unknown as { createAgent: Make };
   const make = target.createAgent.bind(kc);
@@ -122,7 +124,7 @@ export function apiFailure(err: unknown, what: string, server: string): CniError
   if (err instanceof CniError) return err;
   const status = httpStatus(err);
   if (status === undefined)
-    return tryAgainLater(`Kubernetes API ${server} unreachable while ${what}: ${(err as Error).message}`);
+    return causedBy(Code.TryAgainLater, `Kubernetes API ${server} unreachable while ${what}`, err);
   if (status === 429 || status >= 500)
     return tryAgainLater(`Kubernetes API ${server} answered ${status} while ${what}: ${bodyMessage(err)}`);
   return new CniError(

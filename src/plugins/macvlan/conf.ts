@@ -11,7 +11,7 @@ import { checkHostLocal } from './hostlocal.js';
 import { parseIfacer } from './ifacer.js';
 import { type MacvlanConf, MODES } from './types.js';
 
-export function parseMode(mode: unknown): MacvlanMode {
+function parseMode(mode: unknown): MacvlanMode {
   if (mode === undefined || mode === '') return 'bridge';
   if (typeof mode === 'string' && (MODES as readonly string[]).includes(mode)) return mode as MacvlanMode;
   throw invalidConfig(`unknown macvlan mode: ${JSON.stringify(mode)}`, `expected one of ${MODES.join(', ')}`);
@@ -85,10 +85,18 @@ export async function loadConf(raw: NetConf, env: CniEnv, kernel: Kernel): Promi
       throw invalidConfig(
         `failed to lookup master "${conf.master}": link not found`,
         `master must be an existing interface${linkInContainer ? ' in the container namespace' : ''}`,
+        { cause: e },
       );
     }
     if (e instanceof NetnsNotFound)
-      throw new CniError(Code.UnknownContainer, `failed to open netns "${env.netns}": no such namespace`);
+      throw new CniError(
+        Code.UnknownContainer,
+        `failed to open netns "${env.netns}": no such namespace`,
+        undefined,
+        {
+          cause: e,
+        },
+      );
     throw e;
   }
   checkMtu(conf);

@@ -1,7 +1,7 @@
 // A minimal etcd v3 client over the JSON gRPC gateway (POST /v3/kv/*, keys and values base64), so the
 // store needs no gRPC dependency. Endpoints are tried in order; the first that answers is kept.
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 
 export interface KeyValue {
   key: string;
@@ -10,7 +10,7 @@ export interface KeyValue {
   version: string;
 }
 
-export interface RangeOptions {
+interface RangeOptions {
   /** Exclusive end of the range ('' = single key). */
   end?: string;
   limit?: number;
@@ -31,7 +31,7 @@ export type Op =
   | { range: { key: string } & RangeOptions }
   | { txn: { compare: Compare[]; success: Op[]; failure?: Op[] } };
 
-export interface RangeResult {
+interface RangeResult {
   kvs: KeyValue[];
   count: number;
   more: boolean;
@@ -107,19 +107,35 @@ function rangeResult(raw: RawRange | undefined): RangeResult {
 
 export class EtcdClient {
   private preferred = 0;
-  private readonly agents: { http: HttpAgent; https: HttpsAgent };
+  private agents: { http: HttpAgent; https: HttpsAgent } | undefined;
+  private transport:
+    | Promise<{ http: typeof import('node:http'); https: typeof import('node:https') }>
+    | undefined;
 
   constructor(
     readonly endpoints: readonly string[],
     private readonly timeoutMs: number,
-  ) {
-    // Keep-alive sockets are unref'd by node while idle, so they never hold a CNI process open.
-    this.agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
-  }
+  ) {}
 
   close(): void {
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    this.agents?.http.destroy();
+    this.agents?.https.destroy();
+  }
+
+  /**
+   * node:http and node:https on first request, not at import: a plugin process with another store
+   * never pays for them, and a start-up snapshot cannot hold them (src/cni/snapshot.ts).
+   */
+  private modules() {
+    this.transport ??= Promise.all([import('node:http'), import('node:https')]).then(([http, https]) => {
+      // Keep-alive sockets are unref'd by node while idle, so they never hold a CNI process open.
+      this.agents ??= {
+        http: new http.Agent({ keepAlive: true }),
+        https: new https.Agent({ keepAlive: true }),
+      };
+      return { http, https };
+    });
+    return this.transport;
   }
 
   async range(key: string, opts: RangeOptions = {}): Promise<RangeResult> {
@@ -167,7 +183,7 @@ export class EtcdClient {
   }
 
   private async call(path: string, body: unknown): Promise<unknown> {
-    const failures: string[] = [];
+    const failures: Array<[string, EtcdUnreachable]> = [];
     for (let i = 0; i < this.endpoints.length; i++) {
       const idx = (this.preferred + i) % this.endpoints.length;
       const endpoint = this.endpoints[idx]!;
@@ -177,29 +193,34 @@ export class EtcdClient {
         return out;
       } catch (err) {
         if (!(err instanceof EtcdUnreachable)) throw err;
-        failures.push(`${endpoint}: ${err.message}`);
+        failures.push([endpoint, err]);
       }
     }
-    throw new EtcdUnreachable(failures.join('; '));
+    // Every endpoint's own failure names it; the first travels as the cause.
+    throw new EtcdUnreachable(failures.map(([at, e]) => `${at}: ${e.message}`).join('; '), {
+      cause: failures[0]?.[1],
+    });
   }
 
-  private post(endpoint: string, path: string, body: unknown): Promise<unknown> {
+  private async post(endpoint: string, path: string, body: unknown): Promise<unknown> {
     const url = new URL(path, endpoint.endsWith('/') ? endpoint : `${endpoint}/`);
     const tls = url.protocol === 'https:';
     const payload = Buffer.from(JSON.stringify(body));
+    const { http, https } = await this.modules();
+    const agents = this.agents!;
     return new Promise((resolve, reject) => {
-      const req = (tls ? httpsRequest : httpRequest)(
+      const req = (tls ? https.request : http.request)(
         url,
         {
           method: 'POST',
-          agent: tls ? this.agents.https : this.agents.http,
+          agent: tls ? agents.https : agents.http,
           headers: { 'content-type': 'application/json', 'content-length': payload.length },
           timeout: this.timeoutMs,
         },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', (e) => reject(new EtcdUnreachable(e.message)));
+          res.on('error', (e) => reject(new EtcdUnreachable(e.message, { cause: e })));
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
             let parsed: { error?: string; message?: string; code?: number } | undefined;
@@ -222,7 +243,7 @@ export class EtcdClient {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
-      req.on('error', (e) => reject(new EtcdUnreachable(e.message)));
+      req.on('error', (e) => reject(new EtcdUnreachable(e.message, { cause: e })));
       req.end(payload);
     });
   }
