@@ -8,7 +8,7 @@ import { startAgent as startInProcess } from '../../src/agent/agent.js';
 import { PHASES, type TraceRecord, Tracer } from '../../src/agent/trace.js';
 import type { Plugin } from '../../src/cni/plugin.js';
 import type { Kernel } from '../../src/kernel/types.js';
-import { links, Scene } from '../helpers/scene.js';
+import { links, Scene } from '../helpers/netns.js';
 import { CNI_PATH, macvlanConf, startAgent, type TestAgent, tempDir, viaShim } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
