@@ -4,7 +4,9 @@
 // random order; BENCH_ROUNDS rounds of BENCH_N pairs, each round giving p50/p99 per side, reported as
 // the median over rounds and its min–max. Failed calls are counted and kept out of the latencies.
 // The shims are pointed at a socket path inside this run's own directory, where nothing listens, so an
-// agent running on the machine is never used. NODE_EXTRA_CA_CERTS is unset for both sides.
+// agent running on the machine is never used. NODE_EXTRA_CA_CERTS is unset for both sides. The
+// shims start the bundle from its start-up snapshot (dist/plugins/<type>.blob); the side
+// "… plain bundle" sets TRUNKLINE_SNAPSHOT=0, which measures what the snapshot saves.
 //   node --import tsx bench/macvlan.ts       (after `node scripts/build.mjs`; root)
 // BENCH_BASELINE=<dir of another build's dist/cni> adds that build as a side (e.g. main's, to measure a
 // change); BENCH_ROUNDS (3), BENCH_N (40).
@@ -64,7 +66,14 @@ function trunklineIpam(name: string, third: number) {
   };
 }
 
-function side(label: string, dir: string, type: string, master: string, ipam: object): Side {
+function side(
+  label: string,
+  dir: string,
+  type: string,
+  master: string,
+  ipam: object,
+  extraEnv: Record<string, string> = {},
+): Side {
   const conf = JSON.stringify({
     cniVersion: '1.0.0',
     name: label.replace(/\W/g, ''),
@@ -73,7 +82,7 @@ function side(label: string, dir: string, type: string, master: string, ipam: ob
     mode: 'bridge',
     ipam,
   });
-  const env = { CNI_PATH: `${dir}:${REF}`, TRUNKLINE_AGENT_SOCK: nowhere };
+  const env = { CNI_PATH: `${dir}:${REF}`, TRUNKLINE_AGENT_SOCK: nowhere, ...extraEnv };
   return { label, file: join(dir, type), conf, env };
 }
 
@@ -86,6 +95,9 @@ async function main() {
   const sides = [
     side('reference', REF, 'macvlan', scene.master, hostLocal('ref', '10.121.0.0/16')),
     side('no agent + tl-ipam', ours, 'trunkline-macvlan', scene.master, trunklineIpam('tl', 123)),
+    side('tl-ipam, plain bundle', ours, 'trunkline-macvlan', scene.master, trunklineIpam('tlplain', 125), {
+      TRUNKLINE_SNAPSHOT: '0',
+    }),
     side(
       'no agent + host-local',
       ours,

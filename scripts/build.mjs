@@ -1,5 +1,7 @@
 // Builds dist/:
 //   dist/plugins/<type>.js  each CNI plugin (src/bin/<type>.ts) bundled into one CommonJS file;
+//   dist/plugins/<type>.blob  a V8 start-up snapshot of that bundle, built by this very node (the
+//                           shim's no-agent path starts from it: src/cni/snapshot.ts);
 //   dist/cni/<type>         the thin C shim (src/shim/shim.c), one copy per type: it forwards the call to
 //                           the node agent and, with no agent running, execs dist/plugins/<type>.js;
 //   dist/bin/trunkline      the operator's command line (`trunkline`), outside the CNI bin dir, where the
@@ -8,7 +10,7 @@
 //   dist/lib/               native addons and the Kubernetes client, located at runtime relative to the bundles.
 // CommonJS because the files are copied to /opt/cni/bin, where no package.json says "module". Without
 // a C compiler dist/cni/<type> becomes a small Node launcher of the bundle (correct, just slower).
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
@@ -140,6 +142,40 @@ for (const type of types) {
   }
 }
 
+// Start-up snapshots: each plugin bundle evaluated once under --build-snapshot by this node (the one
+// the shim falls back to), then checked by answering VERSION from the blob as the shim would start it.
+// A blob that does not build or does not answer is removed: the shim then runs the plain bundle.
+const run = (args, env) =>
+  new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      args,
+      { env: { ...process.env, ...env } },
+      (err, stdout, stderr) => resolve({ ok: !err, stdout, stderr: String(stderr || err?.message || '') }),
+    );
+    child.stdin.end(); // a plugin reads stdin to its end, VERSION too
+  });
+const blobs = await Promise.all(
+  types.map(async (type) => {
+    const script = join(plugins, `${type}.js`);
+    const blob = join(plugins, `${type}.blob`);
+    const tmp = `${blob}.tmp-${process.pid}`;
+    const built = await run(['--snapshot-blob', tmp, '--build-snapshot', script]);
+    const answer = built.ok ? await run(['--snapshot-blob', tmp, script], { CNI_COMMAND: 'VERSION' }) : built;
+    if (answer.ok && answer.stdout.includes('"supportedVersions"')) {
+      renameSync(tmp, blob);
+      return true;
+    }
+    rmSync(tmp, { force: true });
+    rmSync(blob, { force: true });
+    console.warn(
+      `build: no start-up snapshot for ${type}: ${answer.stderr.trim().split('\n').slice(-3).join(' ')}`,
+    );
+    return false;
+  }),
+);
+const haveBlobs = blobs.filter(Boolean).length;
+
 // The netlink backend's addon (Node-API, so independent of the exact Node version). Without Node's
 // headers the agent uses the iproute2 backend.
 const nodeIncludeDir = nodeInclude();
@@ -171,6 +207,6 @@ await bundle({
   banner: {},
 });
 console.log(
-  `built ${types.length} plugins (dist/plugins/, ${haveShim ? 'C shims' : 'Node launchers'} in dist/cni/), ` +
+  `built ${types.length} plugins (dist/plugins/, ${haveBlobs} start-up snapshots, ${haveShim ? 'C shims' : 'Node launchers'} in dist/cni/), ` +
     `${entries.length - types.length} tools, dist/agent/agent.js${haveNetlink ? ', netlink addon' : ''}`,
 );

@@ -1,4 +1,6 @@
-import { main } from '../cni/skel.js';
-import { coordinator, processRegistry } from '../plugins/registry.js';
+import { start } from '../cni/snapshot.js';
+import { coordinator, preloadCoordinator, processRegistry } from '../plugins/registry.js';
 
-main('trunkline-coordinator', processRegistry({ 'trunkline-coordinator': coordinator }));
+start('trunkline-coordinator', () => processRegistry({ 'trunkline-coordinator': coordinator }), [
+  preloadCoordinator,
+]);

@@ -1,4 +1,4 @@
-import { main } from '../cni/skel.js';
-import { ipam, processRegistry } from '../plugins/registry.js';
+import { start } from '../cni/snapshot.js';
+import { ipam, preloadIpam, processRegistry } from '../plugins/registry.js';
 
-main('trunkline-ipam', processRegistry({ 'trunkline-ipam': ipam }));
+start('trunkline-ipam', () => processRegistry({ 'trunkline-ipam': ipam }), [preloadIpam]);

@@ -1,4 +1,7 @@
-import { main } from '../cni/skel.js';
-import { ipam, macvlan, processRegistry } from '../plugins/registry.js';
+import { start } from '../cni/snapshot.js';
+import { ipam, macvlan, preloadIpam, preloadMacvlan, processRegistry } from '../plugins/registry.js';
 
-main('trunkline-macvlan', processRegistry({ 'trunkline-macvlan': macvlan, 'trunkline-ipam': ipam }));
+start('trunkline-macvlan', () => processRegistry({ 'trunkline-macvlan': macvlan, 'trunkline-ipam': ipam }), [
+  preloadMacvlan,
+  preloadIpam,
+]);

@@ -1,12 +1,24 @@
-import { main } from '../cni/skel.js';
-import { coordinator, ipam, macvlan, meta, processRegistry } from '../plugins/registry.js';
+import { start } from '../cni/snapshot.js';
+import {
+  coordinator,
+  ipam,
+  macvlan,
+  meta,
+  preloadCoordinator,
+  preloadIpam,
+  preloadMacvlan,
+  preloadMeta,
+  processRegistry,
+} from '../plugins/registry.js';
 
-main(
+start(
   'trunkline',
-  processRegistry({
-    trunkline: meta,
-    'trunkline-macvlan': macvlan,
-    'trunkline-ipam': ipam,
-    'trunkline-coordinator': coordinator,
-  }),
+  () =>
+    processRegistry({
+      trunkline: meta,
+      'trunkline-macvlan': macvlan,
+      'trunkline-ipam': ipam,
+      'trunkline-coordinator': coordinator,
+    }),
+  [preloadMeta, preloadMacvlan, preloadIpam, preloadCoordinator],
 );

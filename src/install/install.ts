@@ -6,6 +6,7 @@ import { CONFLIST_NAME, findDefaultNetwork, renderConflist } from './conflist.js
 import { type ApiEndpoint, renderKubeconfig } from './kubeconfig.js';
 import { Recorder } from './manifest.js';
 import { payload } from './payload.js';
+import { blobFits } from './snapshot.js';
 
 export const KUBECONFIG_PATH = join('trunkline.d', 'trunkline.kubeconfig');
 
@@ -53,8 +54,16 @@ export function installOnce(opts: InstallOptions, withPayload = true): InstallRe
   const out: InstallResult = { written: [], defaultNetwork: undefined };
   const payloadDir = opts.payloadDir ?? dirname(opts.binDir);
   if (withPayload) {
-    for (const f of payload(opts.sourceDir, opts.binDir, payloadDir))
+    for (const f of payload(opts.sourceDir, opts.binDir, payloadDir)) {
+      const bundle = f.source.replace(/\.blob$/, '.js');
+      if (
+        bundle !== f.source &&
+        opts.nodeBinary !== undefined &&
+        !blobFits(opts.nodeBinary, f.source, bundle)
+      )
+        continue;
       put(rec, out, f.dest, readFileSync(f.source), f.mode);
+    }
     if (opts.nodeBinary !== undefined)
       put(rec, out, join(payloadDir, 'lib', 'node'), readFileSync(opts.nodeBinary), 0o755);
   }

@@ -25,6 +25,13 @@
  * malformed) is answered "ok" with a CNI error; a connection closed without any reply is retried at
  * most twice (the agent may have been restarted), then reported with code 11.
  *
+ * Start-up snapshot: beside <type>.js the build leaves <type>.blob, a V8 heap with the bundle already
+ * evaluated (src/cni/snapshot.ts); the fallback starts `node --snapshot-blob <type>.blob <type>.js`,
+ * which saves the call compiling the bundle. Node refuses a blob built by another Node version with
+ * exit status 14 before running any JavaScript (the plugins exit 0 or 1), and the shim then runs the
+ * plain bundle. The blob is used only with a node the shim chose itself (TRUNKLINE_NODE unset), and
+ * never with TRUNKLINE_SNAPSHOT=0.
+ *
  * Environment: TRUNKLINE_AGENT_SOCK (default /run/trunkline/agent.sock), TRUNKLINE_SHIM_TIMEOUT_MS,
  * TRUNKLINE_NO_AGENT=1 (skip the agent: the agent sets it for processes it spawns, so a delegate never
  * queues behind its own caller), TRUNKLINE_NODE (node binary for the fallback; else <dir>/../lib/node
@@ -125,6 +132,9 @@ static int remaining_ms(void) {
   return r < 0 ? 0 : (r > INT_MAX ? INT_MAX : (int)r);
 }
 
+/* Node's exit status when it rejects a start-up snapshot (kStartupSnapshotFailure), before any JS runs. */
+#define SNAPSHOT_REJECTED 14
+
 /* The child's exit status, or a code-11 error once the deadline passes (its process group killed). */
 static int wait_child(pid_t pid) {
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -154,9 +164,27 @@ static int wait_child(pid_t pid) {
   fail(11, "trunkline plugin %s was killed by signal %d", type_name, WTERMSIG(status));
 }
 
+/* Runs node with `argv` in its own process group under the deadline; returns its exit status. */
+static int run_node(const char *node, char **argv) {
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid < 0) fail(11, "trunkline shim: fork: %s", strerror(errno));
+  if (pid == 0) {
+    /* Its own process group, so a deadline kills the plugin and whatever it started; and it dies
+       with the shim when the runtime kills the shim. */
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1) _exit(1);
+    execvp(node, argv);
+    fail(11, "trunkline agent unavailable and node (%s) cannot be run: %s", node, strerror(errno));
+  }
+  setpgid(pid, pid);
+  return wait_child(pid);
+}
+
 /* Runs the bundled Node plugin under the deadline; stdin is replayed from memory if consumed. */
 __attribute__((noreturn)) static void fallback(void) {
-  char exe[PATH_MAX], script[PATH_MAX + 300], bundled_node[PATH_MAX + 300];
+  char exe[PATH_MAX], script[PATH_MAX + 300], blob[PATH_MAX + 300], bundled_node[PATH_MAX + 300];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n <= 0) fail(11, "trunkline shim: cannot locate itself: %s", strerror(errno));
   exe[n] = 0;
@@ -165,8 +193,10 @@ __attribute__((noreturn)) static void fallback(void) {
   const char *dir = getenv("TRUNKLINE_PLUGIN_DIR");
   if (dir && *dir) {
     snprintf(script, sizeof script, "%s/%s.js", dir, type_name);
+    snprintf(blob, sizeof blob, "%s/%s.blob", dir, type_name);
   } else {
     snprintf(script, sizeof script, "%s/../plugins/%s.js", exe, type_name);
+    snprintf(blob, sizeof blob, "%s/../plugins/%s.blob", exe, type_name);
   }
   if (access(script, R_OK) != 0)
     fail(11, "trunkline agent unavailable and no bundled plugin at %s", script);
@@ -187,23 +217,20 @@ __attribute__((noreturn)) static void fallback(void) {
   /* `trunkline install` puts the image's node beside the native parts: hosts rarely have one. */
   snprintf(bundled_node, sizeof bundled_node, "%s/../lib/node", exe);
   const char *node = getenv("TRUNKLINE_NODE");
-  if (!node || !*node) node = access(bundled_node, X_OK) == 0 ? bundled_node : NULL;
+  int chosen = !node || !*node; /* a blob is only known to fit a node the shim picks itself */
+  if (chosen) node = access(bundled_node, X_OK) == 0 ? bundled_node : NULL;
   if (!node) node = access(TRUNKLINE_NODE_PATH, X_OK) == 0 ? TRUNKLINE_NODE_PATH : "node";
-  char *argv[] = {(char *)node, script, NULL};
-  fflush(stdout);
-  pid_t pid = fork();
-  if (pid < 0) fail(11, "trunkline shim: fork: %s", strerror(errno));
-  if (pid == 0) {
-    /* Its own process group, so a deadline kills the plugin and whatever it started; and it dies
-       with the shim when the runtime kills the shim. */
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() == 1) _exit(1);
-    execvp(node, argv);
-    fail(11, "trunkline agent unavailable and node (%s) cannot be run: %s", node, strerror(errno));
+  const char *snap = getenv("TRUNKLINE_SNAPSHOT");
+  if (chosen && !(snap && strcmp(snap, "0") == 0) && access(blob, R_OK) == 0) {
+    char *with_blob[] = {(char *)node, "--snapshot-blob", blob, script, NULL};
+    int status = run_node(node, with_blob);
+    if (status != SNAPSHOT_REJECTED) exit(status);
+    /* Rejected before any JavaScript ran: stdin is unread, or rewound here from memory. */
+    if (stdin_read && lseek(0, 0, SEEK_SET) != 0)
+      fail(11, "trunkline shim: replaying stdin: %s", strerror(errno));
   }
-  setpgid(pid, pid);
-  exit(wait_child(pid));
+  char *plain[] = {(char *)node, script, NULL};
+  exit(run_node(node, plain));
 }
 
 __attribute__((noreturn)) static void timed_out(void) {

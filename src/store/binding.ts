@@ -23,10 +23,11 @@ export function sqliteNativeBinding(
   const explicit = env['TRUNKLINE_SQLITE_BINDING'];
   if (explicit) return explicit;
   const candidates: string[] = [];
-  const here = bundleDir();
-  if (here !== undefined) candidates.push(join(here, '..', 'lib', ADDON));
   // The executable itself (dist/cni/<type>) also tells where dist/lib is, e.g. when loaded by the agent.
   const script = process.argv[1];
   if (script) candidates.push(join(dirname(resolve(script)), '..', 'lib', ADDON));
+  // After the script: a bundle started from a start-up snapshot keeps the build's __dirname.
+  const here = bundleDir();
+  if (here !== undefined) candidates.push(join(here, '..', 'lib', ADDON));
   return candidates.find((p) => existsSync(p));
 }

@@ -51,11 +51,14 @@ export function parseStoreConf(raw: unknown, where = 'store'): StoreConf {
   return out;
 }
 
-/** The Kubernetes store keeps allocations in SpiderIPPool status, so it needs the cluster source. */
+/**
+ * The Kubernetes store keeps allocations in SpiderIPPool status, so it needs the cluster source.
+ * `sqlite`: how the caller's process uses the database (see SqliteStoreOptions).
+ */
 export function createStore(
   conf: StoreConf = {},
   source?: ClusterSource,
-  sqlite: Pick<SqliteStoreOptions, 'walAutoCheckpoint'> = {},
+  sqlite: Pick<SqliteStoreOptions, 'walAutoCheckpoint' | 'exitsAfterClose'> = {},
 ): AllocationStore {
   if (conf.type === 'etcd') return etcdStore(conf);
   if (conf.type === 'kubernetes') {

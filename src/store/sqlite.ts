@@ -2,6 +2,7 @@
 // IMMEDIATE transaction, so concurrent plugin processes serialize on SQLite's write lock (waiting up
 // to busyTimeoutMs) and a process killed at any instant leaves either the whole change or none of it.
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -40,7 +41,19 @@ export interface SqliteStoreOptions {
    * agent) sets a high bound and calls checkpoint() at quiet moments instead.
    */
   walAutoCheckpoint?: number;
+  /**
+   * The process exits right after close() (a plugin process run by the runtime): close() then leaves
+   * the connection to the exit. Closing the last connection checkpoints the WAL into the database
+   * with two fsyncs (5–25 ms a call); exiting with the WAL in place is the case SQLite's crash
+   * recovery exists for — every committed transaction is in the WAL, and the next opener rebuilds the
+   * WAL index from it — so nothing is lost that a close would keep. The WAL stays bounded by the
+   * automatic checkpoint a commit runs once it holds 1,000 pages.
+   */
+  exitsAfterClose?: boolean;
 }
+
+/** Connections left to the process exit (exitsAfterClose): referenced, so no GC finalizer closes them. */
+const leftOpen: BetterSqlite3.Database[] = [];
 
 interface Row {
   ip: string;
@@ -117,6 +130,7 @@ export class SqliteStore implements AllocationStore {
   private readonly synchronous: 'normal' | 'full';
   private readonly onStatement: ((sql: string) => void) | undefined;
   private readonly walAutoCheckpoint: number | undefined;
+  private readonly exitsAfterClose: boolean;
   private db: BetterSqlite3.Database | undefined;
   private q: ReturnType<typeof prepare> | undefined;
   private free: FreeSpace | undefined;
@@ -127,6 +141,7 @@ export class SqliteStore implements AllocationStore {
     this.synchronous = opts.synchronous ?? 'normal';
     this.onStatement = opts.onStatement;
     this.walAutoCheckpoint = opts.walAutoCheckpoint;
+    this.exitsAfterClose = opts.exitsAfterClose ?? false;
   }
 
   get description(): string {
@@ -139,7 +154,12 @@ export class SqliteStore implements AllocationStore {
     try {
       mkdirSync(dirname(this.path), { recursive: true });
       const { default: Database } = await import('better-sqlite3');
-      const nativeBinding = sqliteNativeBinding();
+      const bindingPath = sqliteNativeBinding();
+      // Loaded here rather than by better-sqlite3's own require, which in a bundle started from a
+      // start-up snapshot resolves built-in modules only. It takes the loaded addon as well as a path
+      // (@types says string only).
+      const nativeBinding =
+        bindingPath !== undefined ? (createRequire(bindingPath)(bindingPath) as string) : undefined;
       // No busy handler: it waits inside the synchronous call, so in the node agent one database
       // locked by another process would stall every request on the node for the whole timeout. The
       // wait happens in retry() instead, between attempts, with the event loop free.
@@ -182,7 +202,8 @@ export class SqliteStore implements AllocationStore {
   }
 
   async close(): Promise<void> {
-    this.db?.close();
+    if (this.exitsAfterClose && this.db !== undefined) leftOpen.push(this.db);
+    else this.db?.close();
     this.db = undefined;
     this.q = undefined;
     this.free = undefined;

@@ -90,6 +90,11 @@ describe('trunkline install / uninstall', () => {
       assert.deepEqual(readFileSync(join(opts.binDir, t)), readFileSync(join(DIST, 'cni', t)), t);
       assert.equal(statSync(join(opts.binDir, t)).mode & 0o777, 0o755);
       assert.ok(existsSync(join(host, 'opt/cni/plugins', `${t}.js`)));
+      // The start-up snapshot beside its bundle: the installed node (lib/node) loads it.
+      assert.deepEqual(
+        readFileSync(join(host, 'opt/cni/plugins', `${t}.blob`)),
+        readFileSync(join(DIST, 'plugins', `${t}.blob`)),
+      );
     }
     assert.ok(!existsSync(join(opts.binDir, 'trunkline-cli')), 'the CLI is not a CNI plugin');
     assert.ok(existsSync(join(host, 'opt/cni/agent/agent.js')));
@@ -183,5 +188,40 @@ describe('trunkline install / uninstall', () => {
     assert.deepEqual(r.keptDirs, [join(host, 'opt/cni/plugins')]);
     rmSync(join(host, 'opt/cni/plugins'), { recursive: true });
     assert.deepEqual(snapshot(host), start);
+  });
+});
+
+describe('trunkline install: start-up snapshots', () => {
+  it('leaves out a blob the installed node cannot load (another Node version wrote it)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-install-blob-'));
+    try {
+      // A dist/ whose macvlan blob another Node version wrote: same bytes, another version in its header.
+      const src = join(dir, 'dist');
+      for (const d of ['cni', 'plugins', 'lib']) mkdirSync(join(src, d), { recursive: true });
+      for (const t of ['trunkline-macvlan', 'trunkline-ipam']) {
+        copyFileSync(join(DIST, 'cni', t), join(src, 'cni', t));
+        for (const ext of ['js', 'blob'])
+          copyFileSync(join(DIST, 'plugins', `${t}.${ext}`), join(src, 'plugins', `${t}.${ext}`));
+      }
+      const blob = readFileSync(join(src, 'plugins', 'trunkline-macvlan.blob'));
+      const at = blob.subarray(0, 64).indexOf(Buffer.from(process.version.slice(1)));
+      assert.ok(at > 0, `no ${process.version} in the blob's header`);
+      blob.fill('9'.charCodeAt(0), at, at + 2);
+      writeFileSync(join(src, 'plugins', 'trunkline-macvlan.blob'), blob);
+      const h = join(dir, 'host');
+      installOnce({
+        sourceDir: src,
+        binDir: join(h, 'opt/cni/bin'),
+        confDir: join(h, 'etc/cni/net.d'),
+        stateDir: join(h, 'var/lib/trunkline'),
+        nodeBinary: process.execPath,
+        conflist: false,
+      });
+      assert.ok(existsSync(join(h, 'opt/cni/plugins/trunkline-macvlan.js')));
+      assert.ok(!existsSync(join(h, 'opt/cni/plugins/trunkline-macvlan.blob')), 'foreign blob left out');
+      assert.ok(existsSync(join(h, 'opt/cni/plugins/trunkline-ipam.blob')), 'fitting blob installed');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

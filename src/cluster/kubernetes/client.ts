@@ -1,7 +1,6 @@
 // Lazy access to @kubernetes/client-node (heavy: loaded on first API call, never at import time),
 // and the mapping of its failures onto CNI errors.
 import { existsSync } from 'node:fs';
-import { Agent } from 'node:https';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { CniError, Code, causedBy, invalidConfig, tryAgainLater } from '../../cni/errors.js';
@@ -62,7 +61,8 @@ export async function loadClients(kubeconfig: string | undefined): Promise<Clien
       throw causedBy(Code.InvalidConfig, `cannot load kubeconfig ${kubeconfig}`, err);
     }
   }
-  reuseConnections(kc);
+  // Here, not at import: a start-up snapshot cannot hold node:https (src/cni/snapshot.ts).
+  reuseConnections(kc, (await import('node:https')).Agent);
   const server = kc.getCurrentCluster()?.server;
   if (server === undefined)
     throw invalidConfig(`kubeconfig ${kubeconfig ?? '(in-cluster)'} has no current cluster`);
@@ -81,7 +81,7 @@ export async function loadClients(kubeconfig: string | undefined): Promise<Clien
  * the request itself). One keep-alive agent per client and per agent setting (a watch asks for a
  * socket timeout, plain requests do not) lets requests reuse connections, as client-go's transport does.
  */
-function reuseConnections(kc: KubeConfig): void {
+function reuseConnections(kc: KubeConfig, Agent: typeof import('node:https').Agent): void {
   type Make = (cluster: unknown, opts: Record<string, unknown>) => unknown;
   const target = kc as unknown as { createAgent: Make };
   const make = target.createAgent.bind(kc);

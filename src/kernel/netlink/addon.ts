@@ -43,10 +43,11 @@ export function findAddon(env: Record<string, string | undefined> = process.env)
   const explicit = env['TRUNKLINE_NETLINK_ADDON'];
   if (explicit) return explicit;
   const candidates: string[] = [];
-  const here = bundleDir();
-  if (here !== undefined) candidates.push(join(here, '..', 'lib', ADDON_FILE));
   const script = process.argv[1];
   if (script) candidates.push(join(dirname(resolve(script)), '..', 'lib', ADDON_FILE));
+  // After the script: a bundle started from a start-up snapshot keeps the build's __dirname.
+  const here = bundleDir();
+  if (here !== undefined) candidates.push(join(here, '..', 'lib', ADDON_FILE));
   candidates.push(join(process.cwd(), 'dist', 'lib', ADDON_FILE));
   return candidates.find((p) => existsSync(p));
 }

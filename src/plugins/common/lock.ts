@@ -4,13 +4,15 @@ import { mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tryAgainLater } from '../../cni/errors.js';
 
-const LOCK_DIR = process.env['TRUNKLINE_LOCK_DIR'] ?? '/run/trunkline/locks';
+// Read per call, not at import: a start-up snapshot evaluates this module at build time.
+const lockDir = () => process.env['TRUNKLINE_LOCK_DIR'] ?? '/run/trunkline/locks';
 const STALE_MS = 30_000;
 const WAIT_MS = 20_000;
 
 export async function withHostLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  mkdirSync(LOCK_DIR, { recursive: true });
-  const path = join(LOCK_DIR, `${name}.lock`);
+  const dir = lockDir();
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.lock`);
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
     try {

@@ -30,8 +30,12 @@ function sourceFor(conf: IpamConf): ClusterSource {
   return s;
 }
 
-export const defaultDeps: IpamDeps = {
-  source: sourceFor,
-  store: (conf) =>
-    createStore(conf.resolved.store, conf.resolved.store.type === 'kubernetes' ? sourceFor(conf) : undefined),
-};
+const storeFor = (conf: IpamConf, exitsAfterClose: boolean) =>
+  createStore(conf.resolved.store, conf.resolved.store.type === 'kubernetes' ? sourceFor(conf) : undefined, {
+    exitsAfterClose,
+  });
+
+export const defaultDeps: IpamDeps = { source: sourceFor, store: (conf) => storeFor(conf, false) };
+
+/** For a plugin process that exits after its one call: its store skips the closing checkpoint. */
+export const oneShotDeps: IpamDeps = { source: sourceFor, store: (conf) => storeFor(conf, true) };

@@ -10,6 +10,7 @@ import { status } from './status.js';
 import type { IpamConf } from './types.js';
 
 export type { IpamDeps } from './deps.js';
+export { oneShotDeps } from './deps.js';
 
 export function ipamPlugin(deps: IpamDeps = defaultDeps): Plugin<IpamConf> {
   return {

@@ -1,7 +1,7 @@
 // A minimal etcd v3 client over the JSON gRPC gateway (POST /v3/kv/*, keys and values base64), so the
 // store needs no gRPC dependency. Endpoints are tried in order; the first that answers is kept.
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 
 export interface KeyValue {
   key: string;
@@ -107,19 +107,35 @@ function rangeResult(raw: RawRange | undefined): RangeResult {
 
 export class EtcdClient {
   private preferred = 0;
-  private readonly agents: { http: HttpAgent; https: HttpsAgent };
+  private agents: { http: HttpAgent; https: HttpsAgent } | undefined;
+  private transport:
+    | Promise<{ http: typeof import('node:http'); https: typeof import('node:https') }>
+    | undefined;
 
   constructor(
     readonly endpoints: readonly string[],
     private readonly timeoutMs: number,
-  ) {
-    // Keep-alive sockets are unref'd by node while idle, so they never hold a CNI process open.
-    this.agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
-  }
+  ) {}
 
   close(): void {
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    this.agents?.http.destroy();
+    this.agents?.https.destroy();
+  }
+
+  /**
+   * node:http and node:https on first request, not at import: a plugin process with another store
+   * never pays for them, and a start-up snapshot cannot hold them (src/cni/snapshot.ts).
+   */
+  private modules() {
+    this.transport ??= Promise.all([import('node:http'), import('node:https')]).then(([http, https]) => {
+      // Keep-alive sockets are unref'd by node while idle, so they never hold a CNI process open.
+      this.agents ??= {
+        http: new http.Agent({ keepAlive: true }),
+        https: new https.Agent({ keepAlive: true }),
+      };
+      return { http, https };
+    });
+    return this.transport;
   }
 
   async range(key: string, opts: RangeOptions = {}): Promise<RangeResult> {
@@ -186,16 +202,18 @@ export class EtcdClient {
     });
   }
 
-  private post(endpoint: string, path: string, body: unknown): Promise<unknown> {
+  private async post(endpoint: string, path: string, body: unknown): Promise<unknown> {
     const url = new URL(path, endpoint.endsWith('/') ? endpoint : `${endpoint}/`);
     const tls = url.protocol === 'https:';
     const payload = Buffer.from(JSON.stringify(body));
+    const { http, https } = await this.modules();
+    const agents = this.agents!;
     return new Promise((resolve, reject) => {
-      const req = (tls ? httpsRequest : httpRequest)(
+      const req = (tls ? https.request : http.request)(
         url,
         {
           method: 'POST',
-          agent: tls ? this.agents.https : this.agents.http,
+          agent: tls ? agents.https : agents.http,
           headers: { 'content-type': 'application/json', 'content-length': payload.length },
           timeout: this.timeoutMs,
         },
