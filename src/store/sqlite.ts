@@ -2,7 +2,6 @@
 // IMMEDIATE transaction, so concurrent plugin processes serialize on SQLite's write lock (waiting up
 // to busyTimeoutMs) and a process killed at any instant leaves either the whole change or none of it.
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -44,6 +43,15 @@ export interface SqliteStoreOptions {
    * automatic checkpoint a commit runs once it holds 1,000 pages.
    */
   exitsAfterClose?: boolean;
+}
+
+/** The driver's JavaScript, evaluated ahead by a start-up snapshot; its native part loads in open(). */
+export const preloadDriver = () => import('better-sqlite3');
+
+function loadAddon(path: string): unknown {
+  const m = { exports: {} };
+  process.dlopen(m, path);
+  return m.exports;
 }
 
 /** Connections left to the process exit (exitsAfterClose): referenced, so no GC finalizer closes them. */
@@ -148,10 +156,9 @@ export class SqliteStore implements AllocationStore {
       const { default: Database } = await import('better-sqlite3');
       const bindingPath = sqliteNativeBinding();
       // Loaded here rather than by better-sqlite3's own require, which in a bundle started from a
-      // start-up snapshot resolves built-in modules only. It takes the loaded addon as well as a path
-      // (@types says string only).
-      const nativeBinding =
-        bindingPath !== undefined ? (createRequire(bindingPath)(bindingPath) as string) : undefined;
+      // start-up snapshot resolves built-in modules only (and a path needs no module resolution).
+      // The driver takes the loaded addon as well as a path; @types says string only.
+      const nativeBinding = bindingPath !== undefined ? (loadAddon(bindingPath) as string) : undefined;
       db = new Database(this.path, {
         timeout: this.busyTimeoutMs,
         ...(this.onStatement !== undefined
