@@ -8,7 +8,8 @@
 // rounds with its min–max. Failed calls are counted per side and kept out of the latencies. CPU per pod
 // is the harness's children (shims, plugins) plus the agents and their children (exec'd delegates).
 // Sizes: BENCH_SINGLE (100 pairs per round), BENCH_BURST (100), BENCH_CHURN (1000), BENCH_WAVE (50),
-// BENCH_FALLBACK (20 pairs per round), BENCH_ROUNDS (3).
+// BENCH_FALLBACK (20 pairs per round), BENCH_ROUNDS (3); BENCH_SECTIONS (spawns,single,burst,phases,churn)
+// runs a subset.
 import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -22,6 +23,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { phaseTable, readTrace } from './agent-phases.js';
 import {
   type BenchAgent,
   cpuMs,
@@ -50,6 +52,7 @@ const CHURN = num('BENCH_CHURN', 1000);
 const WAVE = num('BENCH_WAVE', 50);
 const FALLBACK = num('BENCH_FALLBACK', 20);
 const ROUNDS = Math.max(3, num('BENCH_ROUNDS', 3));
+const SECTIONS = new Set((process.env['BENCH_SECTIONS'] ?? 'spawns,single,burst,phases,churn').split(','));
 delete process.env['NODE_EXTRA_CA_CERTS'];
 
 interface Ctx {
@@ -76,7 +79,8 @@ async function outer(): Promise<void> {
         '--inner',
         JSON.stringify(ctx),
       ],
-      { stdio: 'inherit', env: process.env },
+      // As many pool threads as the agent has (src/cli/agent.ts), for the floor's concurrent operations.
+      { stdio: 'inherit', env: { ...process.env, UV_THREADPOOL_SIZE: '32' } },
     );
     if (r.status !== 0) process.exitCode = r.status ?? 1;
   } finally {
@@ -242,14 +246,20 @@ interface BurstResult {
   addP99: number;
   delP99: number;
   cpuPerPod: number;
+  /** Of cpuPerPod, what the agents (and their children) spent. */
+  agentCpuPerPod: number;
+  /** Each ADD's wall time (failed ones left out). */
+  adds: number[];
 }
 
 let agentPids: number[] = [];
-const cpuNow = () => cpuMs('children') + agentPids.reduce((a, p) => a + cpuMs(p), 0);
+const agentCpu = () => agentPids.reduce((a, p) => a + cpuMs(p), 0);
+const cpuNow = () => cpuMs('children') + agentCpu();
 const ok = (xs: (number | undefined)[]) => xs.filter((x): x is number => x !== undefined);
 
 async function burst(s: Side, namespaces: string[], tag: string): Promise<BurstResult> {
   const cpu0 = cpuNow();
+  const agent0 = agentCpu();
   let t0 = performance.now();
   const adds = await Promise.all(namespaces.map((ns, i) => call(s, 'ADD', `${tag}${i}`, ns)));
   const addWall = performance.now() - t0;
@@ -257,6 +267,7 @@ async function burst(s: Side, namespaces: string[], tag: string): Promise<BurstR
   const dels = await Promise.all(namespaces.map((ns, i) => call(s, 'DEL', `${tag}${i}`, ns)));
   const delWall = performance.now() - t0;
   const cpu = cpuNow() - cpu0;
+  const agentSpent = agentCpu() - agent0;
   // What a failed DEL left would fail the next side's ADD in the same namespace: removed here (outside
   // the timing) and counted against this side.
   for (const ns of namespaces) {
@@ -272,6 +283,8 @@ async function burst(s: Side, namespaces: string[], tag: string): Promise<BurstR
     addP99: percentile(ok(adds), 99),
     delP99: percentile(ok(dels), 99),
     cpuPerPod: cpu / namespaces.length,
+    agentCpuPerPod: agentSpent / namespaces.length,
+    adds: ok(adds),
   };
 }
 
@@ -332,8 +345,8 @@ function row(cells: (string | number)[], widths: number[]): string {
     .join('  ');
 }
 
-/** The kernel work of one macvlan ADD and DEL alone, in this process through the netlink backend. */
-async function floor(master: string, ns: string, n: number): Promise<{ add: number[]; pair: number[] }> {
+/** The kernel operations of one macvlan ADD (create in the pod namespace, rename, address, up, route) and its DEL. */
+async function floorOps(master: string) {
   const { createNetlinkKernel } = await import('../src/kernel/netlink/index.js');
   const { configureIface } = await import('../src/plugins/common/configure.js');
   const kernel = createNetlinkKernel(join(ROOT, 'dist', 'lib', 'trunkline_netlink.node'));
@@ -343,19 +356,50 @@ async function floor(master: string, ns: string, n: number): Promise<{ add: numb
     ips: [{ address: '10.126.0.5/16', gateway: '10.126.0.1', interface: 0 }],
     routes: [{ dst: '0.0.0.0/0' }],
   };
+  return {
+    add: async (ns: string, tmpName: string) => {
+      await kernel.createLink(null, { kind: 'macvlan', name: tmpName, master, mode: 'bridge', netns: ns });
+      await kernel.setLink(ns, tmpName, { name: 'eth0' });
+      await configureIface(kernel, ns, 'eth0', result);
+    },
+    del: (ns: string) => kernel.deleteLink(ns, 'eth0'),
+  };
+}
+
+/** The floor of a burst: every pod's kernel operations at once, in this process (ms of wall). */
+async function floorBurst(master: string, namespaces: string[]): Promise<{ add: number; del: number }> {
+  const ops = await floorOps(master);
+  let t0 = performance.now();
+  await Promise.all(namespaces.map((ns, i) => ops.add(ns, `tlfloor${i}`)));
+  const add = performance.now() - t0;
+  t0 = performance.now();
+  await Promise.all(namespaces.map((ns) => ops.del(ns)));
+  return { add, del: performance.now() - t0 };
+}
+
+/** The kernel work of one macvlan ADD and DEL alone, in this process through the netlink backend. */
+async function floor(
+  master: string,
+  ns: string,
+  n: number,
+): Promise<{ add: number[]; del: number[]; pair: number[]; cpuPerPair: number }> {
+  const ops = await floorOps(master);
   const add: number[] = [];
+  const del: number[] = [];
   const pair: number[] = [];
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    await kernel.createLink(null, { kind: 'macvlan', name: 'tlfloor0', master, mode: 'bridge', netns: ns });
-    await kernel.setLink(ns, 'tlfloor0', { name: 'eth0' });
-    await configureIface(kernel, ns, 'eth0', result);
+    await ops.add(ns, 'tlfloor0');
     const t1 = performance.now();
-    await kernel.deleteLink(ns, 'eth0');
+    await ops.del(ns);
+    const t2 = performance.now();
     add.push(t1 - t0);
-    pair.push(performance.now() - t0);
+    del.push(t2 - t1);
+    pair.push(t2 - t0);
   }
-  return { add, pair };
+  const cpu = process.cpuUsage(cpu0);
+  return { add, del, pair, cpuPerPair: (cpu.user + cpu.system) / 1000 / n };
 }
 
 async function inner(ctx: Ctx): Promise<void> {
@@ -419,165 +463,265 @@ async function inner(ctx: Ctx): Promise<void> {
     // Warm-up (page cache, agent JIT), not measured.
     await singleRound([ref, oursHl, ours, oursIp2], singleNs, 10, 'warm');
 
-    console.log('spawns inside the agent per ADD / DEL (strace execve):');
-    for (const [a, s] of [
-      [ip2, oursIp2],
-      [nl, ours],
-      [nl, oursHl],
-    ] as const) {
-      const c = await spawnsPerPair(a, s, singleNs);
-      console.log(`  ${s.label.padEnd(26)} ${c ? `${c.add} / ${c.del}` : 'strace not available'}`);
+    if (SECTIONS.has('spawns')) {
+      console.log('spawns inside the agent per ADD / DEL (strace execve):');
+      for (const [a, s] of [
+        [ip2, oursIp2],
+        [nl, ours],
+        [nl, oursHl],
+      ] as const) {
+        const c = await spawnsPerPair(a, s, singleNs);
+        console.log(`  ${s.label.padEnd(26)} ${c ? `${c.add} / ${c.del}` : 'strace not available'}`);
+      }
     }
 
-    // 1. single pod, sequential
-    const W1 = [26, 18, 18, 20, 20];
-    console.log(
-      `\n1. single pod: ${ROUNDS} rounds × ${SINGLE} sequential ADD+DEL, sides in random order per pair`,
-    );
-    console.log('   (ms per call, wall; median over rounds and min–max)');
-    console.log(row(['side', 'ADD p50', 'DEL p50', 'pair p50', 'pair p99'], W1));
-    const mains = [ref, ours, oursHl, oursIp2];
+    /** Sides added by a section (the traced agent's), checked for leftovers too. */
+    const extra: Side[] = [];
     const rounds: Map<string, SingleResult>[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      rounds.push(await singleRound(mains, singleNs, SINGLE, `s${r}-`, [fallback], FALLBACK));
-    }
     const over = (label: string, f: (x: SingleResult) => number) => rounds.map((m) => f(m.get(label)!));
-    for (const s of [...mains, fallback]) {
+    const pairOf = (label: string) => over(label, (x) => percentile(x.pair, 50));
+    // 1. single pod, sequential
+    if (SECTIONS.has('single')) {
+      const W1 = [26, 18, 18, 20, 20];
       console.log(
-        row(
-          [
-            s.label,
-            spread(over(s.label, (x) => percentile(x.add, 50))),
-            spread(over(s.label, (x) => percentile(x.del, 50))),
-            spread(over(s.label, (x) => percentile(x.pair, 50))),
-            spread(over(s.label, (x) => percentile(x.pair, 99))),
-          ],
-          W1,
-        ),
+        `\n1. single pod: ${ROUNDS} rounds × ${SINGLE} sequential ADD+DEL, sides in random order per pair`,
       );
-    }
-    for (const s of [ours, oursHl, oursIp2, fallback]) {
-      const ratio = (p: number) =>
-        spread(
-          rounds.map((m) => percentile(m.get(s.label)!.pair, p) / percentile(m.get(ref.label)!.pair, p)),
-          2,
+      console.log('   (ms per call, wall; median over rounds and min–max)');
+      console.log(row(['side', 'ADD p50', 'DEL p50', 'pair p50', 'pair p99'], W1));
+      const mains = [ref, ours, oursHl, oursIp2];
+      for (let r = 0; r < ROUNDS; r++) {
+        rounds.push(await singleRound(mains, singleNs, SINGLE, `s${r}-`, [fallback], FALLBACK));
+      }
+      for (const s of [...mains, fallback]) {
+        console.log(
+          row(
+            [
+              s.label,
+              spread(over(s.label, (x) => percentile(x.add, 50))),
+              spread(over(s.label, (x) => percentile(x.del, 50))),
+              spread(over(s.label, (x) => percentile(x.pair, 50))),
+              spread(over(s.label, (x) => percentile(x.pair, 99))),
+            ],
+            W1,
+          ),
         );
-      console.log(`  ratio ${s.label}/reference per round: pair p50 ${ratio(50)}, p99 ${ratio(99)}`);
+      }
+      for (const s of [ours, oursHl, oursIp2, fallback]) {
+        const ratio = (p: number) =>
+          spread(
+            rounds.map((m) => percentile(m.get(s.label)!.pair, p) / percentile(m.get(ref.label)!.pair, p)),
+            2,
+          );
+        console.log(`  ratio ${s.label}/reference per round: pair p50 ${ratio(50)}, p99 ${ratio(99)}`);
+      }
     }
 
     // 2. burst
-    const W2 = [26, 20, 20, 20, 20, 16];
-    console.log(
-      `\n2. burst: ${BURST} pods ADDed concurrently in ${BURST} namespaces, then DELed; ${ROUNDS} rounds, sides in random order per round (ms)`,
-    );
-    console.log(row(['side', 'ADD wall', 'ADD p99', 'DEL wall', 'DEL p99', 'CPU/pod (ms)'], W2));
-    const bsides = [ref, ours, oursHl, oursIp2, fallback];
-    const bursts = new Map<string, BurstResult[]>(bsides.map((s) => [s.label, []]));
-    for (let r = 0; r < ROUNDS; r++) {
-      for (const s of shuffled(bsides)) bursts.get(s.label)!.push(await burst(s, burstNs, `b${r}-`));
-    }
-    const bOver = (label: string, f: (b: BurstResult) => number) => bursts.get(label)!.map(f);
-    for (const s of bsides) {
+    if (SECTIONS.has('burst')) {
+      const W2 = [26, 18, 18, 18, 18, 18, 18];
       console.log(
-        row(
-          [
-            s.label,
-            spread(
-              bOver(s.label, (b) => b.addWall),
-              0,
-            ),
-            spread(
-              bOver(s.label, (b) => b.addP99),
-              0,
-            ),
-            spread(
-              bOver(s.label, (b) => b.delWall),
-              0,
-            ),
-            spread(
-              bOver(s.label, (b) => b.delP99),
-              0,
-            ),
-            spread(bOver(s.label, (b) => b.cpuPerPod)),
-          ],
-          W2,
-        ),
+        `\n2. burst: ${BURST} pods ADDed concurrently in ${BURST} namespaces, then DELed; ${ROUNDS} rounds, sides in random order per round (ms)`,
       );
-    }
-    const refB = bursts.get(ref.label)!;
-    for (const s of bsides.slice(1)) {
-      const ratio = (f: (b: BurstResult) => number) =>
-        spread(
-          bursts.get(s.label)!.map((b, i) => f(b) / f(refB[i]!)),
-          2,
+      console.log(
+        row(['side', 'ADD wall', 'ADD p99', 'DEL wall', 'DEL p99', 'CPU/pod (ms)', 'of it agent'], W2),
+      );
+      const bsides = [ref, ours, oursHl, oursIp2, fallback];
+      const bursts = new Map<string, BurstResult[]>(bsides.map((s) => [s.label, []]));
+      for (let r = 0; r < ROUNDS; r++) {
+        for (const s of shuffled(bsides)) bursts.get(s.label)!.push(await burst(s, burstNs, `b${r}-`));
+      }
+      const bOver = (label: string, f: (b: BurstResult) => number) => bursts.get(label)!.map(f);
+      for (const s of bsides) {
+        console.log(
+          row(
+            [
+              s.label,
+              spread(
+                bOver(s.label, (b) => b.addWall),
+                0,
+              ),
+              spread(
+                bOver(s.label, (b) => b.addP99),
+                0,
+              ),
+              spread(
+                bOver(s.label, (b) => b.delWall),
+                0,
+              ),
+              spread(
+                bOver(s.label, (b) => b.delP99),
+                0,
+              ),
+              spread(bOver(s.label, (b) => b.cpuPerPod)),
+              agentPids.length > 0 && s !== ref ? spread(bOver(s.label, (b) => b.agentCpuPerPod)) : '',
+            ],
+            W2,
+          ),
         );
-      console.log(
-        `  ratio ${s.label}/reference per round: ADD wall ${ratio((b) => b.addWall)}, DEL wall ${ratio((b) => b.delWall)}, ADD p99 ${ratio((b) => b.addP99)}`,
-      );
+      }
+      const refB = bursts.get(ref.label)!;
+      for (const s of bsides.slice(1)) {
+        const ratio = (f: (b: BurstResult) => number) =>
+          spread(
+            bursts.get(s.label)!.map((b, i) => f(b) / f(refB[i]!)),
+            2,
+          );
+        console.log(
+          `  ratio ${s.label}/reference per round: ADD wall ${ratio((b) => b.addWall)}, DEL wall ${ratio((b) => b.delWall)}, ADD p99 ${ratio((b) => b.addP99)}`,
+        );
+      }
     }
 
-    // 4. where the time goes: the kernel operations alone (the floor) and the runtime's exec of a shim
-    const floorAdd: number[] = [];
-    const floorPair: number[] = [];
-    const shimExec: number[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      const f = await floor(ctx.master, singleNs, SINGLE);
-      floorAdd.push(percentile(f.add, 50));
-      floorPair.push(percentile(f.pair, 50));
-      const ex: number[] = [];
-      for (let i = 0; i < SINGLE; i++) {
-        ex.push((await runPlugin(shim, { CNI_COMMAND: 'VERSION', CNI_PATH: DIST_CNI }, '{}')).ms);
+    // 4. where the time goes: the agent's phase trace (a third agent, traced, interleaved with the
+    // untraced one to show what tracing costs), the runtime's exec of a shim, and the floor.
+    if (SECTIONS.has('phases')) {
+      const traceFile = join(tmp, 'trace.jsonl');
+      const tracedAgent = await startBenchAgent(
+        AGENT,
+        join(tmp, 'agent-traced.sock'),
+        ['--kernel', 'netlink'],
+        'warn',
+        { TRUNKLINE_AGENT_TRACE: traceFile },
+      );
+      agents.push(tracedAgent);
+      const traced = side(
+        'agent+tl-ipam traced',
+        shim,
+        'trunkline-macvlan',
+        ctx.master,
+        trunklineIpam('agent-tr', 127),
+        viaAgent(tracedAgent),
+      );
+      extra.push(traced);
+      await singleRound([traced], singleNs, 10, 'twarm');
+      const skip = readTrace(traceFile).length;
+      const floorAdd: number[] = [];
+      const floorDel: number[] = [];
+      const floorPair: number[] = [];
+      let floorCpu = 0;
+      const shimExec: number[] = [];
+      const allShim: number[] = [];
+      const phaseRounds: Map<string, SingleResult>[] = [];
+      const agentCpuPair = { untraced: 0, traced: 0, system: 0 };
+      let shimCpu = 0;
+      for (let r = 0; r < ROUNDS; r++) {
+        const c0 = [cpuMs(nl.pid), cpuMs(tracedAgent.pid), cpuMs(nl.pid, 'system')];
+        phaseRounds.push(await singleRound([ours, traced], singleNs, SINGLE, `p${r}-`));
+        agentCpuPair.untraced += (cpuMs(nl.pid) - c0[0]!) / SINGLE / ROUNDS;
+        agentCpuPair.system += (cpuMs(nl.pid, 'system') - c0[2]!) / SINGLE / ROUNDS;
+        agentCpuPair.traced += (cpuMs(tracedAgent.pid) - c0[1]!) / SINGLE / ROUNDS;
+        const f = await floor(ctx.master, singleNs, SINGLE);
+        floorAdd.push(...f.add);
+        floorDel.push(...f.del);
+        floorPair.push(percentile(f.pair, 50));
+        floorCpu += f.cpuPerPair / ROUNDS;
+        const ex: number[] = [];
+        const s0 = cpuMs('children');
+        for (let i = 0; i < SINGLE; i++) {
+          ex.push((await runPlugin(shim, { CNI_COMMAND: 'VERSION', CNI_PATH: DIST_CNI }, '{}')).ms);
+        }
+        shimCpu += (cpuMs('children') - s0) / SINGLE / ROUNDS;
+        shimExec.push(percentile(ex, 50));
+        allShim.push(...ex);
       }
-      shimExec.push(percentile(ex, 50));
+      const singleTrace = readTrace(traceFile).slice(skip);
+      const pooled = (label: string, f: (x: SingleResult) => number[]) =>
+        phaseRounds.flatMap((m) => f(m.get(label)!));
+      console.log(
+        `\n4. phases: ${ROUNDS} rounds × ${SINGLE} sequential pairs through a traced agent (netlink, tl-ipam), interleaved with the untraced one`,
+      );
+      console.log(
+        `  floor: the same kernel operations in-process (netlink), ADD ${fmt(percentile(floorAdd, 50))}, DEL ${fmt(percentile(floorDel, 50))}, pair ${spread(floorPair)} ms`,
+      );
+      console.log(
+        `  runtime exec of the C shim (answers VERSION itself): ${spread(shimExec, 2)} ms per call, CPU ${fmt(shimCpu)} ms per call`,
+      );
+      console.log(
+        `  CPU per sequential pair: agent untraced ${fmt(agentCpuPair.untraced)} ms (in the kernel ${fmt(agentCpuPair.system)}), traced ${fmt(agentCpuPair.traced)} ms; the floor's kernel operations in-process ${fmt(floorCpu)} ms`,
+      );
+      const pairP50 = (label: string) => phaseRounds.map((m) => percentile(m.get(label)!.pair, 50));
+      console.log(
+        `  tracing's cost: pair p50 traced ${spread(pairP50(traced.label))} vs untraced ${spread(pairP50(ours.label))} ms`,
+      );
+      for (const [command, client, fl] of [
+        ['ADD', pooled(traced.label, (x) => x.add), floorAdd],
+        ['DEL', pooled(traced.label, (x) => x.del), floorDel],
+      ] as const) {
+        for (const l of phaseTable(singleTrace, command, { client, shimExec: allShim, floor: fl }))
+          console.log(l);
+      }
+      const agentPair = percentile(pairP50(ours.label), 50);
+      const rest = agentPair - percentile(floorPair, 50) - 2 * percentile(shimExec, 50);
+      console.log(
+        `  agent+tl-ipam pair p50 ${fmt(agentPair)} = floor ${fmt(percentile(floorPair, 50))} + 2 shim execs ${fmt(2 * percentile(shimExec, 50))} + socket, config, store and JS ${fmt(rest)}`,
+      );
+      if (rounds.length > 0)
+        console.log(
+          `  pair p50 / floor: reference ${spread(
+            pairOf(ref.label).map((x, i) => x / floorPair[i]!),
+            2,
+          )}, agent+tl-ipam ${spread(
+            pairOf(ours.label).map((x, i) => x / floorPair[i]!),
+            2,
+          )}, no agent ${spread(
+            pairOf(fallback.label).map((x, i) => x / floorPair[i]!),
+            2,
+          )}`,
+        );
+      // The same split under a burst: what the concurrent ADDs wait on.
+      const beforeBurst = readTrace(traceFile).length;
+      const tb = await burst(traced, burstNs, 'pb-');
+      const burstTrace = readTrace(traceFile).slice(beforeBurst);
+      const fb: { add: number; del: number }[] = [];
+      for (let r = 0; r < ROUNDS; r++) fb.push(await floorBurst(ctx.master, burstNs));
+      console.log(
+        `  floor of a burst of ${BURST} (every pod's kernel operations at once, in-process): ADD wall ${spread(
+          fb.map((f) => f.add),
+          0,
+        )}, DEL wall ${spread(
+          fb.map((f) => f.del),
+          0,
+        )} ms`,
+      );
+      console.log(`  burst of ${BURST} through the traced agent: ADD wall ${fmt(tb.addWall)} ms`);
+      for (const l of phaseTable(burstTrace, 'ADD', {
+        client: tb.adds,
+        shimExec: allShim,
+        floor: floorAdd,
+      })) {
+        console.log(l);
+      }
     }
-    const pairOf = (label: string) => over(label, (x) => percentile(x.pair, 50));
-    const agentPair = percentile(pairOf(ours.label), 50);
-    const rest = agentPair - percentile(floorPair, 50) - 2 * percentile(shimExec, 50);
-    console.log(`\n4. phases, ${ROUNDS} rounds × ${SINGLE} (ms, median over rounds and min–max)`);
-    console.log(
-      `  floor: the same kernel operations in-process (netlink), ADD ${spread(floorAdd)}, pair ${spread(floorPair)}`,
-    );
-    console.log(`  runtime exec of the C shim (answers VERSION itself): ${spread(shimExec, 2)} per call`);
-    console.log(
-      `  agent+tl-ipam pair p50 ${fmt(agentPair)} = floor ${fmt(percentile(floorPair, 50))} + 2 shim execs ${fmt(2 * percentile(shimExec, 50))} + socket, config, store and JS ${fmt(rest)}`,
-    );
-    console.log(
-      `  pair p50 / floor: reference ${spread(
-        pairOf(ref.label).map((x, i) => x / floorPair[i]!),
-        2,
-      )}, agent+tl-ipam ${spread(
-        pairOf(ours.label).map((x, i) => x / floorPair[i]!),
-        2,
-      )}, no agent ${spread(
-        pairOf(fallback.label).map((x, i) => x / floorPair[i]!),
-        2,
-      )}`,
-    );
 
     // 3. churn through the agent
-    console.log(`\n3. churn: ${CHURN} pods through the agent (netlink, trunkline-ipam) in waves of ${WAVE}`);
-    const rss0 = rssKb(nl.pid);
-    const samples: string[] = [];
-    const t0 = performance.now();
-    for (let w = 0; w * WAVE < CHURN; w++) {
-      const ids = waveNs.map((_, i) => `c${w}-${i}`);
-      await Promise.all(waveNs.map((ns, i) => call(ours, 'ADD', ids[i]!, ns)));
-      await Promise.all(waveNs.map((ns, i) => call(ours, 'DEL', ids[i]!, ns)));
-      const done = (w + 1) * WAVE;
-      if (done % Math.max(WAVE, Math.floor(CHURN / 8 / WAVE) * WAVE) === 0) {
-        samples.push(`${done}:${(rssKb(nl.pid) / 1024).toFixed(0)}`);
+    if (SECTIONS.has('churn')) {
+      console.log(
+        `\n3. churn: ${CHURN} pods through the agent (netlink, trunkline-ipam) in waves of ${WAVE}`,
+      );
+      const rss0 = rssKb(nl.pid);
+      const samples: string[] = [];
+      const t0 = performance.now();
+      for (let w = 0; w * WAVE < CHURN; w++) {
+        const ids = waveNs.map((_, i) => `c${w}-${i}`);
+        await Promise.all(waveNs.map((ns, i) => call(ours, 'ADD', ids[i]!, ns)));
+        await Promise.all(waveNs.map((ns, i) => call(ours, 'DEL', ids[i]!, ns)));
+        const done = (w + 1) * WAVE;
+        if (done % Math.max(WAVE, Math.floor(CHURN / 8 / WAVE) * WAVE) === 0) {
+          samples.push(`${done}:${(rssKb(nl.pid) / 1024).toFixed(0)}`);
+        }
       }
+      const churnMs = performance.now() - t0;
+      const rss1 = rssKb(nl.pid);
+      console.log(
+        `  ${fmt(churnMs)} ms total; agent RSS ${(rss0 / 1024).toFixed(1)} MiB before, ${(rss1 / 1024).toFixed(1)} MiB after (${((rss1 - rss0) / 1024).toFixed(1)} MiB growth)`,
+      );
+      console.log(`  RSS (MiB) after N pods: ${samples.join(' ')}`);
     }
-    const churnMs = performance.now() - t0;
-    const rss1 = rssKb(nl.pid);
-    console.log(
-      `  ${fmt(churnMs)} ms total; agent RSS ${(rss0 / 1024).toFixed(1)} MiB before, ${(rss1 / 1024).toFixed(1)} MiB after (${((rss1 - rss0) / 1024).toFixed(1)} MiB growth)`,
-    );
-    console.log(`  RSS (MiB) after N pods: ${samples.join(' ')}`);
 
     const all = [singleNs, ...burstNs, ...waveNs];
     const left: string[] = [];
-    for (const s of [ref, ours, oursHl, oursIp2, fallback]) left.push(`${s.label} ${await s.leftover()}`);
+    for (const s of [ref, ours, oursHl, oursIp2, fallback, ...extra])
+      left.push(`${s.label} ${await s.leftover()}`);
     console.log(
       `\nleft at the end: links in pod namespaces besides lo: ${linksLeft(all)}; allocations: ${left.join(', ')}`,
     );

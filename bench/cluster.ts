@@ -84,22 +84,40 @@ async function main(): Promise<void> {
         .join(' ')}`,
   );
   const rows: Row[] = [];
-  addNetns(podNetns);
   let world: Awaited<ReturnType<typeof startWorld>> | undefined;
-  // Ctrl-C or a timeout still removes the namespaces, agents and etcd.
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    void (world?.stop() ?? Promise.resolve()).finally(() => {
-      delNetns(podNetns);
-      process.exit(130);
-    });
+  // Whatever ends the run — its end, Ctrl-C, a kill, an exception thrown from a callback — removes the
+  // thousand pod namespaces, the nodes' namespaces, agents and etcd, once.
+  let cleaned: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaned ??= (async () => {
+      try {
+        await world?.stop();
+      } finally {
+        delNetns(podNetns);
+      }
+    })());
+  const die = (code: number, err?: unknown) => {
+    if (err !== undefined) console.error(err);
+    void cleanup()
+      .catch((e: unknown) => console.error('cleanup failed:', e))
+      .finally(() => process.exit(code));
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.once('SIGINT', () => die(130));
+  process.once('SIGTERM', () => die(143));
+  process.once('SIGHUP', () => die(129));
+  process.once('uncaughtException', (e) => die(1, e));
+  process.once('unhandledRejection', (e) => die(1, e));
   try {
-    world = await startWorld({ nodes: NODES, prefix, dir: join(tmpdir(), `${prefix}-dir`), etcd });
+    addNetns(podNetns);
+    world = await startWorld({
+      nodes: NODES,
+      prefix,
+      dir: join(tmpdir(), `${prefix}-dir`),
+      etcd,
+      starting: (w) => {
+        world = w;
+      },
+    });
     // Agents as they run in a cluster: client loaded, caches synced (the first request starts them).
     await runScenario(world, {
       mechanism: MECHS[0]!,
@@ -128,15 +146,23 @@ async function main(): Promise<void> {
         else
           console.log(
             `# rep ${rep + 1} ${row.mechanism} ${row.pool} ${row.latencyMs} ms: ADD wall ${Math.round(r.addWallMs)} ms, ` +
-              `CPU/pod harness ${r.cpuHarnessPerPod.toFixed(1)} ms, agents ${r.cpuAgentsPerPod.toFixed(1)} ms, ` +
+              `CPU/pod ms: harness (API server) ${r.cpu.harness.toFixed(1)}, agents ${r.cpu.agents.toFixed(1)} ` +
+              `(system ${r.cpu.agentsSystem.toFixed(1)}), ` +
+              `kubelets+shims ${r.cpu.kubelets.toFixed(1)}, ip ${r.cpu.harnessChildren.toFixed(1)}; ` +
               `attached ${r.podsAttached}/${PODS}, 409s ${r.add.poolConflicts + r.del.poolConflicts}, ` +
               `kubelet retries ${r.kubeletRetries}, exhausted ${r.exhausted}, duplicates ${r.duplicates}, ` +
               `status exact ${r.statusExactAfterAdd && r.statusEmptyAfterDel ? 'yes' : 'NO'}, load ${loadavg()[0]!.toFixed(1)}`,
           );
+        if (r.statusDiff) console.log(`#   status: ${r.statusDiff}`);
+        if (r.firstError)
+          console.log(`#   first ADD error: ${r.firstError.replace(/\s+/g, ' ').slice(0, 800)}`);
+        if (r.firstDelError)
+          console.log(
+            `#   ${r.failedDels} failed DELs, first: ${r.firstDelError.replace(/\s+/g, ' ').slice(0, 800)}`,
+          );
       }
   } finally {
-    await world?.stop();
-    delNetns(podNetns);
+    await cleanup();
   }
   console.log(
     `\n| mechanism | pool | API ms | ADD wall ms, median (min–max) | DEL wall ms | ADD p50 | ADD p99 | API req/pod ADD | API req/pod DEL | pool 409s | kubelet retries | retries exhausted | duplicates | status exact |`,

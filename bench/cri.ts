@@ -12,8 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PrivateContainerd, startContainerd } from '../test/helpers/cri/containerd.js';
+import { Scene } from '../test/helpers/netns.js';
 import { type PrivateRoot, privateRoot } from '../test/helpers/private-root.js';
-import { Scene } from '../test/helpers/scene.js';
 import { nodeScene } from '../test/runtime/cri-scene.js';
 import { fmt, percentile } from './lib.js';
 

@@ -131,9 +131,10 @@ export class Failures {
 
 /**
  * CPU time (ms) of a process including its waited-for children (an agent's exec'd delegates), or of
- * this process's waited-for children (the plugins the harness ran).
+ * this process's waited-for children (the plugins the harness ran); `only: 'system'` counts the time
+ * spent in the kernel on their behalf alone.
  */
-export function cpuMs(pid: number | 'children'): number {
+export function cpuMs(pid: number | 'children', only?: 'system'): number {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid === 'children' ? 'self' : pid}/stat`, 'utf8');
@@ -145,7 +146,9 @@ export function cpuMs(pid: number | 'children'): number {
     .split(' ')
     .map(Number);
   // Fields after the name start at state (3): utime 14, stime 15, cutime 16, cstime 17.
-  const ticks = pid === 'children' ? f[13]! + f[14]! : f[11]! + f[12]! + f[13]! + f[14]!;
+  const [utime, stime, cutime, cstime] = [f[11]!, f[12]!, f[13]!, f[14]!];
+  const ticks =
+    pid === 'children' ? cstime + (only ? 0 : cutime) : stime + cstime + (only ? 0 : utime + cutime);
   return (ticks * 1000) / 100; // USER_HZ
 }
 
@@ -172,19 +175,23 @@ export interface BenchAgent {
   stop(): Promise<number>;
 }
 
-/** The built agent on `socket` (logs at warn unless `logLevel`); BENCH_AGENT_NODE_ARGS go to its node. */
+/**
+ * The built agent on `socket` (logs at warn unless `logLevel`, `env` added to the harness's);
+ * BENCH_AGENT_NODE_ARGS go to its node.
+ */
 export async function startBenchAgent(
   agentJs: string,
   socket: string,
   extra: string[] = [],
   logLevel = 'warn',
+  env: Record<string, string> = {},
 ): Promise<BenchAgent> {
   const nodeArgs = (process.env['BENCH_AGENT_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
   const child = spawn(
     process.execPath,
     [...nodeArgs, agentJs, '--socket', socket, '--metrics-port', 'off', ...extra],
     {
-      env: { ...process.env, TRUNKLINE_LOG_LEVEL: logLevel },
+      env: { ...process.env, ...env, TRUNKLINE_LOG_LEVEL: logLevel },
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );

@@ -64,7 +64,7 @@ export function cni(req: CniRequest): Promise<CniCall> {
     child.on('error', (e) => resolve({ ok: false, ms: performance.now() - t0, error: e.message }));
     child.on('close', (code) => {
       const ms = performance.now() - t0;
-      if (code !== 0) return resolve({ ok: false, ms, error: out.slice(0, 300) || `exit ${code}` });
+      if (code !== 0) return resolve({ ok: false, ms, error: out.slice(0, 1500) || `exit ${code}` });
       if (command === 'DEL') return resolve({ ok: true, ms });
       try {
         const r = JSON.parse(out) as { ips?: { address: string }[] };

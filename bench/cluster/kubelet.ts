@@ -32,6 +32,10 @@ export class Kubelet {
     });
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   stop(): void {
     this.child.kill('SIGTERM');
   }

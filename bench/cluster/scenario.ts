@@ -2,10 +2,10 @@
 // under test, a Deployment-like scale-up of `pods` pods spread over the nodes, every node's kubelet
 // attaching its pods as they appear (all at once), then detaching them all. Checked, not assumed:
 // distinct addresses, the store's record exactly the set handed out after ADD and empty after DEL.
-import { readFileSync } from 'node:fs';
 import { loadClients } from '../../src/cluster/kubernetes/client.js';
 import type { KubeApiServer } from '../../test/kube-apiserver/server.js';
 import { type CniCall, metaConf } from './cni.js';
+import { type CpuSample, cpuPerPod, cpuSample } from './cpu.js';
 import { type RequestFigures, requestFigures } from './requests.js';
 import type { SimNode, World } from './world.js';
 
@@ -39,6 +39,9 @@ export interface ScenarioResult {
   addP50: number;
   addP99: number;
   failedCalls: number;
+  /** DELs that failed (each retried by its kubelet, as for ADD), and the first such error. */
+  failedDels: number;
+  firstDelError?: string;
   kubeletRetries: number;
   exhausted: number;
   podsAttached: number;
@@ -47,22 +50,11 @@ export interface ScenarioResult {
   statusEmptyAfterDel: boolean;
   add: RequestFigures;
   del: RequestFigures;
-  /** CPU ms per pod (ADD and DEL phases): this process (API server, kubelets), and all agents. */
-  cpuHarnessPerPod: number;
-  cpuAgentsPerPod: number;
+  /** CPU ms per pod (ADD and DEL phases) by process kind. */
+  cpu: CpuSample;
+  /** When the store's record differs from what the pods were handed: which side is wrong, and how. */
+  statusDiff?: string;
   firstError?: string;
-}
-
-/** utime + stime of a process in ms (clock ticks of 10 ms). */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) * 10;
-  } catch {
-    return 0;
-  }
 }
 
 const API = 'spiderpool.spidernet.io/v2beta1';
@@ -95,28 +87,59 @@ function storeConf(m: Mechanism, world: World, prefix: string): Record<string, u
   return { type: 'kubernetes', writes: m };
 }
 
-/** The store's record of allocations: SpiderIPPool status, or (etcd) the store itself. */
-async function recorded(world: World, m: Mechanism, pool: string, prefix: string): Promise<string[]> {
+/** The store's record of allocations, address → holder pod: SpiderIPPool status, or (etcd) the store. */
+async function recorded(
+  world: World,
+  m: Mechanism,
+  pool: string,
+  prefix: string,
+): Promise<Map<string, string>> {
   if (m !== 'etcd') {
     const st = world.api.get(API, 'SpiderIPPool', undefined, pool)?.status as
       | { allocatedIPs?: string; allocatedIPCount?: number }
       | undefined;
-    const keys = Object.keys(JSON.parse(st?.allocatedIPs || '{}') as object);
-    if ((st?.allocatedIPCount ?? 0) !== keys.length) return ['allocatedIPCount mismatch'];
-    return keys;
+    const map = JSON.parse(st?.allocatedIPs || '{}') as Record<string, { pod?: string }>;
+    const out = new Map(Object.entries(map).map(([ip, r]) => [ip, r.pod ?? '?']));
+    if ((st?.allocatedIPCount ?? 0) !== out.size)
+      out.set('allocatedIPCount', `${st?.allocatedIPCount} for ${out.size} entries`);
+    return out;
   }
   const { EtcdStore } = await import('../../src/store/etcd/store.js');
   const s = new EtcdStore({ type: 'etcd', endpoints: [world.etcd!.endpoint], prefix });
   await s.open();
   try {
-    return (await s.list(pool)).map((a) => a.ip);
+    return new Map((await s.list(pool)).map((a) => [a.ip, a.podName ?? a.containerId]));
   } finally {
     await s.close();
   }
 }
 
-const sameSet = (a: string[], b: string[]) =>
-  a.length === b.length && [...a].sort().join() === [...b].sort().join();
+/**
+ * The store's record against the live pods (pod → address its ADD returned): '' when they agree,
+ * else which entries the store has that no pod holds, which pods hold addresses the store lacks, and
+ * which entries name another pod than the one holding the address.
+ */
+export function diffRecord(
+  store: Map<string, string>,
+  live: Map<string, string>,
+  failedAdd: ReadonlySet<string>,
+): string {
+  const holderOf = new Map([...live].map(([pod, ip]) => [ip, pod]));
+  const extra = [...store]
+    .filter(([ip]) => !holderOf.has(ip))
+    .map(([ip, pod]) => `${ip} (${pod}${failedAdd.has(pod) ? ', had a failed ADD' : ''})`);
+  const missing = [...live].filter(([, ip]) => !store.has(ip)).map(([pod, ip]) => `${ip} (${pod})`);
+  const wrong = [...store]
+    .filter(([ip, pod]) => holderOf.has(ip) && holderOf.get(ip) !== pod)
+    .map(([ip, pod]) => `${ip} (store: ${pod}, live: ${holderOf.get(ip)})`);
+  const part = (what: string, xs: string[]) =>
+    xs.length === 0 ? [] : [`${xs.length} ${what}: ${xs.slice(0, 5).join(', ')}`];
+  return [
+    ...part('in the store, held by no pod', extra),
+    ...part('held by a pod, not in the store', missing),
+    ...part('recorded for another pod', wrong),
+  ].join('; ');
+}
 
 function withLatency(api: KubeApiServer, ms: number): () => void {
   if (ms <= 0) return () => undefined;
@@ -171,7 +194,10 @@ export async function runScenario(world: World, sc: Scenario): Promise<ScenarioR
     node: world.nodes[i % world.nodes.length]!,
   }));
   const adds: CniCall[] = [];
-  const ips: string[] = [];
+  /** Live pods: "bench/<pod>" → the address its ADD returned. */
+  const live = new Map<string, string>();
+  /** Pods with an ADD that failed (torn down and retried by their kubelet). */
+  const failedAdd = new Set<string>();
   let retries = 0;
   let exhausted = 0;
   let firstError: string | undefined;
@@ -181,22 +207,28 @@ export async function runScenario(world: World, sc: Scenario): Promise<ScenarioR
       const r = await call('ADD', p, conf);
       adds.push(r);
       if (r.ok) {
-        ips.push(r.ip!);
+        live.set(`bench/${p.name}`, r.ip!);
         return;
       }
       firstError ??= r.error;
+      failedAdd.add(`bench/${p.name}`);
       if (/still conflicting/.test(r.error ?? '')) exhausted++;
       // The kubelet tears the sandbox down and tries again a little later.
       retries++;
-      await call('DEL', p, conf);
+      const del = await call('DEL', p, conf);
+      if (!del.ok) firstError ??= `retry's DEL: ${del.error}`;
       await new Promise((res) => setTimeout(res, 50 * attempt));
     }
   };
 
   const removeLatency = withLatency(world.api, sc.latencyMs);
   const mark0 = world.api.requests.length;
-  const agentCpu = () => world.nodes.reduce((n, x) => n + cpuMs(x.agent.pid), 0);
-  const cpu0 = { harness: process.cpuUsage(), agents: agentCpu() };
+  const sample = () =>
+    cpuSample(
+      world.nodes.map((n) => n.agent.pid),
+      world.nodes.map((n) => n.kubelet.pid),
+    );
+  const cpu0 = sample();
   const t0 = performance.now();
   const attaching: Promise<void>[] = [];
   let next = 0;
@@ -220,16 +252,26 @@ export async function runScenario(world: World, sc: Scenario): Promise<ScenarioR
   await Promise.all(attaching);
   const addWallMs = performance.now() - t0;
   const mark1 = world.api.requests.length;
-  const statusExactAfterAdd = sameSet(await recorded(world, sc.mechanism, pool, etcdPrefix), ips);
+  const afterAdd = diffRecord(await recorded(world, sc.mechanism, pool, etcdPrefix), live, failedAdd);
 
   const t1 = performance.now();
-  await Promise.all(pods.map((p) => call('DEL', p, confs.get(p.node.name)!)));
+  let failedDels = 0;
+  let firstDelError: string | undefined;
+  const detach = async (p: PodRef) => {
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      const r = await call('DEL', p, confs.get(p.node.name)!);
+      if (r.ok) return;
+      failedDels++;
+      firstDelError ??= r.error;
+      await new Promise((res) => setTimeout(res, 50 * attempt));
+    }
+  };
+  await Promise.all(pods.map(detach));
   const delWallMs = performance.now() - t1;
   const mark2 = world.api.requests.length;
-  const harnessCpu = process.cpuUsage(cpu0.harness);
-  const agentsCpu = agentCpu() - cpu0.agents;
+  const cpu = cpuPerPod(cpu0, sample(), sc.pods);
   removeLatency();
-  const statusEmptyAfterDel = (await recorded(world, sc.mechanism, pool, etcdPrefix)).length === 0;
+  const afterDel = diffRecord(await recorded(world, sc.mechanism, pool, etcdPrefix), new Map(), failedAdd);
   await admin.core.deleteCollectionNamespacedPod({ namespace: 'bench', labelSelector: `app=${id}` });
   // Pools of one subnet must not overlap: the next scenario's pool replaces this one.
   world.api.delete(API, 'SpiderIPPool', undefined, pool);
@@ -242,16 +284,24 @@ export async function runScenario(world: World, sc: Scenario): Promise<ScenarioR
     addP50: percentile(okMs, 50),
     addP99: percentile(okMs, 99),
     failedCalls: adds.filter((a) => !a.ok).length,
+    failedDels,
+    ...(firstDelError !== undefined ? { firstDelError } : {}),
     kubeletRetries: retries,
     exhausted,
-    podsAttached: ips.length,
-    duplicates: ips.length - new Set(ips).size,
-    statusExactAfterAdd,
-    statusEmptyAfterDel,
+    podsAttached: live.size,
+    duplicates: live.size - new Set(live.values()).size,
+    statusExactAfterAdd: afterAdd === '',
+    statusEmptyAfterDel: afterDel === '',
+    ...(afterAdd || afterDel
+      ? {
+          statusDiff: [afterAdd && `after ADD: ${afterAdd}`, afterDel && `after DEL: ${afterDel}`]
+            .filter(Boolean)
+            .join('; '),
+        }
+      : {}),
     add: requestFigures(world.api.requests.slice(mark0, mark1), sc.pods),
     del: requestFigures(world.api.requests.slice(mark1, mark2), sc.pods),
-    cpuHarnessPerPod: (harnessCpu.user + harnessCpu.system) / 1000 / sc.pods,
-    cpuAgentsPerPod: agentsCpu / sc.pods,
+    cpu,
     ...(firstError !== undefined ? { firstError } : {}),
   };
 }

@@ -65,7 +65,16 @@ function waitFor(path: string, child: ChildProcess, log: () => string): Promise<
   });
 }
 
-export async function startWorld(opts: { nodes: number; prefix: string; dir: string; etcd: boolean }) {
+export interface WorldOptions {
+  nodes: number;
+  prefix: string;
+  dir: string;
+  etcd: boolean;
+  /** Called with the world before its nodes start, so a caller interrupted meanwhile can stop it. */
+  starting?: (world: World) => void;
+}
+
+export async function startWorld(opts: WorldOptions): Promise<World> {
   for (const f of ['agent/agent.js', 'cni/trunkline'])
     if (!existsSync(join(DIST, f)))
       throw new Error(`${join(DIST, f)} is missing: run node scripts/build.mjs`);
@@ -100,14 +109,18 @@ export async function startWorld(opts: { nodes: number; prefix: string; dir: str
             }),
         ),
       );
-      for (const n of nodes) n.kubelet.stop();
-      for (const l of listeners) l.close();
-      await etcd?.stop();
-      await api.stop();
-      delNetns(netns);
-      rmSync(opts.dir, { recursive: true, force: true });
+      try {
+        for (const n of nodes) n.kubelet.stop();
+        for (const l of listeners) l.close();
+        await etcd?.stop();
+        await api.stop();
+      } finally {
+        delNetns(netns);
+        rmSync(opts.dir, { recursive: true, force: true });
+      }
     },
   };
+  opts.starting?.(world);
   try {
     addNetns(netns);
     for (const [i, name] of names.entries()) {

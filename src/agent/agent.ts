@@ -5,6 +5,7 @@ import { chown } from 'node:fs/promises';
 import { log } from '../cni/log.js';
 import type { Plugin } from '../cni/plugin.js';
 import type { Kernel } from '../kernel/types.js';
+import { QuietCheckpoints } from './checkpoint.js';
 import { Gate } from './gate.js';
 import { type HttpEndpoint, startHttp } from './http.js';
 import { AgentMetrics, type Collector, processCollector } from './metrics.js';
@@ -12,6 +13,7 @@ import { peerCheck } from './peer.js';
 import { ownPlugins } from './plugins.js';
 import { KeyedSerializer } from './serial.js';
 import { DEFAULT_LIMITS, type ServerLimits, SocketServer } from './server.js';
+import { type Tracer, tracerFromEnv } from './trace.js';
 import { WarmCaches } from './warm.js';
 
 export const DEFAULT_SOCKET = '/run/trunkline/agent.sock';
@@ -40,6 +42,8 @@ export interface AgentOptions {
   /** Defaults to ownPlugins(kernel, warm caches). */
   plugins?: Map<string, Plugin>;
   collectors?: Collector[];
+  /** Per-request phase timing; default: a tracer to the file TRUNKLINE_AGENT_TRACE names, else none. */
+  tracer?: Tracer;
 }
 
 export interface RunningAgent {
@@ -62,9 +66,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const socketPath = opts.socketPath ?? DEFAULT_SOCKET;
   const limit = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`maxConnections must be >= 1, found ${limit}`);
-  const kernel = opts.kernel;
+  const tracer = opts.tracer ?? tracerFromEnv();
+  const kernel = tracer ? tracer.wrap(opts.kernel, 'kernel') : opts.kernel;
   const warm = new WarmCaches();
-  const plugins = opts.plugins ?? ownPlugins(() => kernel, warm);
+  const own = opts.plugins ?? ownPlugins(() => kernel, warm, tracer);
+  const plugins = tracer
+    ? new Map([...own].map(([type, p]) => [type, tracer.wrap(p, 'config', ['loadConf'])]))
+    : own;
   const metrics = new AgentMetrics();
   metrics.addCollector(processCollector);
   metrics.addCollector(() => warm.poolMetrics());
@@ -75,6 +83,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   process.env['TRUNKLINE_NO_AGENT'] = '1';
 
   const gate = new Gate(limit, opts.maxQueue ?? limit * 16);
+  const checkpoints = new QuietCheckpoints(
+    () => warm.backends(),
+    () => gate.inFlight + gate.queued > 0,
+  );
   const server = new SocketServer(
     socketPath,
     gate,
@@ -83,6 +95,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       serializer: new KeyedSerializer(),
       metrics,
       requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      ...(tracer ? { tracer } : {}),
+      idle: () => checkpoints.idle(),
     },
     { ...DEFAULT_LIMITS, ...opts.limits },
     peerCheck(opts.allowUid),
@@ -99,7 +113,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     if (opts.allowUid !== undefined) await chown(socketPath, opts.allowUid, 0);
   } catch (e) {
     await http?.close();
+    checkpoints.stop();
     await warm.close();
+    await tracer?.close();
     throw e;
   }
   state = 'ready';
@@ -125,8 +141,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       ]);
       clearTimeout(timer);
       await http?.close();
+      checkpoints.stop();
       // Stores are closed only when nothing is running any more; an undrained stop leaves them to exit.
       if (drained) await warm.close();
+      await tracer?.close();
       log(drained ? 'info' : 'warn', 'agent stopped', { drained, pending: server.pending });
       return { drained };
     })();

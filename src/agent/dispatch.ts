@@ -7,6 +7,7 @@ import type { Outcome, Plugin } from '../cni/plugin.js';
 import type { AgentMetrics } from './metrics.js';
 import type { AgentReply, AgentRequest } from './protocol.js';
 import type { KeyedSerializer } from './serial.js';
+import type { Tracer } from './trace.js';
 
 export interface Dispatcher {
   plugins: ReadonlyMap<string, Plugin>;
@@ -14,6 +15,10 @@ export interface Dispatcher {
   metrics: AgentMetrics;
   /** Longest a request may run; then it is answered with code 11 and its lock and slot are freed. */
   requestTimeoutMs: number;
+  /** Per-request phase timing (TRUNKLINE_AGENT_TRACE); absent, nothing is timed. */
+  tracer?: Tracer;
+  /** Called when the last request in flight has finished (quiet-moment housekeeping). */
+  idle?: () => void;
 }
 
 function errorCode(o: Outcome): string {
@@ -48,9 +53,12 @@ export async function dispatch(d: Dispatcher, req: AgentRequest): Promise<AgentR
   // The container lock is taken here, once per request. Delegation inside the plugin stays
   // in-process (the agent's plugins are the call's registry) and does not take it again, so a meta
   // plugin calling its delegates cannot deadlock.
-  const outcome = await d.serializer.run(containerID, () =>
-    invokeWithDeadline(plugin, req.env, req.stdin, d.requestTimeoutMs, d.plugins),
-  );
+  const waited = d.tracer && performance.now();
+  const outcome = await d.serializer.run(containerID, () => {
+    // Waiting behind the same container's previous command is queueing too.
+    if (waited !== undefined) d.tracer?.add('queue', performance.now() - waited);
+    return invokeWithDeadline(plugin, req.env, req.stdin, d.requestTimeoutMs, d.plugins);
+  });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const ok = outcome.exitCode === 0;
   d.metrics.requests.add({ type: req.type, command, result: ok ? 'ok' : 'error' }, 1);

@@ -1,8 +1,8 @@
 // The agent's unix socket: accept, read one framed request, wait for a slot (back-pressure), serve it,
 // reply, close. A slot is taken only once a whole request has arrived, so idle or slow clients cost a
 // file descriptor and at most their buffered bytes — both bounded — never a slot other calls need.
-import { chmod, mkdir, unlink } from 'node:fs/promises';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { chmod, mkdir } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { log } from '../cni/log.js';
 import { CURRENT_VERSION } from '../cni/types.js';
@@ -18,16 +18,14 @@ import {
   ProtocolError,
   toRequest,
 } from './protocol.js';
+import type { RequestTrace } from './trace.js';
+import { type ReadLimits, readFrame, removeStale, write } from './wire.js';
 
-export interface ServerLimits {
+export interface ServerLimits extends ReadLimits {
   /** Connections open at once (reading, queued or served); beyond that a new one is told "busy". */
   maxOpen: number;
   /** Bytes of requests held at once across all connections. */
   requestMemory: number;
-  /** A connection that sends nothing for this long is closed. */
-  idleMs: number;
-  /** A request must be complete this long after the connection was accepted. */
-  readMs: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -144,10 +142,17 @@ export class SocketServer {
     }
     this.connections++;
     const reader = new FrameReader('stdinLength', this.budget);
+    const trace = this.d.tracer?.begin();
     try {
-      const reply = await this.serve(sock, reader);
+      const reply = await this.serve(sock, reader, trace);
       if (reply === GONE) return;
+      const t0 = trace && performance.now();
       await write(sock, encodeReply(reply), refused.has(reply) ? this.limits.idleMs : 0);
+      if (trace && t0 !== undefined) {
+        this.d.tracer?.add('reply', performance.now() - t0, trace);
+        trace.ok = reply.status === 'ok' && reply.exitCode === 0;
+        this.d.tracer?.end(trace);
+      }
     } catch (e) {
       log('error', 'agent request failed', { error: String((e as Error)?.stack ?? e) });
       sock.destroy();
@@ -157,7 +162,7 @@ export class SocketServer {
     }
   }
 
-  private async serve(sock: Socket, reader: FrameReader): Promise<AgentReply> {
+  private async serve(sock: Socket, reader: FrameReader, trace?: RequestTrace): Promise<AgentReply> {
     let req: ReturnType<typeof toRequest>;
     try {
       const frame = await readFrame(sock, reader, this.limits);
@@ -173,6 +178,10 @@ export class SocketServer {
         return { ...BUSY, reason: frame };
       }
       req = toRequest(frame.header, frame.body);
+      if (trace) {
+        this.d.tracer?.add('wait', frame.firstAt - trace.start, trace);
+        this.d.tracer?.add('read', performance.now() - frame.firstAt, trace);
+      }
     } catch (e) {
       if (e instanceof BudgetExceeded) {
         this.d.metrics.rejected.add({}, 1);
@@ -193,13 +202,20 @@ export class SocketServer {
       return BUSY;
     }
     this.gauges();
+    const queued = trace && performance.now();
     const release = await slot;
     this.gauges();
     try {
-      return await dispatch(this.d, req);
+      const tracer = this.d.tracer;
+      if (!tracer || !trace || queued === undefined) return await dispatch(this.d, req);
+      tracer.add('queue', performance.now() - queued, trace);
+      trace.type = req.type;
+      trace.command = req.env['CNI_COMMAND'] ?? req.command;
+      return await tracer.within(trace, () => dispatch(this.d, req));
     } finally {
       release();
       this.gauges();
+      if (this.gate.inFlight === 0 && this.gate.queued === 0) this.d.idle?.();
     }
   }
 
@@ -211,88 +227,4 @@ export class SocketServer {
   get isClosing(): boolean {
     return this.closing;
   }
-}
-
-type Frame = { header: Record<string, unknown>; body: Buffer };
-
-/** One request frame, or why there is none: the peer went away, went idle, or was too slow. */
-function readFrame(sock: Socket, reader: FrameReader, limits: ServerLimits): Promise<Frame | string> {
-  return new Promise((resolve, reject) => {
-    let idle: NodeJS.Timeout | undefined;
-    const armIdle = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => finish(`no data for ${limits.idleMs} ms`), limits.idleMs);
-    };
-    const total = setTimeout(() => finish(`request not complete within ${limits.readMs} ms`), limits.readMs);
-    const finish = (r: Error | Frame | string) => {
-      clearTimeout(idle);
-      clearTimeout(total);
-      sock.off('data', onData);
-      sock.off('end', onEnd);
-      sock.off('close', onEnd);
-      sock.pause();
-      if (r instanceof Error) reject(r);
-      else resolve(r);
-    };
-    const onData = (chunk: Buffer) => {
-      armIdle();
-      try {
-        const f = reader.push(chunk);
-        if (f) finish(f);
-      } catch (e) {
-        finish(e as Error);
-      }
-    };
-    const onEnd = () => finish('gone');
-    sock.on('data', onData);
-    sock.on('end', onEnd);
-    sock.on('close', onEnd);
-    armIdle();
-    sock.resume();
-  });
-}
-
-/**
- * Writes the reply and closes. The socket is paused (its EOF would never be read, keeping it — and a
- * graceful stop — waiting), so it is destroyed once the data is flushed rather than half-closed. After
- * a refusal the client may still be sending (a 100 MB frame): its input is then discarded for up to
- * `drainMs` so it reads the reply instead of failing on a reset connection.
- */
-function write(sock: Socket, data: Buffer, drainMs = 0): Promise<void> {
-  return new Promise((resolve) => {
-    if (sock.destroyed) {
-      resolve();
-      return;
-    }
-    sock.once('error', () => resolve());
-    sock.once('close', () => resolve());
-    if (drainMs > 0) {
-      const timer = setTimeout(() => sock.destroy(), drainMs);
-      sock.once('close', () => clearTimeout(timer));
-      sock.on('data', () => timer.refresh());
-      sock.end(data);
-      sock.resume();
-      return;
-    }
-    sock.end(data, () => {
-      sock.destroy();
-      resolve();
-    });
-  });
-}
-
-/** A socket file left by a dead agent is removed; a live agent on the path is an error. */
-async function removeStale(path: string): Promise<void> {
-  const alive = await new Promise<boolean>((resolve) => {
-    const c = connect(path);
-    c.once('connect', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.once('error', () => resolve(false));
-  });
-  if (alive) throw new Error(`another agent is already listening on ${path}`);
-  await unlink(path).catch((e: NodeJS.ErrnoException) => {
-    if (e.code !== 'ENOENT') throw e;
-  });
 }

@@ -10,6 +10,7 @@ import { NodeGc } from '../gc/node-gc.js';
 import { poolUsage } from '../ipam/status.js';
 import { createStore, type StoreConf } from '../store/index.js';
 import type { AllocationStore } from '../store/types.js';
+import { AGENT_WAL_PAGES } from './checkpoint.js';
 import type { CollectedFamily } from './metrics.js';
 
 /** A store shared by every request: opened on first use, really closed only by the agent. */
@@ -66,10 +67,15 @@ export class WarmCaches {
     const key = JSON.stringify([conf, conf.type === 'kubernetes' && source ? this.sourceId(source) : 0]);
     let s = this.stores.get(key);
     if (!s) {
-      s = new SharedStore(createStore(conf, source));
+      s = new SharedStore(createStore(conf, source, { walAutoCheckpoint: AGENT_WAL_PAGES }));
       this.stores.set(key, s);
     }
     return s;
+  }
+
+  /** The stores' own backends (for the quiet-moment checkpoints). */
+  *backends(): Iterable<AllocationStore> {
+    for (const s of this.stores.values()) yield s.inner;
   }
 
   private readonly sourceIds = new WeakMap<ClusterSource, number>();

@@ -2,7 +2,9 @@
 //  [--lease-duration S] [--renew-deadline S] [--retry-period S] [--listen HOST:PORT] [--resync S]`:
 //  [--webhook-listen HOST:PORT ...]: runs until SIGTERM/SIGINT, then releases the lease. With
 // --webhook-listen (the Deployment passes it) every replica also serves the admission webhook.
+
 import { hostname } from 'node:os';
+import { errorText } from '../cni/errors.js';
 import { startController } from '../controller/controller.js';
 import { DEFAULT_TIMINGS, validateTimings } from '../controller/lease.js';
 import { DEFAULT_POLICY } from '../gc/types.js';
@@ -127,7 +129,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
       },
     };
   } catch (err) {
-    process.stderr.write(`trunkline controller: ${(err as Error).message}\n${USAGE}`);
+    process.stderr.write(`trunkline controller: ${errorText(err)}\n${USAGE}`);
     return 2;
   }
   const log = (event: string, fields: Record<string, unknown> = {}) =>

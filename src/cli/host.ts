@@ -1,6 +1,8 @@
 // `trunkline host apply|show`: declarative bonds, VLANs and mac-vlans on this host (nmstate subset).
+
 import { readFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
+import { errorText } from '../cni/errors.js';
 import { applyHostConfig } from '../hostnet/apply.js';
 import { HostApplyError, HostConfigError } from '../hostnet/errors.js';
 import { parseHostConfig } from '../hostnet/parse.js';
@@ -74,7 +76,7 @@ async function show(ns: string | null, json: boolean): Promise<number> {
     out(json ? JSON.stringify(doc, null, 2) : stringify(doc));
     return 0;
   } catch (e) {
-    err(`trunkline host show: ${(e as Error).message}`);
+    err(`trunkline host show: ${errorText(e)}`);
     return 1;
   }
 }
@@ -117,21 +119,21 @@ async function apply(ns: string | null, v: ArgsOf<typeof APPLY.options>): Promis
     return 0;
   } catch (e) {
     if (e instanceof HostConfigError) {
-      err(`trunkline host apply: ${e.message}`);
+      err(`trunkline host apply: ${errorText(e)}`);
       return 2;
     }
     if (e instanceof HostApplyError) {
       if (json) out(JSON.stringify({ error: e.message, ...e.report }, null, 2));
-      err(`trunkline host apply: ${e.message}`);
+      err(`trunkline host apply: ${errorText(e)}`);
       return e.report.rollbackComplete ? 1 : 3;
     }
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EACCES') {
-      err(`trunkline host apply: cannot read ${file}: ${(e as Error).message}`);
+      err(`trunkline host apply: cannot read ${file}: ${errorText(e)}`);
       return 2;
     }
     // Failed before changing anything (e.g. the namespace does not exist).
-    err(`trunkline host apply: ${(e as Error).message}`);
+    err(`trunkline host apply: ${errorText(e)}`);
     return 1;
   }
 }

@@ -1,7 +1,9 @@
 // `trunkline install [--watch]` and `trunkline uninstall`: put Trunkline onto a host (the node
 // DaemonSet's install step) and take exactly that back off.
+
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { errorText } from '../cni/errors.js';
 import { type InstallOptions, installOnce } from '../install/install.js';
 import { endpointFromEnv, SERVICE_ACCOUNT_DIR } from '../install/kubeconfig.js';
 import { uninstall } from '../install/uninstall.js';
@@ -140,7 +142,7 @@ export async function installCommand(argv: string[]): Promise<number> {
         if (r.written.length > 0 || state !== last) report(r.written, r.defaultNetwork);
         last = state;
       },
-      (e) => log(`error: ${e.message}`),
+      (e) => log(`error: ${errorText(e)}`),
     );
     const stop = (sig: string) => {
       log(`${sig}: stopping; the CNI config and binaries stay in place`);

@@ -1,7 +1,7 @@
 // `trunkline lab up|down|report`: the seed scenario end to end on one machine (see examples/lab.yaml).
 import { existsSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { CniError } from '../cni/errors.js';
+import { errorText } from '../cni/errors.js';
 import { defaultKernel } from '../kernel/index.js';
 import { type LabBase, labDown } from '../lab/down.js';
 import { LabScenarioError } from '../lab/errors.js';
@@ -155,13 +155,12 @@ export async function labCommand(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof LabScenarioError) {
-      process.stderr.write(`trunkline lab: ${e.message}\nnothing was built.\n`);
+      process.stderr.write(`trunkline lab: ${errorText(e)}\nnothing was built.\n`);
       if (a.json) process.stdout.write(`${JSON.stringify({ ok: false, issues: e.issues }, null, 2)}\n`);
       return 2;
     }
-    const msg = e instanceof Error ? e.message : String(e);
-    const details = e instanceof CniError && e.details ? `\n  ${e.details.replaceAll('\n', '\n  ')}` : '';
-    process.stderr.write(`trunkline lab ${a.cmd}: ${msg}${details}\n`);
+    const msg = errorText(e);
+    process.stderr.write(`trunkline lab ${a.cmd}: ${msg}\n`);
     if (a.cmd === 'up')
       process.stderr.write(
         readRecord(statePaths(a.stateDir).record) !== undefined

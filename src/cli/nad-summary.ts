@@ -3,7 +3,7 @@
 // plugins run (Multus's config resolution, the macvlan plugin's ifacer, the IPAM's pool selection).
 import type { NetworkAttachmentDefinition, SpiderIPPool, SpiderReservedIP } from '../cluster/types.js';
 import { parseCniArgs } from '../cni/args.js';
-import { CniError } from '../cni/errors.js';
+import { CniError, errorText } from '../cni/errors.js';
 import type { CniEnv, NetConf } from '../cni/types.js';
 import { selectPools } from '../ipam/select.js';
 import { validateReservedIP } from '../ipam/validate.js';
@@ -141,7 +141,7 @@ export function summarizeNad(
     }
   } catch (e) {
     if (!(e instanceof CniError)) throw e;
-    s.problems.push(`${e.message}${e.details ? ` (${e.details})` : ''}`);
+    s.problems.push(errorText(e));
   }
   return s;
 }

@@ -1,8 +1,10 @@
 // `trunkline networks`: every NetworkAttachmentDefinition, from the manifest dir or a cluster, with
 // its plugin chain, master and VLAN, mode and the pools its NICs draw from.
 // `trunkline networks validate` is `trunkline validate`.
+
 import { DEFAULT_MANIFEST_DIR, LocalSource } from '../cluster/local/source.js';
 import type { NetworkAttachmentDefinition, SpiderIPPool, SpiderReservedIP } from '../cluster/types.js';
+import { errorText } from '../cni/errors.js';
 import { parseCommand, usageError } from './args.js';
 import { type NadSummary, summarizeNad } from './nad-summary.js';
 import { table } from './table.js';
@@ -77,7 +79,7 @@ export async function networksCommand(argv: string[]): Promise<number> {
   try {
     world = await read(manifestDir, kubeconfig);
   } catch (e) {
-    process.stderr.write(`trunkline networks: ${(e as Error).message}\n`);
+    process.stderr.write(`trunkline networks: ${errorText(e)}\n`);
     return 1;
   }
   const wanted: string[] = p.positionals;

@@ -2,9 +2,11 @@
 // Both write only through the store's own transactional release (SQLite: one IMMEDIATE transaction
 // per holder), so an ADD running at the same time either commits before and is seen, or after and is
 // untouched; neither ever releases an allocation younger than the IP GC's in-flight grace.
+
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { loadClients } from '../cluster/kubernetes/client.js';
+import { errorText } from '../cni/errors.js';
 import { kubeClusterView } from '../gc/kube-view.js';
 import { collect } from '../gc/scan.js';
 import { DEFAULT_POLICY } from '../gc/types.js';
@@ -118,7 +120,7 @@ export async function gcCommand(argv: string[]): Promise<number> {
   } catch (e) {
     return fail(
       'gc',
-      `cannot read the cluster${p.values.kubeconfig ? ` of ${p.values.kubeconfig}` : ''}: ${(e as Error).message}`,
+      `cannot read the cluster${p.values.kubeconfig ? ` of ${p.values.kubeconfig}` : ''}: ${errorText(e)}`,
     );
   }
   const dry = p.values['dry-run'] === true;

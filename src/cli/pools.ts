@@ -1,8 +1,10 @@
 // `trunkline pools`: every SpiderIPPool with total/usable/allocated/free, validation problems, and who
 // holds which address; --json gives the same plus Spiderpool's status block per pool.
+
 import { existsSync, readFileSync } from 'node:fs';
 import { DEFAULT_MANIFEST_DIR, LocalSource } from '../cluster/local/source.js';
 import type { SpiderIPPool } from '../cluster/types.js';
+import { errorText } from '../cni/errors.js';
 import { type PoolUsage, poolStatus, poolUsage } from '../ipam/status.js';
 import { formatIssue, validatePools } from '../ipam/validate.js';
 import { DEFAULT_DB_PATH, SqliteStore } from '../store/sqlite.js';
@@ -89,9 +91,7 @@ export async function poolsCommand(
     try {
       conf = fromConf(opts.values.conf);
     } catch (e) {
-      return fail(
-        `--conf ${opts.values.conf}: expected a CNI config or conflist (JSON): ${(e as Error).message}`,
-      );
+      return fail(`--conf ${opts.values.conf}: expected a CNI config or conflist (JSON): ${errorText(e)}`);
     }
   }
   const manifestDir = opts.values['manifest-dir'] ?? conf.manifestDir ?? DEFAULT_MANIFEST_DIR;
@@ -106,7 +106,7 @@ export async function poolsCommand(
   try {
     [pools, reserved] = await Promise.all([source.listIPPools(), source.listReservedIPs()]);
   } catch (e) {
-    return fail((e as Error).message);
+    return fail(errorText(e));
   }
   const missing = opts.positionals.filter((n) => !pools.some((p) => p.metadata.name === n));
   if (missing.length > 0) return fail(`no pool named ${missing.join(', ')} in ${manifestDir}`);

@@ -1,9 +1,11 @@
 // `trunkline validate -f FILE…`: the manifests a user is about to apply, checked by the admission
 // webhook's own handlers (which run the plugins' loadConf and the IPAM's pool rules) against the
 // world they would land in, plus the pool selection a NIC of each network would make. Reads only.
+
 import { existsSync } from 'node:fs';
 import type { Manifests } from '../cluster/local/manifests.js';
 import { DEFAULT_MANIFEST_DIR, LocalSource } from '../cluster/local/source.js';
+import { errorText } from '../cni/errors.js';
 import { HANDLERS } from '../webhook/index.js';
 import type { AdmissionRequest, WebhookContext } from '../webhook/review.js';
 import { parseCommand, usageError } from './args.js';
@@ -129,7 +131,7 @@ export async function validateCommand(argv: string[], name: string = VALIDATE_SP
     };
     results = await check(m, ctx, w);
   } catch (e) {
-    return fail((e as Error).message);
+    return fail(errorText(e));
   }
   const invalid = results.filter((r) => r.problems.length > 0);
   if (p.values.json)

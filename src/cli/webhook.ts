@@ -1,8 +1,10 @@
 // `trunkline webhook [--kubeconfig F] [--listen HOST:PORT] [--service [NS/]NAME] ...`: the admission
 // webhook alone (src/webhook) until SIGTERM/SIGINT. `trunkline controller` serves the same in every
 // replica; this command is for running it apart from the controller.
+
 import { loadClients } from '../cluster/kubernetes/client.js';
 import { KubernetesSource } from '../cluster/kubernetes/source.js';
+import { errorText } from '../cni/errors.js';
 import { startWebhook } from '../webhook/start.js';
 import { parseCommand, usageError } from './args.js';
 import { parseWebhookFlags, webhookOptions, webhookUsage } from './webhook-flags.js';
@@ -21,7 +23,7 @@ export async function webhookCommand(argv: string[]): Promise<number> {
   try {
     o = parseWebhookFlags('', v, process.env['POD_NAMESPACE'] ?? 'kube-system', '0.0.0.0:9443');
   } catch (e) {
-    return usageError('trunkline webhook', (e as Error).message, USAGE);
+    return usageError('trunkline webhook', errorText(e), USAGE);
   }
   const kubeconfig = typeof v['kubeconfig'] === 'string' ? v['kubeconfig'] : undefined;
   const clients = await loadClients(kubeconfig);
@@ -29,8 +31,7 @@ export async function webhookCommand(argv: string[]): Promise<number> {
   const hook = await startWebhook(
     {
       ...o!,
-      onError: (e) =>
-        process.stderr.write(`webhook: certificate pass failed, retrying: ${(e as Error).message}\n`),
+      onError: (e) => process.stderr.write(`webhook: certificate pass failed, retrying: ${errorText(e)}\n`),
     },
     clients,
     source,

@@ -149,6 +149,12 @@ export interface ClusterSource {
   /** Sources whose pools are shared between nodes (Kubernetes): read one pool fresh. */
   getIPPool?(name: string): Promise<SpiderIPPool | undefined>;
   /**
+   * Sources with a watch cache of pools: the cached copy of one pool, no request (behind the API by
+   * at most the watch's delay; a status write based on it is still checked by its resourceVersion).
+   * undefined when the cache has not synced or does not hold it.
+   */
+  cachedIPPool?(name: string): SpiderIPPool | undefined;
+  /**
    * Sources whose pools are shared between nodes: write `pool.status` only if the pool is still at
    * `pool.metadata.resourceVersion`; 'conflict' when another writer got there first (re-read, retry).
    */

@@ -20,7 +20,7 @@ const TRUE = new Set(['1', 'true', 'True', 'TRUE', 't', 'T']);
 const FALSE = new Set(['0', 'false', 'False', 'FALSE', 'f', 'F']);
 
 /** Parses a Go-style boolean ("1", "true", …); anything else is an error rather than silently false. */
-export function parseBool(key: string, value: string): boolean {
+function parseBool(key: string, value: string): boolean {
   if (TRUE.has(value)) return true;
   if (FALSE.has(value)) return false;
   throw invalidEnv(`ARGS: ${key} must be a boolean, found "${value}"`);

@@ -7,7 +7,7 @@ import { invalidConfig } from './errors.js';
 
 export const CHAIN_ENV = 'TRUNKLINE_DELEGATION';
 /** meta → main plugin → IPAM is 3; a little room for third-party wrappers. */
-export const MAX_DELEGATION_DEPTH = 8;
+const MAX_DELEGATION_DEPTH = 8;
 
 const store = new AsyncLocalStorage<readonly string[]>();
 

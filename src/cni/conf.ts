@@ -1,6 +1,6 @@
 // Decoding of the network configuration on stdin: the checks every plugin shares. Plugin-specific
 // validation happens in each plugin's loadConf.
-import { decodeFailure, invalidConfig } from './errors.js';
+import { CniError, Code, decodeFailure, errorText, invalidConfig } from './errors.js';
 import type { NetConf } from './types.js';
 import { assertSupported } from './version.js';
 
@@ -8,7 +8,10 @@ import { assertSupported } from './version.js';
  * Deepest config nesting accepted. Real configs nest a handful of levels; deeper values would make
  * recursive code further on (validation, error messages, JSON.stringify) overflow the stack.
  */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
+
+/** Longest file name component (Linux NAME_MAX). */
+const NAME_MAX = 255;
 
 /** Nesting depth of JSON text (arrays and objects), strings skipped; linear, no recursion. */
 function jsonDepth(text: string): number {
@@ -33,7 +36,10 @@ export function parseJson(stdin: Buffer | string, what = 'network config'): unkn
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw decodeFailure(`failed to decode ${what}: ${(e as Error).message}`, text.slice(0, 200));
+    // The parser's words stay in msg: a runtime shows its user only msg.
+    throw new CniError(Code.DecodeFailure, `failed to decode ${what}: ${errorText(e)}`, text.slice(0, 200), {
+      cause: e,
+    });
   }
   assertShallow(text, what);
   return value;
@@ -63,6 +69,14 @@ export function parseNetConf(stdin: Buffer | string): NetConf {
   for (const k of ['name', 'type'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'string')
       throw invalidConfig(`"${k}" must be a string, found ${typeof o[k]}`);
+  }
+  // The spec asks that a network name be safe as a directory name (IPAM stores keep one per network):
+  // longer than a path component may be, every file operation on it would fail as an internal error.
+  if (typeof o['name'] === 'string' && Buffer.byteLength(o['name']) > NAME_MAX) {
+    throw invalidConfig(
+      `"name" is ${Buffer.byteLength(o['name'])} bytes long`,
+      `a network name is used as a directory name: at most ${NAME_MAX} bytes`,
+    );
   }
   if (o['ipam'] !== undefined) {
     const ipam = o['ipam'];

@@ -1,6 +1,6 @@
 // The runtime side of a network configuration list, as libcni runs it: ADD in order passing
 // prevResult, DEL in reverse with the final result, CHECK with the final result, GC past errors.
-import { CniError, invalidConfig } from './errors.js';
+import { type CniError, invalidConfig, toCniError } from './errors.js';
 import { type DelegateEnv, execPlugin } from './exec.js';
 import type { Registry } from './plugin.js';
 import type { NetConf, NetConfList, Result } from './types.js';
@@ -21,7 +21,7 @@ export interface RuntimeConf {
   registry?: Registry;
 }
 
-export function validateList(list: NetConfList): void {
+function validateList(list: NetConfList): void {
   if (!list.name) throw invalidConfig('conflist has no "name"');
   if (!Array.isArray(list.plugins) || list.plugins.length === 0) {
     throw invalidConfig(`conflist "${list.name}" has no plugins`);
@@ -33,12 +33,7 @@ export function validateList(list: NetConfList): void {
 }
 
 /** The config one plugin of the list receives (libcni's buildOneConfig). */
-export function pluginConf(
-  list: NetConfList,
-  p: NetConf,
-  rt: RuntimeConf,
-  prev: Result | undefined,
-): NetConf {
+function pluginConf(list: NetConfList, p: NetConf, rt: RuntimeConf, prev: Result | undefined): NetConf {
   const conf: NetConf = { ...p, cniVersion: list.cniVersion, name: list.name };
   const caps = p.capabilities ?? {};
   const runtimeConfig: Record<string, unknown> = {};
@@ -127,7 +122,7 @@ export async function gcList(
     try {
       await execPlugin(p.type, { command: 'GC', path }, JSON.stringify(conf), { registry });
     } catch (e) {
-      first ??= e instanceof CniError ? e : new CniError(999, String(e));
+      first ??= toCniError(e);
     }
   }
   if (first) throw first;

@@ -14,6 +14,11 @@ const REQUIRED: Record<string, readonly CniCommand[]> = {
 };
 
 const CONTAINER_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+/**
+ * Longest container ID accepted. Runtimes use 64 hex digits (or a 36-character UUID); plugins name
+ * files after it (the meta plugin's cache: <id>.<ifname>.<pid>.tmp), which must fit NAME_MAX (255).
+ */
+const MAX_CONTAINER_ID = 200;
 
 /** Interface-name rules of the Go library (utils.ValidateInterfaceName). */
 export function validateIfname(name: string): string | undefined {
@@ -42,6 +47,12 @@ export function parseEnv(env: Record<string, string | undefined>): CniEnv {
     throw invalidEnv(
       `invalid characters in containerID: "${containerId}"`,
       `must match ${CONTAINER_ID.source}`,
+    );
+  }
+  if (containerId.length > MAX_CONTAINER_ID) {
+    throw invalidEnv(
+      `containerID is ${containerId.length} characters long`,
+      `at most ${MAX_CONTAINER_ID}: plugins name files after it`,
     );
   }
   const ifname = env['CNI_IFNAME'] ?? '';

@@ -18,7 +18,6 @@ export const Code = {
   StoreUnavailable: 103,
   Internal: 999,
 } as const;
-export type CodeValue = (typeof Code)[keyof typeof Code];
 
 export class CniError extends Error {
   readonly code: number;
@@ -40,24 +39,77 @@ export class CniError extends Error {
 }
 
 export const invalidEnv = (msg: string, details?: string) => new CniError(Code.InvalidEnv, msg, details);
-export const invalidConfig = (msg: string, details?: string) =>
-  new CniError(Code.InvalidConfig, msg, details);
+export const invalidConfig = (msg: string, details?: string, options?: { cause?: unknown }) =>
+  new CniError(Code.InvalidConfig, msg, details, options);
 export const decodeFailure = (msg: string, details?: string) =>
   new CniError(Code.DecodeFailure, msg, details);
-export const ioFailure = (msg: string, details?: string) => new CniError(Code.IoFailure, msg, details);
 export const incompatibleVersion = (msg: string, details?: string) =>
   new CniError(Code.IncompatibleVersion, msg, details);
 export const tryAgainLater = (msg: string, details?: string) =>
   new CniError(Code.TryAgainLater, msg, details);
 
+interface Facts {
+  message?: unknown;
+  argv?: unknown;
+  stderr?: unknown;
+  errno?: unknown;
+  cause?: unknown;
+  details?: unknown;
+}
+
+const textOf = (x: unknown): string => (typeof x === 'string' ? x.trim() : '');
+
+/** The errors of a chain, outermost first, each once (a cycle of causes ends it). */
+function chain(err: unknown): unknown[] {
+  const out: unknown[] = [];
+  for (let e = err; e !== undefined && e !== null && !out.includes(e); e = (e as Facts).cause) out.push(e);
+  return out;
+}
+
+/** What a kernel error carries besides `text`: errno (unless named there) and the command. */
+function kernelFacts(x: Facts, text: string): string {
+  const errno = textOf(x.errno) && !text.includes(textOf(x.errno)) ? textOf(x.errno) : '';
+  const argv = Array.isArray(x.argv) && x.argv.length > 0 ? x.argv.join(' ') : '';
+  return `${errno ? `; errno: ${errno}` : ''}${argv ? `; command: ${argv}` : ''}`;
+}
+
 /**
- * The part of a cause worth showing a runtime user in `details`: a kernel error's stderr (the tool's own
- * words), otherwise the cause's message. The cause itself travels as `cause`, for logs.
+ * An error for a human, on one line: each message down the `cause` chain joined by ": " (a message
+ * that already quotes its cause's is not repeated), with what a kernel error carries (stderr, errno,
+ * command) and a CniError's details unless they were made from its cause. CLI output and log fields print errors through this.
+ */
+export function errorText(err: unknown): string {
+  const parts: string[] = [];
+  for (const e of chain(err)) {
+    const x = e as Facts;
+    const msg = e instanceof Error ? e.message : String(e);
+    const stderr = textOf(x.stderr);
+    const said = parts.join(': ');
+    const head = said.includes(msg) ? '' : msg;
+    const tool = stderr && !msg.includes(stderr) && !said.includes(stderr) ? ` (${stderr})` : '';
+    // Details made from the cause say nothing the rest of the chain does not.
+    const own =
+      e instanceof CniError && x.details && (x.cause === undefined || x.details !== causeDetails(x.cause));
+    const details = own ? ` (${x.details})` : '';
+    const text = `${head}${tool}${kernelFacts(x, `${msg}${tool}`)}${details}`.trim();
+    if (text !== '') parts.push(text);
+  }
+  return parts.join(': ');
+}
+
+/**
+ * The part of a cause worth showing a runtime user in `details`. For a kernel failure anywhere down the
+ * chain: the tool's own words (stderr, else the message), its errno and the command; otherwise the
+ * cause's chain as text. The cause itself travels as `cause`, for logs.
  */
 function causeDetails(cause: unknown): string {
-  const stderr = (cause as { stderr?: unknown } | null)?.stderr;
-  if (typeof stderr === 'string' && stderr.trim() !== '') return stderr.trim();
-  return cause instanceof Error ? cause.message : String(cause);
+  const kernel = chain(cause).find((e) => {
+    const x = e as Facts;
+    return textOf(x.stderr) !== '' || textOf(x.errno) !== '';
+  }) as Facts | undefined;
+  if (kernel === undefined) return errorText(cause);
+  // errno always, even when the text names it: a runtime's user may grep for it.
+  return `${textOf(kernel.stderr) || textOf(kernel.message)}${kernelFacts(kernel, '')}`;
 }
 
 /** A CniError caused by `cause`: what failed in `msg`, why in `details`, the original as `cause`. */
@@ -68,5 +120,5 @@ export const causedBy = (code: number, msg: string, cause: unknown): CniError =>
 export function toCniError(err: unknown): CniError {
   if (err instanceof CniError) return err;
   if (err instanceof Error) return new CniError(Code.Internal, err.message, undefined, { cause: err });
-  return new CniError(Code.Internal, String(err));
+  return new CniError(Code.Internal, errorText(err));
 }

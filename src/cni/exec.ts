@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { CHAIN_ENV, enterDelegate } from './chain.js';
 import { parseJson } from './conf.js';
 import { invokeWithDeadline } from './deadline.js';
-import { CniError, Code, invalidConfig, tryAgainLater } from './errors.js';
+import { CniError, Code, causedBy, invalidConfig, tryAgainLater } from './errors.js';
 import type { Outcome, Registry } from './plugin.js';
 import type { CniCommand, CniEnv, Result } from './types.js';
 import { decodeResult } from './version.js';
@@ -23,7 +23,7 @@ export interface DelegateEnv {
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 
-export interface ExecOptions {
+interface ExecOptions {
   timeoutMs?: number;
   /** Execute the plugin inside this namespace (path): the lab runs several simulated nodes. */
   hostNetns?: string;
@@ -45,9 +45,9 @@ export function findInPath(type: string, path: readonly string[]): string {
   throw invalidConfig(`failed to find plugin "${type}" in path [${path.join(' ')}]`);
 }
 
-function envVars(env: DelegateEnv): Record<string, string | undefined> {
+/** The CNI variables of a delegation; an executed plugin gets them over the caller's environment. */
+function cniVars(env: DelegateEnv): Record<string, string> {
   return {
-    ...process.env,
     CNI_COMMAND: env.command,
     CNI_CONTAINERID: env.containerId ?? '',
     CNI_NETNS: env.netns ?? '',
@@ -83,7 +83,7 @@ function run(
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.on('error', (e) => {
       clearTimeout(timer);
-      reject(new CniError(Code.IoFailure, `failed to execute plugin ${file}: ${e.message}`));
+      reject(causedBy(Code.IoFailure, `failed to execute plugin ${file}`, e));
     });
     // 'close', not 'exit': only then has all of stdout been read.
     child.on('close', (code, signal) => {
@@ -133,13 +133,14 @@ export async function execPlugin(
   opts: ExecOptions = {},
 ): Promise<unknown> {
   const input = typeof stdin === 'string' ? Buffer.from(stdin) : stdin;
-  const vars = { ...envVars(env), [CHAIN_ENV]: enterDelegate(type).join(',') };
+  const vars = { ...cniVars(env), [CHAIN_ENV]: enterDelegate(type).join(',') };
   // A lab node's namespace is entered by a process of its own, so its plugins are always executed.
   const local = opts.hostNetns === undefined ? await opts.registry?.get(type, env.path) : undefined;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const outcome = local
     ? await invokeWithDeadline(local, vars, input, timeoutMs, opts.registry!)
-    : await run(findInPath(type, env.path), vars, input, timeoutMs, opts.hostNetns);
+    : // Copying the environment (a few hundred µs in the agent) is left to the calls that exec.
+      await run(findInPath(type, env.path), { ...process.env, ...vars }, input, timeoutMs, opts.hostNetns);
   return parseOutcome(type, outcome);
 }
 
@@ -156,7 +157,7 @@ const bytes = (conf: object | Buffer): Buffer =>
   Buffer.isBuffer(conf) ? conf : Buffer.from(JSON.stringify(conf));
 
 /** The calling plugin's side of an IPAM-style delegation. */
-export interface Caller {
+interface Caller {
   env: CniEnv;
   registry: Registry;
 }

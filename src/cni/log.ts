@@ -30,10 +30,6 @@ function resolveSink(): (line: string) => void {
   return (line) => process.stderr.write(line);
 }
 
-export function setLogSink(fn: ((line: string) => void) | undefined): void {
-  sink = fn;
-}
-
 export function log(level: Level, msg: string, fields: LogFields = {}): void {
   threshold ??= ORDER[(process.env['TRUNKLINE_LOG_LEVEL'] as Level) ?? 'warn'] ?? ORDER.warn;
   if (ORDER[level] < threshold) return;
@@ -54,19 +50,27 @@ export type Logger = ReturnType<typeof logger>;
 
 /**
  * An error as a log field: its stack, then each `cause` down the chain with what a kernel error carries
- * (the command and its stderr), so a wrapped failure still shows where it came from.
+ * (the command, its stderr and errno), so a wrapped failure still shows where it came from.
  */
 export function errorChain(err: unknown): string {
   const parts: string[] = [];
   const seen = new Set<unknown>();
   for (let e = err, first = true; e !== undefined && e !== null && !seen.has(e); first = false) {
     seen.add(e);
-    const x = e as { stack?: string; message?: string; argv?: unknown; stderr?: unknown; cause?: unknown };
+    const x = e as {
+      stack?: string;
+      message?: string;
+      argv?: unknown;
+      stderr?: unknown;
+      errno?: unknown;
+      cause?: unknown;
+    };
     const text = first ? (x.stack ?? String(e)) : `caused by: ${x.message ?? String(e)}`;
     const argv = Array.isArray(x.argv) && x.argv.length > 0 ? ` [argv: ${x.argv.join(' ')}]` : '';
     const stderr =
       typeof x.stderr === 'string' && x.stderr.trim() !== '' ? ` [stderr: ${x.stderr.trim()}]` : '';
-    parts.push(`${text}${argv}${stderr}`);
+    const errno = typeof x.errno === 'string' && x.errno !== '' ? ` [errno: ${x.errno}]` : '';
+    parts.push(`${text}${argv}${stderr}${errno}`);
     e = x.cause;
   }
   return parts.join('\n');

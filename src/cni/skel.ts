@@ -3,13 +3,13 @@ import { readFileSync } from 'node:fs';
 import { runAs } from './chain.js';
 import { parseNetConf } from './conf.js';
 import { parseEnv } from './env.js';
-import { CniError, Code, incompatibleVersion, ioFailure, toCniError } from './errors.js';
+import { CniError, Code, causedBy, incompatibleVersion, toCniError } from './errors.js';
 import { errorChain, log } from './log.js';
 import { EXEC_ONLY, type Outcome, type Plugin, type Registry } from './plugin.js';
 import { CURRENT_VERSION, SUPPORTED_VERSIONS } from './types.js';
 import { compareVersions, decodeResult, encodeResult } from './version.js';
 
-export function versionInfo(): string {
+function versionInfo(): string {
   return JSON.stringify({ cniVersion: CURRENT_VERSION, supportedVersions: SUPPORTED_VERSIONS });
 }
 
@@ -129,7 +129,7 @@ export function main(type: string, registry: Registry): void {
   try {
     stdin = process.env['CNI_COMMAND'] === 'VERSION' ? safeRead() : readFileSync(0);
   } catch (e) {
-    finish(failure(ioFailure(`error reading from stdin: ${(e as Error).message}`), CURRENT_VERSION));
+    finish(failure(causedBy(Code.IoFailure, 'error reading from stdin', e), CURRENT_VERSION));
     return;
   }
   Promise.resolve(registry.get(type))

@@ -1,7 +1,7 @@
 // Wire types of the CNI protocol (spec 0.1.0 … 1.1.0). Field names follow the spec exactly.
 
 export const SUPPORTED_VERSIONS = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
-export type CniVersion = (typeof SUPPORTED_VERSIONS)[number];
+type CniVersion = (typeof SUPPORTED_VERSIONS)[number];
 export const CURRENT_VERSION: CniVersion = '1.1.0';
 
 export type CniCommand = 'ADD' | 'DEL' | 'CHECK' | 'VERSION' | 'STATUS' | 'GC';
@@ -64,15 +64,7 @@ export interface Result {
   dns?: Dns;
 }
 
-/** Error object printed on stdout. */
-export interface CniErrorObject {
-  cniVersion: string;
-  code: number;
-  msg: string;
-  details?: string;
-}
-
-export interface IpamConf {
+interface IpamConf {
   type: string;
   [key: string]: unknown;
 }

@@ -9,7 +9,7 @@ import { SUPPORTED_VERSIONS } from './types.js';
 
 type Rec = Record<string, unknown>;
 
-export function isSupportedVersion(v: string): boolean {
+function isSupportedVersion(v: string): boolean {
   return (SUPPORTED_VERSIONS as readonly string[]).includes(v);
 }
 

@@ -19,7 +19,7 @@ import { DRIFT_METRIC, reconcilePoolStatus } from './pool-status.js';
 import { reconcileSmcs } from './smc/reconcile.js';
 import { SmcWatch } from './smc/watch.js';
 
-export interface ControllerOptions {
+interface ControllerOptions {
   kubeconfig?: string;
   identity: string;
   leaseNamespace: string;
@@ -36,7 +36,7 @@ export interface ControllerOptions {
   webhook?: WebhookOptions;
 }
 
-export interface RunningController {
+interface RunningController {
   port: number;
   webhookPort?: number;
   metrics: Metrics;

@@ -1,7 +1,7 @@
 // Every write the controller makes passes through the fence: a deposed or paused leader must not
 // write (lease.ts explains why the check suffices with renewDeadline < leaseDuration).
 
-export class NotLeaderError extends Error {
+class NotLeaderError extends Error {
   override name = 'NotLeaderError';
 }
 

@@ -9,10 +9,10 @@ import type { AllocationStore } from '../store/types.js';
 import { type Fence, guard } from './fence.js';
 import type { Metrics } from './metrics.js';
 
-export const GC_RELEASED = 'trunkline_controller_gc_released_total';
-export const GC_SCANNED = 'trunkline_controller_gc_scanned_allocations';
-export const GC_SCANS = 'trunkline_controller_gc_scans_total';
-export const GC_ENDPOINTS = 'trunkline_controller_gc_endpoints_deleted_total';
+const GC_RELEASED = 'trunkline_controller_gc_released_total';
+const GC_SCANNED = 'trunkline_controller_gc_scanned_allocations';
+const GC_SCANS = 'trunkline_controller_gc_scans_total';
+const GC_ENDPOINTS = 'trunkline_controller_gc_endpoints_deleted_total';
 
 export function defineGcMetrics(m: Metrics): void {
   m.define(GC_RELEASED, 'counter', 'allocations released by IP GC, by reason');

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Metrics } from './metrics.js';
 
-export interface Probes {
+interface Probes {
   healthy(): boolean;
   ready(): boolean;
 }

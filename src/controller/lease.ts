@@ -28,7 +28,7 @@ export interface LeaseClient {
   replace(lease: Lease): Promise<Lease | 'conflict'>;
 }
 
-export interface ElectorEvents {
+interface ElectorEvents {
   onStartedLeading(): void;
   onStoppedLeading(reason: string): void;
   onError?(err: unknown): void;
@@ -165,6 +165,6 @@ export class LeaderElector {
 }
 
 /** Lease timestamps are MicroTime: RFC 3339 with exactly six fractional digits. */
-export function micro(ms: number): string {
+function micro(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }

@@ -5,10 +5,9 @@
 import { type Clients, httpStatus } from '../cluster/kubernetes/client.js';
 import { IPPOOL } from '../cluster/kubernetes/source.js';
 import type { SpiderIPPool } from '../cluster/types.js';
+import { POOL_FINALIZER } from '../ipam/finalizer.js';
 import { parseEntries } from '../store/kubernetes/records.js';
 import { type Fence, guard } from './fence.js';
-
-export const POOL_FINALIZER = 'spiderpool.spidernet.io';
 
 type RawPool = SpiderIPPool & {
   metadata: SpiderIPPool['metadata'] & { finalizers?: string[]; deletionTimestamp?: string };

@@ -22,7 +22,7 @@ function totalOf(pool: SpiderIPPool): number | undefined {
 }
 
 /** The status the pool should have, or undefined when it already has it. */
-export function repairedStatus(
+function repairedStatus(
   pool: SpiderIPPool,
 ): { status: NonNullable<SpiderIPPool['status']>; fields: string[] } | undefined {
   const st = pool.status ?? {};

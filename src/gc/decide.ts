@@ -7,7 +7,7 @@ import type { Allocation } from '../store/types.js';
 import { ownerOf, ownerWants } from './owner.js';
 import type { ClusterView, GcPolicy, PodView, Reason } from './types.js';
 
-export type Verdict = { release: false; why: string } | { release: true; reason: Reason };
+type Verdict = { release: false; why: string } | { release: true; reason: Reason };
 
 const keep = (why: string): Verdict => ({ release: false, why });
 

@@ -11,7 +11,7 @@ import type { ClusterView, GcPolicy, PodView, Reason } from './types.js';
 
 const CONCURRENCY = 8;
 
-export interface GcResult {
+interface GcResult {
   scanned: number;
   released: (Allocation & { reason: Reason })[];
 }

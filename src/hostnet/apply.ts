@@ -1,5 +1,6 @@
 // apply = checkpoint, plan, execute, verify (desired ⊆ current), probe; on any failure restore the
 // checkpoint. Like `nmstatectl apply` with automatic rollback, for the interfaces the config concerns.
+import { errorText } from '../cni/errors.js';
 import type { Kernel, NetnsRef } from '../kernel/types.js';
 import { HostApplyError } from './errors.js';
 import { runSteps, runStepsBestEffort } from './exec.js';
@@ -62,7 +63,7 @@ export async function applyHostConfig(
   } catch (e) {
     const rb = await rollback(kernel, ns, checkpoint, scope, log);
     report.rolledBack = true;
-    const why = e instanceof Error ? e.message : String(e);
+    const why = errorText(e);
     const tail = rb.complete
       ? 'rolled back to the previous state'
       : `ROLLBACK INCOMPLETE: ${rb.errors.join('; ')}`;

@@ -7,8 +7,9 @@ export class HostConfigError extends CniError {
     readonly iface: string,
     readonly field: string,
     msg: string,
+    options?: { cause?: unknown },
   ) {
-    super(Code.InvalidConfig, `interface ${iface}: ${field}: ${msg}`);
+    super(Code.InvalidConfig, `interface ${iface}: ${field}: ${msg}`, undefined, options);
     this.name = 'HostConfigError';
   }
 }

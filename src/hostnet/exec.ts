@@ -1,19 +1,20 @@
 // Run plan steps through the Kernel interface, one at a time and in order.
+import { errorText } from '../cni/errors.js';
 import { Exists, isGone } from '../kernel/errors.js';
 import type { Kernel, NetnsRef } from '../kernel/types.js';
 import type { Step } from './types.js';
 
-export class StepFailed extends Error {
+class StepFailed extends Error {
   constructor(
     readonly step: Step,
     override readonly cause: unknown,
   ) {
-    super(`${step.what}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    super(step.what, { cause });
     this.name = 'StepFailed';
   }
 }
 
-export async function runStep(kernel: Kernel, ns: NetnsRef, step: Step): Promise<void> {
+async function runStep(kernel: Kernel, ns: NetnsRef, step: Step): Promise<void> {
   switch (step.op) {
     case 'create':
       return kernel.createLink(ns, step.spec);
@@ -61,7 +62,7 @@ export async function runStepsBestEffort(kernel: Kernel, ns: NetnsRef, steps: St
     try {
       await runStep(kernel, ns, step);
     } catch (e) {
-      errors.push(new StepFailed(step, e).message);
+      errors.push(errorText(new StepFailed(step, e)));
     }
   }
   return errors;

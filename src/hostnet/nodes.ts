@@ -7,7 +7,9 @@
 // or the short form {nodeSelector: {k: v}, interfaces: [...]}. A node gets the config whose
 // nodeSelector matches all of its labels with the most keys (no selector = every node); two
 // matches with equally many keys are ambiguous and rejected rather than merged.
+
 import { parse as parseYaml } from 'yaml';
+import { errorText } from '../cni/errors.js';
 import { HostConfigError } from './errors.js';
 import { validateHostConfig } from './parse.js';
 import type { HostConfig } from './types.js';
@@ -29,7 +31,7 @@ export function parseHostConfigSet(files: Record<string, string>): HostConfigEnt
       try {
         doc = parseYaml(text);
       } catch (e) {
-        throw new HostConfigError('-', key, `not valid YAML: ${(e as Error).message}`);
+        throw new HostConfigError('-', key, `not valid YAML: ${errorText(e)}`, { cause: e });
       }
       if (!isObj(doc)) throw new HostConfigError('-', key, 'expected a mapping');
       const spec = isObj(doc['spec']) ? doc['spec'] : doc;

@@ -1,6 +1,8 @@
 // Parse and validate a host config (nmstate desired state subset). Everything is checked before
 // anything touches the kernel; each error names the interface and the field.
+
 import { parse as parseYaml } from 'yaml';
+import { errorText } from '../cni/errors.js';
 import type { MacvlanMode } from '../kernel/types.js';
 import { bondModeOf, canonicalOption, normalizeOption, optionModes } from './bond-options.js';
 import { HostConfigError } from './errors.js';
@@ -22,7 +24,7 @@ const SECTION: Readonly<Record<IfaceType, string | undefined>> = {
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 /** Interface names the kernel accepts: 1-15 bytes, no '/', ':' or whitespace, not '.' or '..'. */
-export const validIfName = (s: string): boolean =>
+const validIfName = (s: string): boolean =>
   s.length > 0 && Buffer.byteLength(s) <= 15 && !/[\s/:]/.test(s) && s !== '.' && s !== '..';
 
 /** YAML or JSON text → validated HostConfig. */
@@ -31,7 +33,7 @@ export function parseHostConfig(text: string): HostConfig {
   try {
     doc = parseYaml(text);
   } catch (e) {
-    throw new HostConfigError('-', 'document', `not valid YAML: ${(e as Error).message}`);
+    throw new HostConfigError('-', 'document', `not valid YAML: ${errorText(e)}`, { cause: e });
   }
   return validateHostConfig(doc);
 }

@@ -14,7 +14,7 @@ export const kindOf = (t: IfaceType): string =>
 export const kindMatches = (t: IfaceType, kind: string): boolean =>
   t === 'ethernet' ? ETHERNET_KINDS.includes(kind) : kindOf(t) === kind;
 
-export function toIfaceState(link: Link, addrs?: string[]): IfaceState {
+function toIfaceState(link: Link, addrs?: string[]): IfaceState {
   const s: IfaceState = {
     name: link.name,
     kind: link.kind,

@@ -17,7 +17,7 @@ export const cloneState = (s: HostState): HostState =>
 export const baseOf = (s: IfaceState | undefined): string | undefined => s?.vlan?.base ?? s?.macvlan?.base;
 
 /** Everything stacked on `names` (vlans, mac-vlans, bond ports), transitively, in `state`. */
-export function dependents(state: HostState, names: Iterable<string>): Set<string> {
+function dependents(state: HostState, names: Iterable<string>): Set<string> {
   const out = new Set(names);
   for (let grew = true; grew; ) {
     grew = false;

@@ -26,18 +26,18 @@ export interface DesiredBond extends DesiredCommon {
   };
 }
 
-export interface DesiredVlan extends DesiredCommon {
+interface DesiredVlan extends DesiredCommon {
   type: 'vlan';
   vlan?: { baseIface: string; id: number; protocol: VlanProtocol };
 }
 
-export interface DesiredMacvlan extends DesiredCommon {
+interface DesiredMacvlan extends DesiredCommon {
   type: 'mac-vlan';
   macvlan?: { baseIface: string; mode: MacvlanMode };
 }
 
 /** A device Trunkline never creates or deletes (a NIC; veth and dummy devices count, for labs). */
-export interface DesiredEthernet extends DesiredCommon {
+interface DesiredEthernet extends DesiredCommon {
   type: 'ethernet';
 }
 

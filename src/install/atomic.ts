@@ -63,7 +63,7 @@ export function writeAtomic(path: string, data: Buffer | string, mode: number): 
   } catch (err) {
     closeSync(fd);
     rmSync(tmp, { force: true });
-    throw new Error(`writing ${path}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot write ${path}`, { cause: err });
   }
   closeSync(fd);
   try {
@@ -72,7 +72,7 @@ export function writeAtomic(path: string, data: Buffer | string, mode: number): 
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw new Error(`replacing ${path}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot replace ${path}`, { cause: err });
   }
   fsyncDir(dir);
   return true;

@@ -50,9 +50,7 @@ export function renderConflist(confDir: string, defaultFile: string, opts: Confl
   try {
     conf = JSON.parse(readFileSync(path, 'utf8')) as Rec;
   } catch (err) {
-    throw new Error(`default network ${path}: expected a JSON CNI config: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new Error(`default network ${path}: expected a JSON CNI config`, { cause: err });
   }
   if (typeof conf !== 'object' || conf === null || Array.isArray(conf))
     throw new Error(`default network ${path}: expected a JSON object, found ${JSON.stringify(conf)}`);

@@ -23,7 +23,7 @@ export function renderKubeconfig(saDir: string, api: ApiEndpoint): string {
     try {
       return readFileSync(join(saDir, f), 'utf8');
     } catch (err) {
-      throw new Error(`service account ${join(saDir, f)}: ${(err as Error).message}`, { cause: err });
+      throw new Error(`cannot read the service account's ${join(saDir, f)}`, { cause: err });
     }
   };
   const ca = read('ca.crt');

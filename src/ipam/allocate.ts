@@ -7,14 +7,9 @@ import { ANNO_POD_ROUTES, parsePodRoutes } from './annotations.js';
 import { IpTakenError, NoEligiblePoolError, PoolExhaustedError, type Who } from './errors.js';
 import { type Family, formatIp, intervalsContain, parseCidr, parseIp } from './ranges.js';
 import { buildResult, type IpamResult } from './result.js';
-import {
-  type FamilyChoice,
-  pickRule,
-  type RuleSource,
-  type SelectInput,
-  selectPools,
-  whoOf,
-} from './select.js';
+import { type FamilyChoice, selectPools } from './select.js';
+import { type SelectInput, whoOf } from './select-input.js';
+import { pickRule, type RuleSource } from './select-rule.js';
 import { allocateSticky, type Sticky } from './sticky.js';
 
 export interface AllocateInput extends SelectInput {
@@ -29,7 +24,7 @@ export interface AllocateInput extends SelectInput {
   sticky?: Sticky;
 }
 
-export interface AllocateOutput extends IpamResult {
+interface AllocateOutput extends IpamResult {
   allocations: Allocation[];
   /** True when the holder already had its addresses (repeated ADD). */
   reused: boolean;
@@ -38,7 +33,7 @@ export interface AllocateOutput extends IpamResult {
   cleanGateway: boolean;
 }
 
-export function holderOf(input: AllocateInput): Holder {
+function holderOf(input: AllocateInput): Holder {
   const ns = input.pod?.metadata.namespace ?? input.podNamespace;
   const name = input.pod?.metadata.name ?? input.podName;
   const uid = input.pod?.metadata.uid ?? input.podUid;

@@ -2,7 +2,7 @@
 // naming the pod and the annotation rather than silently falling through to another rule.
 
 import { assertShallow } from '../cni/conf.js';
-import { invalidConfig } from '../cni/errors.js';
+import { errorText, invalidConfig } from '../cni/errors.js';
 import { tryCidr } from '../net/cidr.js';
 import { parseIpOf } from '../net/ip.js';
 
@@ -10,7 +10,7 @@ export const ANNO_POD_IPPOOLS = 'ipam.spidernet.io/ippools';
 export const ANNO_POD_IPPOOL = 'ipam.spidernet.io/ippool';
 export const ANNO_POD_ROUTES = 'ipam.spidernet.io/routes';
 export const ANNO_NS_DEFAULT_V4 = 'ipam.spidernet.io/default-ipv4-ippool';
-export const ANNO_NS_DEFAULT_V6 = 'ipam.spidernet.io/default-ipv6-ippool';
+const ANNO_NS_DEFAULT_V6 = 'ipam.spidernet.io/default-ipv6-ippool';
 // Spelling of Spiderpool before v0.4; still found in old manifests.
 const ANNO_NS_LEGACY_V4 = 'ipam.spidernet.io/defaultv4ippool';
 const ANNO_NS_LEGACY_V6 = 'ipam.spidernet.io/defaultv6ippool';
@@ -23,8 +23,8 @@ export interface PoolNames {
   interface?: string;
 }
 
-function bad(where: string, annotation: string, msg: string) {
-  return invalidConfig(`${where}: annotation ${annotation}: ${msg}`);
+function bad(where: string, annotation: string, msg: string, cause?: unknown) {
+  return invalidConfig(`${where}: annotation ${annotation}: ${msg}`, undefined, { cause });
 }
 
 function parseJson(where: string, annotation: string, value: string): unknown {
@@ -32,7 +32,7 @@ function parseJson(where: string, annotation: string, value: string): unknown {
   try {
     v = JSON.parse(value);
   } catch (e) {
-    throw bad(where, annotation, `not valid JSON (${(e as Error).message})`);
+    throw bad(where, annotation, `not valid JSON (${errorText(e)})`, e);
   }
   assertShallow(value, `${where}: annotation ${annotation}`);
   return v;

@@ -21,7 +21,7 @@ import type { Sticky } from './sticky.js';
 
 const WRITE_ATTEMPTS = 5;
 
-export interface EndpointContext {
+interface EndpointContext {
   source: ClusterSource;
   pod: PodInfo;
   workload: Workload;
@@ -124,7 +124,7 @@ export async function recordEndpoint(ctx: EndpointContext, nic: EndpointNic, nod
   );
 }
 
-export interface PodRefLike {
+interface PodRefLike {
   namespace: string;
   name: string;
   uid?: string;

@@ -13,7 +13,7 @@ import {
   reservedIntervals,
 } from './ranges.js';
 
-export interface AllocatedIPRecord {
+interface AllocatedIPRecord {
   pod: string; // "namespace/name" ('' when the pod is unknown)
   podUid: string;
   interface: string;

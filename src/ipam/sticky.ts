@@ -14,7 +14,7 @@ export interface Sticky {
 }
 
 /** The family's request for its previous address, or undefined when the pools no longer allow it. */
-export function stickyRequest(req: FamilyRequest, sticky: Sticky | undefined): FamilyRequest | undefined {
+function stickyRequest(req: FamilyRequest, sticky: Sticky | undefined): FamilyRequest | undefined {
   const s = sticky?.addresses.find((x) => x.family === req.family);
   if (s === undefined) return undefined;
   const v = parseIp(s.ip)?.value;

@@ -1,11 +1,10 @@
 // SpiderIPPool / SpiderReservedIP validation with Spiderpool's webhook rules. Each issue names the
 // object and the field, e.g. `SpiderIPPool "vlan100-v4": spec.ips[1]: "10.2.0.5" is outside spec.subnet 10.1.0.0/24`.
-import type { LabelSelector, SpiderIPPool, SpiderReservedIP } from '../cluster/types.js';
-import { selectorProblems } from './labels.js';
+import type { SpiderIPPool, SpiderReservedIP } from '../cluster/types.js';
+import { errorText } from '../cni/errors.js';
 import {
   type Cidr,
   count,
-  type Family,
   formatCidr,
   formatIntervals,
   intersect,
@@ -13,8 +12,8 @@ import {
   parseIp,
   parseRange,
   poolTotalIntervals,
-  RangeSyntaxError,
 } from './ranges.js';
+import { checkEntries, checkNames, checkSelector } from './validate-fields.js';
 
 export interface Issue {
   kind: 'SpiderIPPool' | 'SpiderReservedIP';
@@ -25,58 +24,6 @@ export interface Issue {
 
 export function formatIssue(i: Issue): string {
   return `${i.kind} "${i.name}": ${i.field}: ${i.message}`;
-}
-
-function errText(e: unknown): string {
-  return e instanceof RangeSyntaxError ? e.message : String(e);
-}
-
-function checkEntries(
-  issue: (field: string, message: string) => void,
-  field: string,
-  entries: unknown,
-  family: Family | undefined,
-  subnet: Cidr | undefined,
-): void {
-  if (entries === undefined) return;
-  if (!Array.isArray(entries)) {
-    issue(field, 'must be a list of addresses or "a-b" ranges');
-    return;
-  }
-  for (const [i, e] of entries.entries()) {
-    const f = `${field}[${i}]`;
-    if (typeof e !== 'string') {
-      issue(f, `expected a string, found ${JSON.stringify(e)}`);
-      continue;
-    }
-    let iv: ReturnType<typeof parseRange>;
-    try {
-      iv = parseRange(e);
-    } catch (err) {
-      issue(f, errText(err));
-      continue;
-    }
-    if (family !== undefined && iv.family !== family) {
-      issue(f, `"${e}" is IPv${iv.family}, expected IPv${family}`);
-    } else if (subnet !== undefined && (iv.start < subnet.network || iv.end > subnet.broadcast)) {
-      issue(f, `"${e}" is outside spec.subnet ${formatCidr(subnet)}`);
-    }
-  }
-}
-
-function checkSelector(
-  issue: (field: string, message: string) => void,
-  field: string,
-  sel: LabelSelector | undefined,
-) {
-  if (sel === undefined) return;
-  for (const p of selectorProblems(sel)) issue(field, p);
-}
-
-function checkNames(issue: (field: string, message: string) => void, field: string, v: unknown) {
-  if (v === undefined) return;
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === ''))
-    issue(field, 'must be a list of names');
 }
 
 /** Checks one pool on its own. */
@@ -101,7 +48,7 @@ export function validatePool(pool: SpiderIPPool): Issue[] {
         issue('spec.subnet', `"${spec.subnet}" has host bits set; write it as ${formatCidr(subnet)}`);
       }
     } catch (e) {
-      issue('spec.subnet', errText(e));
+      issue('spec.subnet', errorText(e));
     }
   }
   const v = spec.ipVersion;
@@ -154,7 +101,7 @@ export function validatePool(pool: SpiderIPPool): Issue[] {
         try {
           dst = parseCidr(String(r?.dst));
         } catch (e) {
-          issue(`${f}.dst`, errText(e));
+          issue(`${f}.dst`, errorText(e));
         }
         if (dst !== undefined) {
           if (family !== undefined && dst.family !== family)

@@ -1,32 +1,34 @@
 // Named network namespaces (/var/run/netns/NAME): what the lab and demo need to build nodes and pods.
 // Plugins never create namespaces; the runtime does.
 import { KernelError } from './errors.js';
-import { run, tool } from './iproute2/run.js';
+import { errnoOfText } from './iproute2/classify.js';
+import { type RunResult, run, tool } from './iproute2/run.js';
+
+const failed = (what: string, argv: readonly string[], r: RunResult) =>
+  new KernelError(`${what}: ${r.stderr.trim() || `exit ${r.code}`}`, {
+    argv,
+    stderr: r.stderr.trim(),
+    errno: errnoOfText(r.stderr),
+  });
 
 export const netnsPath = (name: string): string => `/var/run/netns/${name}`;
 
 export async function createNamedNetns(name: string): Promise<string> {
-  const r = await run([tool('ip'), 'netns', 'add', name]);
-  if (r.code !== 0)
-    throw new KernelError(
-      `cannot create namespace ${name}: ${r.stderr.trim()}`,
-      ['ip', 'netns', 'add', name],
-      r.stderr,
-    );
-  const lo = await run([tool('ip'), '-n', name, 'link', 'set', 'lo', 'up']);
-  if (lo.code !== 0) throw new KernelError(`cannot bring lo up in ${name}: ${lo.stderr.trim()}`);
+  const add = [tool('ip'), 'netns', 'add', name];
+  const r = await run(add);
+  if (r.code !== 0) throw failed(`cannot create namespace ${name}`, add, r);
+  const up = [tool('ip'), '-n', name, 'link', 'set', 'lo', 'up'];
+  const lo = await run(up);
+  if (lo.code !== 0) throw failed(`cannot bring lo up in ${name}`, up, lo);
   return netnsPath(name);
 }
 
 /** Missing is success: teardown must be idempotent. */
 export async function deleteNamedNetns(name: string): Promise<void> {
-  const r = await run([tool('ip'), 'netns', 'del', name]);
+  const del = [tool('ip'), 'netns', 'del', name];
+  const r = await run(del);
   if (r.code !== 0 && !/No such file|not found|does not exist/i.test(r.stderr)) {
-    throw new KernelError(
-      `cannot delete namespace ${name}: ${r.stderr.trim()}`,
-      ['ip', 'netns', 'del', name],
-      r.stderr,
-    );
+    throw failed(`cannot delete namespace ${name}`, del, r);
   }
 }
 

@@ -16,8 +16,7 @@ export interface AgentRecord {
 }
 
 export const agentBundle = (pluginDir: string): string => resolve(pluginDir, '..', 'agent', 'agent.js');
-export const agentSocket = (paths: StatePaths, node: string): string =>
-  join(paths.node(node).dir, 'agent.sock');
+const agentSocket = (paths: StatePaths, node: string): string => join(paths.node(node).dir, 'agent.sock');
 
 /** Starts the node's agent and waits until its socket answers to a connect. */
 export async function startAgent(

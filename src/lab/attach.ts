@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addList, delList } from '../cni/conflist.js';
-import { CniError, Code } from '../cni/errors.js';
+import { CniError, Code, causedBy } from '../cni/errors.js';
 import { parseOutcome } from '../cni/exec.js';
 import type { NetConfList, Result } from '../cni/types.js';
 import { decodeResult } from '../cni/version.js';
@@ -20,7 +20,7 @@ import { nodeNs, type StatePaths } from './names.js';
 import { podAttachments } from './scenario/model.js';
 import type { LabPod, Scenario } from './types.js';
 
-export const META_PLUGIN = 'trunkline';
+const META_PLUGIN = 'trunkline';
 
 export interface AttachContext {
   prefix: string;
@@ -34,13 +34,13 @@ export interface AttachContext {
   timeoutMs?: number;
 }
 
-export const podArgs = (p: LabPod): string =>
+const podArgs = (p: LabPod): string =>
   `IgnoreUnknown=1;K8S_POD_NAMESPACE=${p.namespace};K8S_POD_NAME=${p.name};K8S_POD_INFRA_CONTAINER_ID=${p.containerId};K8S_POD_UID=${p.uid}`;
 
 export const metaPluginBuilt = (pluginDir: string): boolean => existsSync(join(pluginDir, META_PLUGIN));
 
 /** Execute a CNI plugin binary as a runtime does, inside `hostNetns`. */
-export function runtimeExec(
+function runtimeExec(
   file: string,
   env: Record<string, string>,
   stdin: string,
@@ -59,7 +59,7 @@ export function runtimeExec(
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e) => {
       clearTimeout(timer);
-      reject(new CniError(Code.IoFailure, `cannot execute ${file}: ${e.message}`));
+      reject(causedBy(Code.IoFailure, `cannot execute ${file}`, e));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -72,7 +72,7 @@ export function runtimeExec(
       } catch (e) {
         const tail = Buffer.concat(err).toString('utf8').trim().split('\n').slice(-5).join('\n');
         if (e instanceof CniError && tail !== '' && e.details === undefined)
-          return reject(new CniError(e.code, e.message, tail));
+          return reject(new CniError(e.code, e.message, tail, { cause: e }));
         reject(e);
       }
     });
@@ -130,7 +130,7 @@ export async function metaDel(ctx: AttachContext, pod: LabPod, prevResult?: unkn
 // ---- FALLBACK (only while dist/cni/trunkline is not built): each attachment's conflist is run
 // directly with the CNI core's addList, in Multus order, without the meta plugin. No network-status
 // is written, no default-route handling, no overlay-as-default check beyond the lab's validation.
-export interface FallbackAttachment {
+interface FallbackAttachment {
   ifname: string;
   network: string;
   list: NetConfList;

@@ -4,6 +4,7 @@
 // needs them.
 
 import { KernelError } from '../kernel/errors.js';
+import { errnoOfText } from '../kernel/iproute2/classify.js';
 import { run, tool } from '../kernel/iproute2/run.js';
 
 const inNs = (netns: string, argv: string[]): string[] => [tool('nsenter'), `--net=${netns}`, ...argv];
@@ -27,26 +28,14 @@ export async function bridgeVlanAdd(
   ]);
   const r = await run(argv);
   if (r.code !== 0)
-    throw new KernelError(`bridge vlan add dev ${dev} vid ${vid}: ${r.stderr.trim()}`, argv, r.stderr);
+    throw new KernelError(`bridge vlan add dev ${dev} vid ${vid}: ${r.stderr.trim()}`, {
+      argv,
+      stderr: r.stderr.trim(),
+      errno: errnoOfText(r.stderr),
+    });
 }
 
-/** VLAN ids per port, as `bridge -j vlan show` reports them. */
-export async function bridgeVlans(netns: string): Promise<Map<string, number[]>> {
-  const r = await run(inNs(netns, [tool('bridge'), '-j', 'vlan', 'show']));
-  const out = new Map<string, number[]>();
-  if (r.code !== 0 || r.stdout.trim() === '') return out;
-  for (const p of JSON.parse(r.stdout) as {
-    ifname: string;
-    vlans?: { vlan: number; vlanEnd?: number }[];
-  }[]) {
-    const ids: number[] = [];
-    for (const v of p.vlans ?? []) for (let id = v.vlan; id <= (v.vlanEnd ?? v.vlan); id++) ids.push(id);
-    out.set(p.ifname, ids);
-  }
-  return out;
-}
-
-export interface PingResult {
+interface PingResult {
   ok: boolean;
   ms?: number;
 }

@@ -10,7 +10,7 @@ import type { NetConfList, Result } from '../cni/types.js';
 import { defaultKernel } from '../kernel/index.js';
 import { createNamedNetns, deleteNamedNetns } from '../kernel/namespaces.js';
 
-export interface DemoOptions {
+interface DemoOptions {
   pluginDir: string;
   refDir?: string;
   out?: (line: string) => void;

@@ -1,7 +1,9 @@
 // `lab down`: DEL every pod it attached (through the same entry point as ADD, so IPAM releases the
 // addresses), delete the namespaces it recorded, remove its state files — and nothing else.
+
 import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { errorText } from '../cni/errors.js';
 import { deleteNamedNetns, listNamedNetns } from '../kernel/namespaces.js';
 import type { Kernel } from '../kernel/types.js';
 import { stopAgent } from './agents.js';
@@ -86,7 +88,7 @@ export async function labDown(base: LabBase): Promise<DownReport> {
         `  ✓ CNI DEL ${pod.namespace}/${pod.name} on ${pod.node} (${Math.round(performance.now() - t)} ms)`,
       );
     } catch (e) {
-      const msg = `CNI DEL ${pod.namespace}/${pod.name}: ${(e as Error).message}`;
+      const msg = `CNI DEL ${pod.namespace}/${pod.name}: ${errorText(e)}`;
       report.errors.push(msg);
       base.say(`  ✗ ${msg}`);
     }
@@ -114,7 +116,7 @@ export async function labDown(base: LabBase): Promise<DownReport> {
       await deleteNamedNetns(ns);
       report.removedNamespaces.push(ns);
     } catch (e) {
-      report.errors.push(`delete namespace ${ns}: ${(e as Error).message}`);
+      report.errors.push(`delete namespace ${ns}: ${errorText(e)}`);
     }
   }
   base.say(

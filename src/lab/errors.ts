@@ -13,10 +13,10 @@ export interface ScenarioIssue {
   message: string;
 }
 
-export const formatIssue = (i: ScenarioIssue): string => `${i.where}: ${i.object}: ${i.field}: ${i.message}`;
+const formatIssue = (i: ScenarioIssue): string => `${i.where}: ${i.object}: ${i.field}: ${i.message}`;
 
 /** Dotted path with bracketed keys that contain dots or slashes (annotation names). */
-export function fieldPath(path: readonly (string | number)[]): string {
+function fieldPath(path: readonly (string | number)[]): string {
   let out = '';
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`;
@@ -45,12 +45,12 @@ export class LabScenarioError extends CniError {
 
 export class LabStepError extends CniError {
   readonly step: string;
+  /** `hint` (what to do) becomes the details; the failure itself stays the cause. */
   constructor(step: string, cause: unknown, hint?: string) {
-    const msg = cause instanceof Error ? cause.message : String(cause);
     super(
       cause instanceof CniError ? cause.code : Code.Internal,
-      `step "${step}" failed: ${msg}${hint ? `\n  ${hint}` : ''}`,
-      cause instanceof CniError ? cause.details : undefined,
+      `step "${step}" failed`,
+      hint ?? (cause instanceof CniError ? cause.details : undefined),
       { cause },
     );
     this.name = 'LabStepError';

@@ -13,7 +13,7 @@ interface Probe {
   expected: boolean | undefined;
 }
 
-export function plannedProbes(pods: PodReport[], expectations: Expectation[]): Probe[] {
+function plannedProbes(pods: PodReport[], expectations: Expectation[]): Probe[] {
   const out: Probe[] = [];
   const find = (ns: string, name: string) => pods.find((p) => p.namespace === ns && p.name === name);
   for (const a of pods) {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { formatIp, parseCidr } from '../ipam/ranges.js';
 import { keyOf, vlanIfaces } from './scenario/model.js';
-import type { LabPod, NodeSpec, Scenario, Variant } from './types.js';
+import type { LabPod, Scenario, Variant } from './types.js';
 
 export const DEFAULT_PREFIX = 'tl-lab-';
 export const DEFAULT_STATE_DIR = '/run/trunkline-lab';
@@ -14,10 +14,10 @@ const hash = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export const switchNs = (prefix: string): string => `${prefix}sw`;
 export const nodeNs = (prefix: string, node: string): string => `${prefix}${node}`;
-export const podNs = (prefix: string, pod: string): string => `${prefix}pod-${pod}`;
+const podNs = (prefix: string, pod: string): string => `${prefix}pod-${pod}`;
 
 /** Switch-side port name: "<node>-<nic>" when it fits IFNAMSIZ, else "p<i>-<j>". */
-export function portName(node: string, nodeIdx: number, nic: string, nicIdx: number): string {
+function portName(node: string, nodeIdx: number, nic: string, nicIdx: number): string {
   const n = `${node}-${nic}`;
   return n.length <= 15 ? n : `p${nodeIdx}-${nicIdx}`;
 }
@@ -71,9 +71,6 @@ export function labPods(s: Scenario, prefix: string): LabPod[] {
       };
     });
 }
-
-export const nodeOf = (s: Scenario, name: string): NodeSpec | undefined =>
-  s.nodes.find((n) => n.name === name);
 
 /** State directory layout. */
 export function statePaths(stateDir: string) {

@@ -13,7 +13,7 @@ import { createStore } from '../store/index.js';
 import type { Allocation } from '../store/types.js';
 import type { StatePaths } from './names.js';
 import { keyOf, podAttachments, readNad, vlanOfMaster } from './scenario/model.js';
-import { expandPools, poolNamesFor } from './scenario/validate.js';
+import { expandPools, poolNamesFor } from './scenario/pool-names.js';
 import type { LabPod, NodeReport, PodIface, PodReport, PoolReport, Scenario } from './types.js';
 
 export async function readAllocations(paths: StatePaths): Promise<Allocation[]> {

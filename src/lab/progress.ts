@@ -1,8 +1,9 @@
 // Progress lines with timings; a failing step becomes a LabStepError naming it.
+import { errorText } from '../cni/errors.js';
 import { LabStepError } from './errors.js';
 import type { StepTiming } from './types.js';
 
-export type Say = (line: string) => void;
+type Say = (line: string) => void;
 
 export class Progress {
   readonly steps: StepTiming[] = [];
@@ -18,7 +19,7 @@ export class Progress {
       return v;
     } catch (e) {
       const ms = Math.round(performance.now() - t0);
-      const msg = e instanceof Error ? e.message : String(e);
+      const msg = errorText(e);
       this.steps.push({ step: name, ms, ok: false, error: msg });
       this.say(`  ✗ ${name} (${ms} ms)`);
       if (e instanceof LabStepError) throw e;

@@ -14,7 +14,7 @@ function cellText(c: MatrixCell | undefined): string {
   return `${mark}${t}${flag}`;
 }
 
-export function renderMatrix(r: LabReport): string[] {
+function renderMatrix(r: LabReport): string[] {
   const ids = r.pods.map((p) => `${p.namespace}/${p.name}`);
   const w = Math.max(8, ...ids.map((i) => short(i).length)) + 2;
   const cw = Math.max(12, ...ids.map((i) => short(i).length + 2));
@@ -40,7 +40,7 @@ export function renderMatrix(r: LabReport): string[] {
   return out;
 }
 
-export function renderPools(r: LabReport): string[] {
+function renderPools(r: LabReport): string[] {
   const out = ['Pool utilization'];
   for (const p of r.pools) {
     const n = 20;
@@ -54,7 +54,7 @@ export function renderPools(r: LabReport): string[] {
   return out;
 }
 
-export function renderPods(r: LabReport): string[] {
+function renderPods(r: LabReport): string[] {
   const out = ['Pods'];
   for (const p of r.pods) {
     out.push(`  ${p.namespace}/${p.name} on ${p.node} (netns ${p.netns})`);

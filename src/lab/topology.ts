@@ -2,6 +2,7 @@
 // interfaces carrying the gateways; flat: one bridge per VLAN holding its gateway), node namespaces
 // cabled to it (vlan: NICs + host config → bond0 + bond0.<id>; flat: a veth per VLAN interface), the
 // nodes' own addresses and routes.
+import { errorText } from '../cni/errors.js';
 import { applyHostConfig } from '../hostnet/apply.js';
 import { KernelError } from '../kernel/errors.js';
 import { createNamedNetns, deleteNamedNetns, netnsPath } from '../kernel/namespaces.js';
@@ -12,7 +13,7 @@ import type { Progress } from './progress.js';
 import type { Recorder } from './record.js';
 import type { NodeSpec, Scenario, Variant } from './types.js';
 
-export interface KernelSupport {
+interface KernelSupport {
   vlan: boolean;
   bond: boolean;
   detail: string;
@@ -137,7 +138,7 @@ export async function buildNode(
       `${node.name}: host config (${names})`,
       () => applyHostConfig(k, node.host!, { ns }),
       (e) =>
-        /Unknown device type/.test(String((e as Error).message))
+        /Unknown device type/.test(errorText(e))
           ? 'this kernel has no 802.1q/bonding: run without --host-kernel to use the VM runner, or use --flat'
           : undefined,
     );

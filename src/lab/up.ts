@@ -19,12 +19,12 @@ import { buildNode, buildSwitch, routeOverlay } from './topology.js';
 import type { LabPod, LabReport, RunInfo, Scenario, Variant } from './types.js';
 
 export const FLAT_LABEL = 'flat variant (host kernel, no 802.1q/bonding)';
-export const vlanLabel = (s: Scenario): string => {
+const vlanLabel = (s: Scenario): string => {
   const bond = s.nodes[0]?.host?.interfaces.find((i) => i.type === 'bond');
   return `vlan variant (802.1q trunk${bond ? `, ${bond.name} of ${bond.type === 'bond' ? (bond.bond?.ports?.length ?? 0) : 0} NICs` : ''})`;
 };
 
-export function runInfo(s: Scenario, variant: Variant, attach: RunInfo['attach'], agents: boolean): RunInfo {
+function runInfo(s: Scenario, variant: Variant, attach: RunInfo['attach'], agents: boolean): RunInfo {
   const where = process.env['TRUNKLINE_IN_VM'] === '1' ? 'vm' : 'host';
   return {
     variant,

@@ -2,9 +2,11 @@
 // `down` run inside the real-kernel VM runner (test/vm/run: Debian's kernel under qemu TCG, the
 // host's root read-only). The guest streams its progress and ends with one marker line carrying
 // the report as JSON; the host keeps that report for `lab report`.
+
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
+import { errorText } from '../cni/errors.js';
 import type { LabBase } from './down.js';
 import { labDown } from './down.js';
 import { statePaths } from './names.js';
@@ -13,7 +15,7 @@ import { renderReport } from './render.js';
 import type { LabReport, Scenario } from './types.js';
 import { labUp } from './up.js';
 
-export const REPORT_MARKER = 'TRUNKLINE-LAB-REPORT ';
+const REPORT_MARKER = 'TRUNKLINE-LAB-REPORT ';
 const GUEST_STATE_DIR = '/run/trunkline-lab-guest';
 
 const onPath = (cmd: string) =>
@@ -41,7 +43,7 @@ export async function labGuest(base: LabBase, s: Scenario): Promise<number> {
   try {
     report = await labUp(base, s, 'vlan');
   } catch (e) {
-    base.say(`lab up failed in the VM: ${(e as Error).message}`);
+    base.say(`lab up failed in the VM: ${errorText(e)}`);
     await labDown(base).catch(() => {});
     return 1;
   }
@@ -109,7 +111,7 @@ export async function upInVm(
         try {
           report = JSON.parse(line.slice(REPORT_MARKER.length)) as LabReport;
         } catch (e) {
-          base.say(`  ! cannot read the guest's report: ${(e as Error).message}`);
+          base.say(`  ! cannot read the guest's report: ${errorText(e)}`);
         }
       } else if (opts.echo !== false) base.say(`  vm│ ${line}`);
     };
@@ -122,7 +124,7 @@ export async function upInVm(
     });
     child.stderr.on('data', (b: Buffer) => base.say(`  vm! ${b.toString('utf8').trimEnd()}`));
     child.on('error', (e) => {
-      base.say(`  ! cannot start ${runner}: ${e.message}`);
+      base.say(`  ! cannot start ${runner}: ${errorText(e)}`);
       done(125);
     });
     child.on('close', (c) => {

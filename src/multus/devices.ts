@@ -5,7 +5,7 @@
 // <dir>/cni (one per attachment, passed to the delegate as CNIDeviceInfoFile).
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { invalidConfig } from '../cni/errors.js';
+import { errorText, invalidConfig } from '../cni/errors.js';
 import { isRecord } from './record.js';
 
 export const RESOURCE_NAME_ANNOTATION = 'k8s.v1.cni.cncf.io/resourceName';
@@ -24,7 +24,11 @@ export function readCheckpoint(file: string, podUid: string): ResourceMap {
     doc = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw invalidConfig(
-      `cannot read the kubelet device-plugin checkpoint ${file}: ${(err as Error).message}`,
+      `cannot read the kubelet device-plugin checkpoint ${file}: ${errorText(err)}`,
+      undefined,
+      {
+        cause: err,
+      },
     );
   }
   const data = isRecord(doc) && isRecord(doc.Data) ? doc.Data : undefined;

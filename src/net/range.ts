@@ -3,7 +3,7 @@
 // ("10.0.0.1 - 10.0.0.9" is refused), no third part, no CIDR, no mixed families.
 import { type Family, IpSyntaxError, parseIp, parseIpOf } from './ip.js';
 
-export interface IpRange {
+interface IpRange {
   family: Family;
   start: bigint;
   end: bigint;

@@ -25,19 +25,58 @@ void buf_put(struct buf *b, const char *s, size_t n) {
 
 void buf_puts(struct buf *b, const char *s) { buf_put(b, s, strlen(s)); }
 
+/*
+ * Length of the well-formed UTF-8 sequence at s (1 to 4 bytes), or 0 when the bytes there are not one:
+ * a stray continuation byte, an overlong form, a surrogate, a code point past U+10FFFF, or a sequence
+ * cut short. Environment values and paths are bytes, not text; JSON must be UTF-8.
+ */
+static size_t utf8_len(const unsigned char *s, size_t n) {
+  unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+  size_t len;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0; /* overlong below U+0800 */
+    if (c == 0xED) hi = 0x9F; /* surrogates U+D800..U+DFFF */
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90; /* overlong below U+10000 */
+    if (c == 0xF4) hi = 0x8F; /* past U+10FFFF */
+  } else {
+    return 0;
+  }
+  if (n < len || s[1] < lo || s[1] > hi) return 0;
+  for (size_t i = 2; i < len; i++)
+    if (s[i] < 0x80 || s[i] > 0xBF) return 0;
+  return len;
+}
+
+/* Every byte that is not part of well-formed UTF-8 becomes U+FFFD (one per byte): JSON text must be
+   UTF-8, and the agent's decoder replaced such bytes with U+FFFD anyway. */
 void buf_put_json_string(struct buf *b, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
+  const unsigned char *u = (const unsigned char *)s;
   buf_puts(b, "\"");
   for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
+    unsigned char c = u[i];
     if (c == '"' || c == '\\') {
       char e[2] = {'\\', (char)c};
       buf_put(b, e, 2);
     } else if (c < 0x20) {
       char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
       buf_put(b, e, 6);
-    } else {
+    } else if (c < 0x80) {
       buf_put(b, (const char *)&c, 1);
+    } else {
+      size_t k = utf8_len(u + i, n - i);
+      if (k == 0) {
+        buf_puts(b, "\\ufffd");
+      } else {
+        buf_put(b, s + i, k);
+        i += k - 1;
+      }
     }
   }
   buf_puts(b, "\"");
@@ -117,6 +156,16 @@ void wire_sniff_version(const char *conf, size_t len, char *out, size_t n) {
 }
 
 void wire_plain_message(char *msg) {
-  for (char *c = msg; *c; c++)
-    if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) *c = ' ';
+  size_t n = strlen(msg);
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)msg[i];
+    if (c == '"' || c == '\\' || c < 0x20) {
+      msg[i] = ' ';
+    } else if (c >= 0x80) {
+      /* Bytes echoed from the environment, or a character cut by truncation, may not be UTF-8. */
+      size_t k = utf8_len((const unsigned char *)msg + i, n - i);
+      if (k == 0) msg[i] = '?';
+      else i += k - 1;
+    }
+  }
 }

@@ -21,7 +21,8 @@ __attribute__((noreturn)) void wire_out_of_memory(void);
 void buf_reserve(struct buf *b, size_t more);
 void buf_put(struct buf *b, const char *s, size_t n);
 void buf_puts(struct buf *b, const char *s);
-/* Appends s[0..n) as a JSON string: quotes, backslashes and control characters escaped. */
+/* Appends s[0..n) as a JSON string: quotes, backslashes and control characters escaped, bytes that
+   are not well-formed UTF-8 replaced by U+FFFD. */
 void buf_put_json_string(struct buf *b, const char *s, size_t n);
 
 /* The request: one JSON line ({"version":1,"type":…,"command":…,"env":{CNI_* of envp},
@@ -51,6 +52,7 @@ enum reply_kind wire_parse_reply(char *p, size_t len, struct reply *out);
 /* The config's cniVersion ("1.1.0" when missing or odd), for CNI error objects. */
 void wire_sniff_version(const char *conf, size_t len, char *out, size_t n);
 
-/* Makes a message safe inside a JSON string without escaping: quotes, backslashes, controls → ' '. */
+/* Makes a message safe inside a JSON string without escaping: quotes, backslashes, controls → ' ',
+   bytes that are not well-formed UTF-8 → '?'. */
 void wire_plain_message(char *msg);
 #endif

@@ -4,12 +4,12 @@ import type { ClusterSource } from '../cluster/types.js';
 import { invalidConfig } from '../cni/errors.js';
 import { type EtcdStoreConf, etcdStore, parseEtcdConf } from './etcd/index.js';
 import { type KubernetesStoreConf, kubernetesStore, parseKubernetesStoreConf } from './kubernetes/index.js';
-import { DEFAULT_DB_PATH, SqliteStore } from './sqlite.js';
+import { DEFAULT_DB_PATH, SqliteStore, type SqliteStoreOptions } from './sqlite.js';
 import type { AllocationStore } from './types.js';
 
 export type StoreConf = SqliteStoreConf | EtcdStoreConf | KubernetesStoreConf;
 
-export interface SqliteStoreConf {
+interface SqliteStoreConf {
   type?: 'sqlite';
   path?: string;
   busyTimeoutMs?: number;
@@ -53,12 +53,12 @@ export function parseStoreConf(raw: unknown, where = 'store'): StoreConf {
 
 /**
  * The Kubernetes store keeps allocations in SpiderIPPool status, so it needs the cluster source.
- * `exitsAfterClose`: the caller's process ends right after closing the store (see SqliteStoreOptions).
+ * `sqlite`: how the caller's process uses a SQLite store (see SqliteStoreOptions).
  */
 export function createStore(
   conf: StoreConf = {},
   source?: ClusterSource,
-  { exitsAfterClose = false }: { exitsAfterClose?: boolean } = {},
+  sqlite: Pick<SqliteStoreOptions, 'walAutoCheckpoint' | 'exitsAfterClose'> = {},
 ): AllocationStore {
   if (conf.type === 'etcd') return etcdStore(conf);
   if (conf.type === 'kubernetes') {
@@ -71,6 +71,6 @@ export function createStore(
     path: conf.path ?? DEFAULT_DB_PATH,
     ...(conf.busyTimeoutMs !== undefined ? { busyTimeoutMs: conf.busyTimeoutMs } : {}),
     ...(conf.synchronous !== undefined ? { synchronous: conf.synchronous } : {}),
-    exitsAfterClose,
+    ...sqlite,
   });
 }

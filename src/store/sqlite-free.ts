@@ -8,7 +8,7 @@ interface Span {
   hi: string;
 }
 
-export function encodeIntervals(family: Family, intervals: readonly Interval[]): string {
+function encodeIntervals(family: Family, intervals: readonly Interval[]): string {
   return `${family}|${intervals.map((iv) => `${iv.start.toString(16)}-${iv.end.toString(16)}`).join(',')}`;
 }
 

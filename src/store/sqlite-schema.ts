@@ -10,7 +10,7 @@
 //   intervals change (manifest edits, new reserved IPs).
 import type BetterSqlite3 from 'better-sqlite3';
 
-export const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 1;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS allocations (

@@ -43,6 +43,12 @@ export interface SqliteStoreOptions {
    * automatic checkpoint a commit runs once it holds 1,000 pages.
    */
   exitsAfterClose?: boolean;
+  /**
+   * WAL pages after which a commit checkpoints the WAL into the database itself, on the committing
+   * call (SQLite's default 1,000: 10–30 ms every few hundred allocations). A long-lived owner (the
+   * agent) sets a high bound and calls checkpoint() at quiet moments instead.
+   */
+  walAutoCheckpoint?: number;
 }
 
 /** The driver's JavaScript, evaluated ahead by a start-up snapshot; its native part loads in open(). */
@@ -132,6 +138,7 @@ export class SqliteStore implements AllocationStore {
   private readonly synchronous: 'normal' | 'full';
   private readonly onStatement: ((sql: string) => void) | undefined;
   private readonly exitsAfterClose: boolean;
+  private readonly walAutoCheckpoint: number | undefined;
   private db: BetterSqlite3.Database | undefined;
   private q: ReturnType<typeof prepare> | undefined;
   private free: FreeSpace | undefined;
@@ -142,6 +149,7 @@ export class SqliteStore implements AllocationStore {
     this.synchronous = opts.synchronous ?? 'normal';
     this.onStatement = opts.onStatement;
     this.exitsAfterClose = opts.exitsAfterClose ?? false;
+    this.walAutoCheckpoint = opts.walAutoCheckpoint;
   }
 
   get description(): string {
@@ -159,8 +167,11 @@ export class SqliteStore implements AllocationStore {
       // start-up snapshot resolves built-in modules only (and a path needs no module resolution).
       // The driver takes the loaded addon as well as a path; @types says string only.
       const nativeBinding = bindingPath !== undefined ? (loadAddon(bindingPath) as string) : undefined;
+      // No busy handler: it waits inside the synchronous call, so in the node agent one database
+      // locked by another process would stall every request on the node for the whole timeout. The
+      // wait happens in retry() instead, between attempts, with the event loop free.
       db = new Database(this.path, {
-        timeout: this.busyTimeoutMs,
+        timeout: 0,
         ...(this.onStatement !== undefined
           ? { verbose: (sql: unknown) => this.onStatement?.(String(sql)) }
           : {}),
@@ -170,6 +181,7 @@ export class SqliteStore implements AllocationStore {
       await this.retry(() => {
         if (d.pragma('journal_mode', { simple: true }) !== 'wal') d.pragma('journal_mode = WAL');
         d.pragma(`synchronous = ${this.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+        if (this.walAutoCheckpoint !== undefined) d.pragma(`wal_autocheckpoint = ${this.walAutoCheckpoint}`);
         migrate(d);
       });
       this.q = prepare(db);
@@ -178,6 +190,21 @@ export class SqliteStore implements AllocationStore {
     } catch (err) {
       db?.close();
       throw this.mapError(err, 'open');
+    }
+  }
+
+  /**
+   * Copies what it can of the WAL into the database without waiting for other connections (PASSIVE);
+   * returns how many WAL pages are now in the database (all of them unless another connection is
+   * reading), 0 when the store is not open or another connection is checkpointing.
+   */
+  checkpoint(): number {
+    if (this.db === undefined) return 0;
+    try {
+      const [row] = this.db.pragma('wal_checkpoint(PASSIVE)') as { checkpointed: number }[];
+      return Math.max(0, row?.checkpointed ?? 0);
+    } catch {
+      return 0; // SQLITE_BUSY: another connection is checkpointing; the next quiet moment retries
     }
   }
 
@@ -359,9 +386,9 @@ export class SqliteStore implements AllocationStore {
   }
 
   /**
-   * SQLite waits for locks in its busy handler, but a few WAL situations (another process
-   * recovering or checkpointing the WAL) report SQLITE_BUSY at once. Every operation here is one
-   * whole transaction, so running it again is safe.
+   * Waits for another process's lock (up to busyTimeoutMs) by running the operation again: SQLite
+   * reports SQLITE_BUSY at once (no busy handler, see open()). Every operation here is one whole
+   * transaction, so running it again is safe.
    */
   private async retry<T>(fn: () => T): Promise<T> {
     const deadline = Date.now() + this.busyTimeoutMs;

@@ -8,10 +8,10 @@ import { type Clients, httpStatus } from '../cluster/kubernetes/client.js';
 const PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 /** The PEM certificates in `text`, in order. */
-export const pemCerts = (text: string): string[] => text.match(PEM) ?? [];
+const pemCerts = (text: string): string[] => text.match(PEM) ?? [];
 
 /** `current` plus `add`, without duplicates, unparsable entries or CAs expired at `now`. */
-export function mergeBundle(current: string, add: readonly string[], now = Date.now()): string {
+function mergeBundle(current: string, add: readonly string[], now = Date.now()): string {
   const keep: string[] = [];
   for (const pem of [...pemCerts(current), ...add.flatMap(pemCerts)]) {
     if (keep.includes(pem)) continue;

@@ -7,7 +7,7 @@ import * as x509 from '@peculiar/x509';
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
-export interface ServingCerts {
+interface ServingCerts {
   caCert: string;
   cert: string;
   key: string;

@@ -5,7 +5,7 @@
 // finalizer, ipVersion from the subnet, the ippool-cidr label, and spec.ips / spec.excludeIPs
 // sorted and merged into the fewest ranges.
 import type { SpiderIPPool } from '../cluster/types.js';
-import { POOL_FINALIZER } from '../controller/pool-finalizer.js';
+import { POOL_FINALIZER } from '../ipam/finalizer.js';
 import {
   formatIntervals,
   intervalsContain,
@@ -25,7 +25,7 @@ import {
 
 type Meta = SpiderIPPool['metadata'] & { finalizers?: string[]; deletionTimestamp?: string };
 /** Spiderpool's label of a pool's subnet, so pools can be listed by CIDR. */
-export const CIDR_LABEL = 'ipam.spidernet.io/ippool-cidr';
+const CIDR_LABEL = 'ipam.spidernet.io/ippool-cidr';
 /** Spiderpool's CIDRToLabelValue: "10.7.0.0/24" → "10-7-0-0-24", "fd00::/64" → "fd00---64". */
 const cidrLabel = (subnet: string) => subnet.replaceAll('.', '-').replaceAll(':', '-').replace('/', '-');
 

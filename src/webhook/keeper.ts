@@ -13,13 +13,13 @@ import { issueServingCerts } from './certs.js';
 
 export const MANAGED_ANNOTATION = 'trunkline.io/webhook-certificate';
 
-export interface Serving {
+interface Serving {
   cert: string;
   key: string;
   ca: string;
 }
 
-export interface KeeperOptions {
+interface KeeperOptions {
   clients: Clients;
   namespace: string;
   secretName: string;

@@ -4,7 +4,7 @@
 
 import type { NetworkAttachmentDefinition } from '../cluster/types.js';
 import { parseCniArgs } from '../cni/args.js';
-import { CniError } from '../cni/errors.js';
+import { CniError, errorText } from '../cni/errors.js';
 import type { CniEnv, NetConf } from '../cni/types.js';
 import type { Kernel } from '../kernel/types.js';
 import { configFromSpec } from '../multus/nad.js';
@@ -59,7 +59,7 @@ export const nad: KindHandler = {
           );
         } catch (e) {
           if (!(e instanceof CniError)) throw e;
-          out.push(`${where}: ${e.message}${e.details ? ` (${e.details})` : ''}`);
+          out.push(`${where}: ${errorText(e)}`);
         }
       }
       return out;

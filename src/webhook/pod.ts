@@ -4,7 +4,7 @@
 // whose pod and namespace affinities admit this pod (node affinity waits for scheduling: ADD checks it).
 
 import type { SpiderIPPool } from '../cluster/types.js';
-import { CniError } from '../cni/errors.js';
+import { CniError, errorText } from '../cni/errors.js';
 import { ANNO_POD_IPPOOL, ANNO_POD_IPPOOLS, parsePodIPPool, parsePodIPPools } from '../ipam/annotations.js';
 import { matchesSelector } from '../ipam/labels.js';
 import {
@@ -40,7 +40,7 @@ async function networks(ns: string, anns: Record<string, string>, ctx: WebhookCo
     try {
       checkNamespaceIsolation(isolation, ns, s.namespace, pod);
     } catch (e) {
-      out.push(`${field(NETWORKS_ANNOTATION)}: ${(e as Error).message}`);
+      out.push(`${field(NETWORKS_ANNOTATION)}: ${errorText(e)}`);
       continue;
     }
     if (!(await ctx.source.getNetworkAttachmentDefinition(s.namespace, s.name)))

@@ -3,7 +3,7 @@
 // for mutating handlers, the JSONPatch to apply.
 import type { ClusterSource } from '../cluster/types.js';
 
-export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 type Rec = Record<string, unknown>;
 
 export interface AdmissionRequest {

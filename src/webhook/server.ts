@@ -6,10 +6,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { errorText } from '../cni/errors.js';
 import { HANDLERS } from './index.js';
 import type { AdmissionRequest, AdmissionResponse, WebhookContext } from './review.js';
 
-export interface WebhookServerOptions {
+interface WebhookServerOptions {
   /** Without them every handshake fails until setCertificate(). */
   cert?: string;
   key?: string;
@@ -55,7 +56,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: WebhookCon
   try {
     body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch (e) {
-    return reply(res, 400, { message: `expected an AdmissionReview as JSON: ${(e as Error).message}` });
+    return reply(res, 400, { message: `expected an AdmissionReview as JSON: ${errorText(e)}` });
   }
   if (body.apiVersion !== 'admission.k8s.io/v1' || body.kind !== 'AdmissionReview' || !body.request)
     return reply(res, 400, { message: 'expected an admission.k8s.io/v1 AdmissionReview with a request' });
@@ -63,7 +64,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: WebhookCon
     const response = await review(path, body.request, ctx);
     reply(res, 200, { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response });
   } catch (e) {
-    reply(res, 500, { message: `admission of ${body.request.kind.kind} failed: ${(e as Error).message}` });
+    reply(res, 500, { message: `admission of ${body.request.kind.kind} failed: ${errorText(e)}` });
   }
 }
 
@@ -73,7 +74,7 @@ export class WebhookServer {
     const tls = opts.cert !== undefined && opts.key !== undefined ? { cert: opts.cert, key: opts.key } : {};
     this.server = createServer(tls, (req, res) => {
       void handle(req, res, opts.context).catch((e: unknown) => {
-        if (!res.headersSent) reply(res, 500, { message: (e as Error).message });
+        if (!res.headersSent) reply(res, 500, { message: errorText(e) });
       });
     });
   }

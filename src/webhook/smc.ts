@@ -3,7 +3,7 @@
 // SR-IOV needs a resourceName; a custom CNI config is JSON; every pool named in ippools exists with
 // the family it is listed under.
 import type { SpiderIPPool } from '../cluster/types.js';
-import { interfaceNameProblem } from '../multus/annotations.js';
+import { interfaceNameProblem } from '../multus/names.js';
 import type { KindHandler } from './review.js';
 import { smcDefaults } from './smc-defaults.js';
 

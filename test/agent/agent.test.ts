@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { callAgent } from '../../src/agent/client.js';
-import { ipj, links, Scene } from '../helpers/scene.js';
+import { ipj, links, Scene } from '../helpers/netns.js';
 import { CNI_PATH, macvlanConf, metric, startAgent, type TestAgent, tempDir, viaShim } from './helpers.js';
 
 describe('agent over its socket', () => {

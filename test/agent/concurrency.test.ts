@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { links, Scene } from '../helpers/scene.js';
+import { links, Scene } from '../helpers/netns.js';
 import {
   CNI_PATH,
   type Event,

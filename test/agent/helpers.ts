@@ -27,7 +27,14 @@ export interface TestAgent {
   exited: Promise<number>;
 }
 
-export async function startAgent(hostNetns: string, dir: string, extra: string[] = []): Promise<TestAgent> {
+/** `entry`: the agent's script (a test may start a variant of it, see test/chaos/held-agent.ts). */
+export async function startAgent(
+  hostNetns: string,
+  dir: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+  entry = AGENT_JS,
+): Promise<TestAgent> {
   const socket = join(dir, `agent-${randomBytes(3).toString('hex')}.sock`);
   const child = spawn(
     'nsenter',
@@ -36,7 +43,7 @@ export async function startAgent(hostNetns: string, dir: string, extra: string[]
     [
       `--net=${hostNetns}`,
       process.execPath,
-      AGENT_JS,
+      entry,
       '--socket',
       socket,
       '--metrics-port',
@@ -45,7 +52,7 @@ export async function startAgent(hostNetns: string, dir: string, extra: string[]
       'netlink',
       ...extra,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TRUNKLINE_LOG_LEVEL: 'info' } },
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env, TRUNKLINE_LOG_LEVEL: 'info' } },
   );
   let err = '';
   child.stderr?.on('data', (c: Buffer) => {

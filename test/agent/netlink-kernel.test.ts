@@ -9,8 +9,8 @@ import { Exists, LinkNotFound, NetnsNotFound, NotFound } from '../../src/kernel/
 import { Iproute2Kernel } from '../../src/kernel/iproute2/kernel.js';
 import { createNetlinkKernel } from '../../src/kernel/netlink/index.js';
 import type { Link } from '../../src/kernel/types.js';
+import { ip, ipj, Scene } from '../helpers/netns.js';
 import { DIST } from '../helpers/paths.js';
-import { ip, ipj, Scene } from '../helpers/scene.js';
 import { tierSkip } from '../helpers/tier.js';
 
 const ADDON = join(DIST, 'lib', 'trunkline_netlink.node');

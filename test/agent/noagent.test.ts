@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCni } from '../helpers/cni.js';
+import { ipj, links, Scene } from '../helpers/netns.js';
 import { DIST_CNI } from '../helpers/paths.js';
-import { ipj, links, Scene } from '../helpers/scene.js';
 
 const scene = new Scene('noag');
 let dir: string;

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { callAgent } from '../../src/agent/client.js';
 import { runCni } from '../helpers/cni.js';
+import { links, Scene } from '../helpers/netns.js';
 import { DIST_CNI } from '../helpers/paths.js';
-import { links, Scene } from '../helpers/scene.js';
 import { CNI_PATH, macvlanConf, metric, startAgent, type TestAgent, tempDir, viaShim } from './helpers.js';
 
 /** Raw bytes to the socket; resolves with everything the agent sent before closing. */

@@ -19,8 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCni } from '../helpers/cni.js';
+import { ipj, links, Scene } from '../helpers/netns.js';
 import { DIST } from '../helpers/paths.js';
-import { ipj, links, Scene } from '../helpers/scene.js';
 
 const TYPES = ['trunkline', 'trunkline-macvlan', 'trunkline-ipam', 'trunkline-coordinator'];
 const scene = new Scene('snap');

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { CNI_PATH, macvlanConf, startAgent, type TestAgent, tempDir, viaShim } from '../agent/helpers.js';
 import { assertAddsInPods, envInt, rng } from '../helpers/chaos.js';
 import type { PluginRun } from '../helpers/cni.js';
-import { links, Scene } from '../helpers/scene.js';
+import { links, Scene } from '../helpers/netns.js';
 
 const ROUNDS = envInt('TRUNKLINE_CHAOS_ROUNDS', 3);
 const PODS = envInt('TRUNKLINE_CHAOS_PODS', 8);

@@ -8,9 +8,10 @@ import { describe, it } from 'node:test';
 import { KubernetesSource } from '../../src/cluster/kubernetes/source.js';
 import type { SpiderIPPool } from '../../src/cluster/types.js';
 import { KubernetesStore } from '../../src/store/kubernetes/index.js';
-import { envInt, rng } from '../helpers/chaos.js';
-import { type HookAction, startKubeApiServer } from '../kube-apiserver/server.js';
+import { envInt } from '../helpers/chaos.js';
+import { startKubeApiServer } from '../kube-apiserver/server.js';
 import { burst, settle, summary } from './burst.js';
+import { injectPoolFaults } from './kube-inject.js';
 
 const PODS = envInt('TRUNKLINE_CHAOS_PODS', 8);
 const SEED = envInt('TRUNKLINE_CHAOS_SEED', Date.now() % 1_000_000);
@@ -34,30 +35,7 @@ describe('store faults: Kubernetes API answering 409, 500, slowly, or not at all
           spec: { ...POOL.spec },
         },
       ]);
-      const r = rng(SEED);
-      const injected: Record<string, number> = { conflict: 0, error500: 0, slow: 0, dropped: 0 };
-      const off = api.before((req): HookAction | undefined => {
-        if (req.plural !== 'spiderippools') return undefined;
-        const x = r();
-        const write = req.method === 'PUT';
-        if (write && x < 0.15) {
-          injected['conflict']!++;
-          return { fail: { code: 409, message: 'injected: the object has been modified' } };
-        }
-        if (x < (write ? 0.22 : 0.05)) {
-          injected['error500']!++;
-          return { fail: { code: 500 } };
-        }
-        if (x < (write ? 0.27 : 0.09)) {
-          injected['dropped']!++;
-          return { drop: true };
-        }
-        if (x < 0.35) {
-          injected['slow']!++;
-          return { delayMs: Math.floor(r() * 300) };
-        }
-        return undefined;
-      });
+      const { injected, total, off } = injectPoolFaults(api, SEED);
       const hosts = [0, 1].map(
         () =>
           new KubernetesStore(new KubernetesSource({ kubeconfig: api.kubeconfigPath }), {
@@ -82,7 +60,7 @@ describe('store faults: Kubernetes API answering 409, 500, slowly, or not at all
         await settle(opts(i), out, all);
       }
       assert.deepEqual(await hosts[0]!.list(), [], `seed ${SEED}: allocations left`);
-      const faults = Object.values(injected).reduce((a, b) => a + b, 0);
+      const faults = total();
       t.diagnostic(
         `kubernetes faults: ${faults} injected ${JSON.stringify(injected)}, ${all.size} allocations succeeded, 0 duplicates, 0 left`,
       );

@@ -16,8 +16,8 @@ import Database from 'better-sqlite3';
 import { CNI_PATH, macvlanConf, tempDir } from '../agent/helpers.js';
 import { assertAddsInPods, envInt, rng } from '../helpers/chaos.js';
 import { type PluginRun, runCni } from '../helpers/cni.js';
+import { links, Scene } from '../helpers/netns.js';
 import { DIST_CNI } from '../helpers/paths.js';
-import { links, Scene } from '../helpers/scene.js';
 
 const ROUNDS = envInt('TRUNKLINE_CHAOS_ROUNDS', 2);
 const PODS = envInt('TRUNKLINE_CHAOS_PODS', 8);

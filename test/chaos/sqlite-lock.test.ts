@@ -5,7 +5,6 @@
 // every failure a CNI error, nothing hung, nothing left after DEL. Sizes: TRUNKLINE_CHAOS_PODS
 // (default 8).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,34 +16,15 @@ import { SqliteStore } from '../../src/store/sqlite.js';
 import { envInt } from '../helpers/chaos.js';
 import { tierSkip } from '../helpers/tier.js';
 import { burst, settle, summary } from './burst.js';
+import { lockFor, SQLITE3 } from './sqlite-locker.js';
 
 const PODS = envInt('TRUNKLINE_CHAOS_PODS', 8);
-const SQLITE3 = '/usr/bin/sqlite3';
 const BUSY_MS = 300;
 const LOCK_MS = 2_000;
 const POOL: SpiderIPPool = {
   metadata: { name: 'chaos-sqlite' },
   spec: { ipVersion: 4, subnet: '10.73.0.0/24', ips: ['10.73.0.10-10.73.0.200'] },
 };
-
-/** The sqlite3 shell in an open write transaction; resolves once it holds the lock. */
-async function lockFor(db: string, ms: number): Promise<{ released: Promise<void> }> {
-  const child = spawn(SQLITE3, [db], { stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdin.write(
-    "BEGIN IMMEDIATE;\nINSERT OR REPLACE INTO meta (key, value) VALUES ('chaos', 'x');\nSELECT 'locked';\n",
-  );
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (b: Buffer) => {
-      if (b.toString().includes('locked')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`sqlite3 exited ${code} before taking the lock`)));
-  });
-  const released = new Promise<void>((resolve) => {
-    setTimeout(() => child.stdin.end('COMMIT;\n'), ms);
-    child.once('exit', () => resolve());
-  });
-  return { released };
-}
 
 describe('store faults: the SQLite database locked by another process past the busy timeout', {
   timeout: 120_000,

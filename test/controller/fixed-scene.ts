@@ -13,8 +13,8 @@ import { parse } from 'yaml';
 import { callAgent } from '../../src/agent/client.js';
 import { startAgent, type TestAgent } from '../agent/helpers.js';
 import { bridgePort, type PortBridge } from '../helpers/cri/port-bridge.js';
+import { Scene } from '../helpers/netns.js';
 import { DIST_CNI, ROOT } from '../helpers/paths.js';
-import { Scene } from '../helpers/scene.js';
 import '../kube-apiserver/controller-kinds.js';
 import { type KubeApiServer, startKubeApiServer } from '../kube-apiserver/server.js';
 

@@ -15,8 +15,8 @@ import { parse } from 'yaml';
 import { loadClients } from '../../src/cluster/kubernetes/client.js';
 import { reconcileSmcs } from '../../src/controller/smc/reconcile.js';
 import { runCni } from '../helpers/cni.js';
+import { ip, ipj, links, Scene } from '../helpers/netns.js';
 import { DIST_CNI, ROOT } from '../helpers/paths.js';
-import { ip, ipj, links, Scene } from '../helpers/scene.js';
 import { type KubeApiServer, startKubeApiServer } from '../kube-apiserver/server.js';
 import { asController } from './identity.js';
 

@@ -6,8 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { smcToNad } from '../../src/controller/smc/generate.js';
 import { parseIfacer } from '../../src/plugins/macvlan/ifacer.js';
 import { runCni } from '../helpers/cni.js';
+import { ipj, links, Scene } from '../helpers/netns.js';
 import { DIST_CNI } from '../helpers/paths.js';
-import { ipj, links, Scene } from '../helpers/scene.js';
 
 const PLUGIN = join(DIST_CNI, 'trunkline-macvlan');
 const scene = new Scene('tsmc');

@@ -2,24 +2,31 @@
 // environments (truncated JSON, wrong types, huge strings, unicode, shell metacharacters, "../" in
 // names, deep nesting, a 10 MB stdin). Every run ends with a result or a CNI error object with an
 // integer code, no stack trace on stdout, the agent stays healthy, nothing is left in any namespace.
-// Sizes: TRUNKLINE_FUZZ_CASES per plugin with the agent (default 1,000: a case is one shim exec and
-// one agent round trip), TRUNKLINE_FUZZ_NOAGENT_CASES without it (default 50: each case starts Node,
-// ~0.6 s of CPU-contended wall time here, so 1,000 x 4 plugins would not fit the suite's budget);
-// TRUNKLINE_FUZZ_SEED replays a run (printed).
+// No call may answer 999 (internal error): every mutated input is the caller's error and gets the
+// spec's code (test/fuzz/regressions.test.ts keeps one case per cause found).
+// Sizes: TRUNKLINE_FUZZ_CASES per plugin with the agent and TRUNKLINE_FUZZ_NOAGENT_CASES without it
+// (both 1,000 by default); TRUNKLINE_FUZZ_JOBS calls in flight (default: cores + 2, at least 4), each
+// worker with a pod namespace of its own, so no case races another's interface and a worker's pod is
+// checked empty after every batch of TRUNKLINE_FUZZ_BATCH cases (default 100), not once per campaign.
+// Every case draws from its own generator (seed, case number), so TRUNKLINE_FUZZ_SEED replays a run
+// and the failing case's number names its input whatever the interleaving.
 // Paths the plugins write to (dataDir, stateDir, cniDir, …) are never mutated: a missing one would
 // fall back to the system default directories.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CNI_PATH, startAgent, type TestAgent, tempDir } from '../agent/helpers.js';
 import { envInt, rng } from '../helpers/chaos.js';
 import { type PluginRun, runCni } from '../helpers/cni.js';
+import { links, Scene } from '../helpers/netns.js';
 import { DIST_CNI } from '../helpers/paths.js';
-import { links, Scene } from '../helpers/scene.js';
 
 const CASES = envInt('TRUNKLINE_FUZZ_CASES', 1000);
-const NOAGENT_CASES = envInt('TRUNKLINE_FUZZ_NOAGENT_CASES', 50);
+const NOAGENT_CASES = envInt('TRUNKLINE_FUZZ_NOAGENT_CASES', 1000);
+const JOBS = envInt('TRUNKLINE_FUZZ_JOBS', Math.max(4, availableParallelism() + 2)) || 1;
+const BATCH = envInt('TRUNKLINE_FUZZ_BATCH', 100) || 1;
 const SEED = envInt('TRUNKLINE_FUZZ_SEED', Date.now() % 1_000_000);
 const PWNED = '/tmp/tl-fuzz-pwned';
 
@@ -89,6 +96,13 @@ function mutateCase(
   return { stdin, env, command };
 }
 
+/** host-local's allocations (one file per address) anywhere under dir: a mutated name may move them. */
+function heldByHostLocal(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) =>
+    /^(\d+\.\d+\.\d+\.\d+|[0-9a-f:]*:[0-9a-f:]*)$/.test(basename(f)),
+  );
+}
+
 function assertCniOutcome(r: PluginRun, what: string): void {
   assert.doesNotMatch(r.stdout, /\n\s+at .+\(.+:\d+:\d+\)/, `${what}: stack trace on stdout`);
   if (r.code === 0) {
@@ -108,10 +122,10 @@ describe('fuzzing every plugin through the shim', { timeout: 900_000 }, () => {
   const scene = new Scene('tf');
   const tmp = tempDir();
   let host: ReturnType<Scene['host']>;
-  let pod: { name: string; path: string };
+  let pods: { name: string; path: string }[];
   let agent: TestAgent;
   const deep = () => join(tmp.path, 'a', 'b', 'c', 'd');
-  const bases = (): Record<string, Record<string, unknown>> => {
+  const bases = (pod: { path: string }): Record<string, Record<string, unknown>> => {
     const hostLocal = {
       type: 'host-local',
       dataDir: join(deep(), 'hl'),
@@ -167,7 +181,7 @@ describe('fuzzing every plugin through the shim', { timeout: 900_000 }, () => {
 
   before(async () => {
     host = scene.host();
-    pod = scene.netns('p');
+    pods = Array.from({ length: JOBS }, (_, w) => scene.netns(`p${w}`));
     mkdirSync(deep(), { recursive: true });
     agent = await startAgent(host.path, tmp.path);
   });
@@ -182,14 +196,23 @@ describe('fuzzing every plugin through the shim', { timeout: 900_000 }, () => {
     cases: number,
     seed: number,
     withAgent: boolean,
-  ): Promise<Record<string, number>> {
-    const r = rng(seed);
-    const base = bases()[type]!;
+  ): Promise<{ tally: Record<string, number>; internal: string[] }> {
     const tally: Record<string, number> = {};
+    const internal: string[] = [];
     let next = 0;
-    const worker = async () => {
+    const worker = async (pod: { name: string; path: string }) => {
+      const base = bases(pod)[type]!;
+      let batch: number[] = [];
+      const checkBatch = () => {
+        assert.deepEqual(
+          links(pod.name),
+          ['lo'],
+          `seed ${seed}: links left in ${pod.name} by one of cases ${batch.join(',')}`,
+        );
+        batch = [];
+      };
       for (let i = next++; i < cases; i = next++) {
-        const c = mutateCase(r, base);
+        const c = mutateCase(rng((seed ^ Math.imul(i + 1, 0x9e3779b1)) >>> 0), base);
         const id = `fz${seed}x${i}`;
         const extraEnv: Record<string, string> = {
           TRUNKLINE_SHIM_TIMEOUT_MS: '60000',
@@ -211,15 +234,20 @@ describe('fuzzing every plugin through the shim', { timeout: 900_000 }, () => {
         assertCniOutcome(out, what);
         const key = out.code === 0 ? 'ok' : `code ${out.json?.['code']}`;
         tally[key] = (tally[key] ?? 0) + 1;
+        if (out.json?.['code'] === 999) internal.push(`${what}: ${out.stdout.slice(0, 300)}`);
         if (out.code === 0 && c.command === 'ADD') {
           // Undo what a successful ADD made, with the same (mutated) input.
           const del = await runCni(join(DIST_CNI, type), { ...call, command: 'DEL' }, c.stdin, host.path);
           assertCniOutcome(del, `${what} DEL`);
+          if (del.json?.['code'] === 999) internal.push(`${what} DEL: ${del.stdout.slice(0, 300)}`);
         }
+        batch.push(i);
+        if (batch.length >= BATCH) checkBatch();
       }
+      if (batch.length > 0) checkBatch();
     };
-    await Promise.all([worker(), worker(), worker(), worker()]);
-    return tally;
+    await Promise.all(pods.map(worker));
+    return { tally, internal };
   }
 
   for (const withAgent of [true, false]) {
@@ -227,14 +255,17 @@ describe('fuzzing every plugin through the shim', { timeout: 900_000 }, () => {
       const cases = withAgent ? CASES : NOAGENT_CASES;
       it(`${type} ${withAgent ? 'with' : 'without'} the agent: ${cases} mutated calls`, async (t) => {
         const seed = SEED + type.length + (withAgent ? 0 : 1000);
-        t.diagnostic(`seed ${seed} (TRUNKLINE_FUZZ_SEED=${SEED}), ${cases} cases`);
-        const tally = await campaign(type, cases, seed, withAgent);
+        t.diagnostic(`seed ${seed} (TRUNKLINE_FUZZ_SEED=${SEED}), ${cases} cases, ${JOBS} in flight`);
+        const started = Date.now();
+        const { tally, internal } = await campaign(type, cases, seed, withAgent);
         t.diagnostic(
-          `fuzz ${type} ${withAgent ? 'agent' : 'no-agent'}: ${cases} cases, outcomes ${JSON.stringify(tally)}`,
+          `fuzz ${type} ${withAgent ? 'agent' : 'no-agent'}: ${cases} cases, ${JOBS} in flight, ` +
+            `${((Date.now() - started) / 1000).toFixed(1)} s, outcomes ${JSON.stringify(tally)}`,
         );
+        assert.deepEqual(internal, [], `seed ${seed}: ${internal.length} calls answered 999`);
         assert.equal(existsSync(PWNED), false, 'a shell metacharacter was executed');
-        assert.deepEqual(links(pod.name), ['lo'], `seed ${seed}: links left in the pod`);
         assert.deepEqual(links(host.name).sort(), ['lo', 'uplink0'], `seed ${seed}: links left on the host`);
+        assert.deepEqual(heldByHostLocal(tmp.path), [], `seed ${seed}: host-local allocations left`);
         const health = await agent.http('/healthz');
         assert.equal(health.status, 200, `seed ${seed}: agent unhealthy: ${health.body}`);
       });

@@ -2,7 +2,7 @@
 // seeded generator, so a printed seed replays a run exactly; and the invariants on successful ADDs.
 import assert from 'node:assert/strict';
 import type { PluginRun } from './cni.js';
-import { ipj } from './scene.js';
+import { ipj } from './netns.js';
 
 /** An integer knob from the environment (digits only), or the default when unset or empty. */
 export function envInt(name: string, dflt: number): number {

@@ -4,11 +4,11 @@
 // hang off a veth with a /32 route and proxy ARP for 169.254.1.1), optional nftables Services, and
 // per-node wrappers so a conflist runner executes our plugins inside a node namespace.
 import { execFile, execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ip, ipj, Scene } from './netns.js';
 import { DIST_CNI } from './paths.js';
 
 const execFileP = promisify(execFile);
@@ -30,19 +30,6 @@ export interface SceneNode {
 export interface Ns {
   name: string;
   path: string;
-}
-
-export function ipIn(ns: string, args: string[], input?: string): string {
-  return execFileSync('ip', ['-n', ns, ...args], {
-    encoding: 'utf8',
-    stdio: ['pipe', 'pipe', 'pipe'],
-    ...(input !== undefined ? { input } : {}),
-  });
-}
-
-export function ipJ<T = Record<string, unknown>[]>(ns: string, args: string[]): T {
-  const out = ipIn(ns, ['-j', ...args]).trim();
-  return (out ? JSON.parse(out) : []) as T;
 }
 
 export function sysctlIn(ns: string, key: string, value: string): void {
@@ -80,7 +67,7 @@ export async function ping(
 
 /** TX/RX packet counters of a link. */
 export function counters(ns: string, dev: string): { tx: number; rx: number } {
-  const [l] = ipJ<{ stats64: { tx: { packets: number }; rx: { packets: number } } }[]>(ns, [
+  const [l] = ipj<{ stats64: { tx: { packets: number }; rx: { packets: number } } }[]>(ns, [
     '-s',
     'link',
     'show',
@@ -91,41 +78,44 @@ export function counters(ns: string, dev: string): { tx: number; rx: number } {
 }
 
 export class UnderlayScene {
-  readonly id = randomBytes(3).toString('hex');
+  private readonly scene: Scene;
   readonly nodes: SceneNode[] = [];
   readonly work = mkdtempSync(join(tmpdir(), 'tc-scene-'));
-  private readonly namespaces: string[] = [];
   private ports = 0;
   private overlayPods = 0;
   sw!: Ns;
   remote!: Ns;
 
-  constructor(readonly prefix = 'tc') {}
+  constructor(readonly prefix = 'tc') {
+    this.scene = new Scene(prefix);
+  }
+
+  get id(): string {
+    return this.scene.id;
+  }
 
   netns(tag: string): Ns {
-    const name = `${this.prefix}${tag}${this.id}`;
-    execFileSync('ip', ['netns', 'add', name]);
-    this.namespaces.push(name);
-    ipIn(name, ['link', 'set', 'lo', 'up']);
-    return { name, path: `/var/run/netns/${name}` };
+    return this.scene.netns(tag);
   }
 
   /** Cables `ns` (interface `ifname`) to the bridge. */
   private cable(ns: string, ifname: string): void {
     const port = `tcsw${++this.ports}`;
-    ipIn(this.sw.name, ['link', 'add', port, 'type', 'veth', 'peer', 'name', ifname, 'netns', ns]);
-    ipIn(this.sw.name, ['link', 'set', port, 'master', 'tcbr0', 'up']);
-    ipIn(ns, ['link', 'set', ifname, 'up']);
+    ip(['-n', this.sw.name, 'link', 'add', port, 'type', 'veth', 'peer', 'name', ifname, 'netns', ns]);
+    ip(['-n', this.sw.name, 'link', 'set', port, 'master', 'tcbr0', 'up']);
+    ip(['-n', ns, 'link', 'set', ifname, 'up']);
   }
 
   build(nodeCount = 2): this {
     this.sw = this.netns('sw');
-    ipIn(this.sw.name, ['link', 'add', 'tcbr0', 'type', 'bridge']);
-    ipIn(this.sw.name, ['link', 'set', 'tcbr0', 'up']);
-    ipIn(this.sw.name, ['addr', 'add', `${GATEWAY}/24`, 'dev', 'tcbr0']);
+    ip(['-n', this.sw.name, 'link', 'add', 'tcbr0', 'type', 'bridge']);
+    ip(['-n', this.sw.name, 'link', 'set', 'tcbr0', 'up']);
+    ip(['-n', this.sw.name, 'addr', 'add', `${GATEWAY}/24`, 'dev', 'tcbr0']);
     sysctlIn(this.sw.name, 'net.ipv4.ip_forward', '1');
     this.remote = this.netns('rc');
-    ipIn(this.sw.name, [
+    ip([
+      '-n',
+      this.sw.name,
       'link',
       'add',
       'tcrem0',
@@ -137,24 +127,24 @@ export class UnderlayScene {
       'netns',
       this.remote.name,
     ]);
-    ipIn(this.sw.name, ['addr', 'add', '10.20.0.1/24', 'dev', 'tcrem0']);
-    ipIn(this.sw.name, ['link', 'set', 'tcrem0', 'up']);
-    ipIn(this.remote.name, ['addr', 'add', `${REMOTE_CLIENT}/24`, 'dev', 'eth0']);
-    ipIn(this.remote.name, ['link', 'set', 'eth0', 'up']);
-    ipIn(this.remote.name, ['route', 'add', 'default', 'via', '10.20.0.1']);
+    ip(['-n', this.sw.name, 'addr', 'add', '10.20.0.1/24', 'dev', 'tcrem0']);
+    ip(['-n', this.sw.name, 'link', 'set', 'tcrem0', 'up']);
+    ip(['-n', this.remote.name, 'addr', 'add', `${REMOTE_CLIENT}/24`, 'dev', 'eth0']);
+    ip(['-n', this.remote.name, 'link', 'set', 'eth0', 'up']);
+    ip(['-n', this.remote.name, 'route', 'add', 'default', 'via', '10.20.0.1']);
     for (let i = 1; i <= nodeCount; i++) this.addNode(i);
     // Overlay between nodes: each node routes the others' pod CIDRs to them over the underlay.
     for (const a of this.nodes)
-      for (const b of this.nodes) if (a !== b) ipIn(a.name, ['route', 'add', b.podCidr, 'via', b.ip]);
+      for (const b of this.nodes) if (a !== b) ip(['-n', a.name, 'route', 'add', b.podCidr, 'via', b.ip]);
     return this;
   }
 
   private addNode(i: number): void {
     const ns = this.netns(`n${i}`);
     this.cable(ns.name, 'tcup0');
-    const ip = `10.10.0.${10 + i}`;
-    ipIn(ns.name, ['addr', 'add', `${ip}/24`, 'dev', 'tcup0']);
-    ipIn(ns.name, ['route', 'add', 'default', 'via', GATEWAY]);
+    const addr = `10.10.0.${10 + i}`;
+    ip(['-n', ns.name, 'addr', 'add', `${addr}/24`, 'dev', 'tcup0']);
+    ip(['-n', ns.name, 'route', 'add', 'default', 'via', GATEWAY]);
     sysctlIn(ns.name, 'net.ipv4.ip_forward', '1');
     const bin = join(this.work, `bin-n${i}`);
     mkdirSync(bin);
@@ -166,31 +156,31 @@ export class UnderlayScene {
       );
       chmodSync(join(bin, type), 0o755);
     }
-    this.nodes.push({ index: i, ...ns, ip, podCidr: `10.244.${i}.0/24`, bin });
+    this.nodes.push({ index: i, ...ns, ip: addr, podCidr: `10.244.${i}.0/24`, bin });
   }
 
   /** A namespace on the switch itself holding `cidr` (e.g. a host already using an address). */
   holder(tag: string, cidr: string): Ns {
     const ns = this.netns(tag);
     this.cable(ns.name, 'eth0');
-    ipIn(ns.name, ['addr', 'add', cidr, 'dev', 'eth0']);
+    ip(['-n', ns.name, 'addr', 'add', cidr, 'dev', 'eth0']);
     return ns;
   }
 
   /** A Calico-like pod on `node`: eth0 = veth with a /32, default via 169.254.1.1 (node proxy ARP). */
   overlayPod(node: SceneNode, tag: string, host: number): Ns & { ip: string } {
     const ns = this.netns(tag);
-    const ip = `10.244.${node.index}.${host}`;
+    const addr = `10.244.${node.index}.${host}`;
     const hostEnd = `tcc${++this.overlayPods}`;
-    ipIn(node.name, ['link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.name]);
+    ip(['-n', node.name, 'link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.name]);
     sysctlIn(node.name, `net.ipv4.conf.${hostEnd}.proxy_arp`, '1');
-    ipIn(node.name, ['link', 'set', hostEnd, 'up']);
-    ipIn(node.name, ['route', 'add', `${ip}/32`, 'dev', hostEnd, 'scope', 'link']);
-    ipIn(ns.name, ['addr', 'add', `${ip}/32`, 'dev', 'eth0']);
-    ipIn(ns.name, ['link', 'set', 'eth0', 'up']);
-    ipIn(ns.name, ['route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
-    ipIn(ns.name, ['route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
-    return { ...ns, ip };
+    ip(['-n', node.name, 'link', 'set', hostEnd, 'up']);
+    ip(['-n', node.name, 'route', 'add', `${addr}/32`, 'dev', hostEnd, 'scope', 'link']);
+    ip(['-n', ns.name, 'addr', 'add', `${addr}/32`, 'dev', 'eth0']);
+    ip(['-n', ns.name, 'link', 'set', 'eth0', 'up']);
+    ip(['-n', ns.name, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
+    ip(['-n', ns.name, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
+    return { ...ns, ip: addr };
   }
 
   /** A ClusterIP on `node`: nftables DNAT of `vip` to `backend`, as kube-proxy would install. */
@@ -221,15 +211,11 @@ export class UnderlayScene {
   }
 
   remove(name: string): void {
-    try {
-      execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
-    } catch {
-      // already gone
-    }
+    this.scene.remove(name);
   }
 
   cleanup(): void {
-    for (const n of this.namespaces.splice(0).reverse()) this.remove(n);
+    this.scene.cleanup();
     rmSync(this.work, { recursive: true, force: true });
   }
 }

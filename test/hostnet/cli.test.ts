@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ip, ipJson, makeNetns, type TestNetns } from '../helpers/netns.js';
+import { ip, ipj, makeNetns, type TestNetns } from '../helpers/netns.js';
 import { ROOT } from '../helpers/paths.js';
 
 // Compiled (npm test): this file is <outDir>/test/hostnet/cli.test.js and the CLI <outDir>/src/cli/host.js.
@@ -45,8 +45,8 @@ describe('trunkline host (host kernel, mac-vlan + ethernet)', () => {
   before(async () => {
     ns = await makeNetns('tv');
     dir = await mkdtemp(join(tmpdir(), 'tv-host-'));
-    await ip(ns.name, ['link', 'add', 'ens1', 'type', 'veth', 'peer', 'name', 'peer1']);
-    await ip(ns.name, ['link', 'set', 'peer1', 'up']);
+    ip(['-n', ns.name, 'link', 'add', 'ens1', 'type', 'veth', 'peer', 'name', 'peer1']);
+    ip(['-n', ns.name, 'link', 'set', 'peer1', 'up']);
     await writeFile(
       file('ok.yaml'),
       `interfaces:
@@ -61,8 +61,7 @@ describe('trunkline host (host kernel, mac-vlan + ethernet)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const links = async () =>
-    new Map((await ipJson(ns.name, ['-d', 'link', 'show'])).map((l: J) => [l['ifname'], l]));
+  const links = async () => new Map(ipj(ns.name, ['-d', 'link', 'show']).map((l: J) => [l['ifname'], l]));
 
   it('apply creates the mac-vlans and sets the NIC, then a second apply changes nothing', async () => {
     const r = await host(['apply', '-f', file('ok.yaml'), '--netns', ns.path]);

@@ -8,7 +8,7 @@ import { HostApplyError } from '../../src/hostnet/errors.js';
 import { parseHostConfig } from '../../src/hostnet/parse.js';
 import { readState, toNmstate } from '../../src/hostnet/state.js';
 import { defaultKernel } from '../../src/kernel/index.js';
-import { ip, ipJson } from '../helpers/netns.js';
+import { ip, ipj } from '../helpers/netns.js';
 import { seedConfig } from './fixtures.js';
 import { exec, GATEWAYS, makeScene, pings, type Scene, snapshot } from './vm-scene.js';
 
@@ -27,7 +27,7 @@ type J = Record<string, any>;
 
 /** All links of ns by name, from one `ip -j -d link show` (processes are slow under TCG). */
 async function links(ns: string): Promise<Map<string, J>> {
-  return new Map((await ipJson(ns, ['-d', 'link', 'show'])).map((l: J) => [l['ifname'], l]));
+  return new Map(ipj(ns, ['-d', 'link', 'show']).map((l: J) => [l['ifname'], l]));
 }
 const link = async (ns: string, name: string): Promise<J> => (await links(ns)).get(name) ?? {};
 
@@ -79,7 +79,7 @@ describe('host plumbing on a real kernel', {
         [v['link'], v['linkinfo']['info_data']['id'], v['flags'].includes('UP')],
         ['bond0', vid, true],
       );
-      await ip(node.name, ['addr', 'add', `10.${vid}.0.2/24`, 'dev', `bond0.${vid}`]);
+      ip(['-n', node.name, 'addr', 'add', `10.${vid}.0.2/24`, 'dev', `bond0.${vid}`]);
       assert.ok(await pings(node.name, GATEWAYS[vid]), `gateway ${GATEWAYS[vid]} answers on VLAN ${vid}`);
     }
     // The switch learned the bond's MAC on VLANs 100 and 200 at the trunk port: the frames were tagged.
@@ -157,7 +157,7 @@ describe('host plumbing on a real kernel', {
   it('a step failing in the middle (VLAN id already used on bond0) leaves the previous state exactly', async () => {
     const { node } = await scene();
     await applyHostConfig(kernel, seed(), { ns: node.path });
-    await ip(node.name, ['addr', 'add', '10.100.0.2/24', 'dev', 'bond0.100']);
+    ip(['-n', node.name, 'addr', 'add', '10.100.0.2/24', 'dev', 'bond0.100']);
     const before = await snapshot(node.name);
     const bad = parseHostConfig(`interfaces:
   - {name: bond0, type: bond, link-aggregation: {mode: 802.3ad, options: {miimon: 50, lacp_rate: fast}, port: [ens224]}}
@@ -179,7 +179,7 @@ describe('host plumbing on a real kernel', {
   it('a failed gateway probe rolls back (VLAN id changed away from the gateway); a good probe commits', async () => {
     const { node } = await scene();
     await applyHostConfig(kernel, seed(), { ns: node.path });
-    await ip(node.name, ['addr', 'add', '10.100.0.2/24', 'dev', 'bond0.100']);
+    ip(['-n', node.name, 'addr', 'add', '10.100.0.2/24', 'dev', 'bond0.100']);
     const before = await snapshot(node.name, false);
     const moved = parseHostConfig(
       'interfaces:\n  - {name: bond0.100, type: vlan, vlan: {base-iface: bond0, id: 101}}\n',

@@ -11,7 +11,7 @@ import { after, describe, it } from 'node:test';
 import { applyHostConfig } from '../../src/hostnet/apply.js';
 import { defaultKernel } from '../../src/kernel/index.js';
 import { runCni } from '../helpers/cni.js';
-import { ip, ipJson, makeNetns, type TestNetns } from '../helpers/netns.js';
+import { ip, ipj, makeNetns, type TestNetns } from '../helpers/netns.js';
 import { DIST_CNI, REF_CNI } from '../helpers/paths.js';
 import { seedConfig } from './fixtures.js';
 import { cable, exec, GATEWAYS, makeSwitch, PREFIX, pings } from './vm-scene.js';
@@ -51,7 +51,7 @@ const grew = (a: Map<string, number>, b: Map<string, number>) =>
   [...b].filter(([k, v]) => v > (a.get(k) ?? 0)).map(([k]) => k);
 
 const activePort = async (node: TestNetns): Promise<string> =>
-  (await ipJson(node.name, ['-d', 'link', 'show', 'dev', 'bond0']))[0].linkinfo.info_data.active_slave;
+  ipj(node.name, ['-d', 'link', 'show', 'dev', 'bond0'])[0].linkinfo.info_data.active_slave;
 
 describe('the seed topology end to end', {
   skip: inVm ? false : 'runs inside the VM (test/hostnet/vm.test.ts)',
@@ -154,7 +154,7 @@ describe('the seed topology end to end', {
     // Failover: unplug node 1's active port at the switch; bond0 switches to the other NIC.
     const was = active[0] as string;
     const unplug = `n1${was === 'ens224' ? 'a' : 'b'}`;
-    await ip(sw.name, ['link', 'set', unplug, 'down']);
+    ip(['-n', sw.name, 'link', 'set', unplug, 'down']);
     let now = was;
     for (let i = 0; i < 50 && now === was; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -198,11 +198,11 @@ describe('the seed topology end to end', {
       }),
     );
     for (const p of pods) {
-      const left = (await ipJson(p.ns.name, ['link', 'show'])).map((l: { ifname: string }) => l.ifname);
+      const left = ipj(p.ns.name, ['link', 'show']).map((l: { ifname: string }) => l.ifname);
       assert.deepEqual(left, ['lo'], `${p.id} after DEL`);
     }
     for (const node of nodes) {
-      const names = (await ipJson(node.name, ['link', 'show']))
+      const names = ipj(node.name, ['link', 'show'])
         .map((l: { ifname: string }) => l.ifname)
         .sort();
       assert.deepEqual(names, ['bond0', 'bond0.100', 'bond0.200', 'ens224', 'ens256', 'lo']);

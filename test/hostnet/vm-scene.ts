@@ -2,8 +2,9 @@
 // switch namespace — a vlan_filtering bridge whose ports are trunks for VLAN 100 and 200, with the
 // gateways 10.100.0.1/24 and 10.200.0.1/24 on VLAN interfaces of the bridge. Needs the 8021q and
 // bridge modules (the VM tier), so only kernel-in-vm.test.ts uses it.
-import { spawn } from 'node:child_process';
-import { ip, ipJson, makeNetns, type TestNetns } from '../helpers/netns.js';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ipj, makeNetns, type TestNetns } from '../helpers/netns.js';
 
 export const PREFIX = 'tv';
 export const GATEWAYS = { 100: '10.100.0.1', 200: '10.200.0.1' } as const;
@@ -100,9 +101,9 @@ export async function makeScene(): Promise<Scene> {
   return { node, sw, nics: ['ens224', 'ens256'], cleanup };
 }
 
-/** Run a command inside a namespace (`ip netns exec`). */
+/** Run a command inside a namespace (`ip netns exec`), asynchronously: pings may run side by side. */
 export async function exec(ns: string, cmd: string, args: string[]): Promise<string> {
-  return ip(null, ['netns', 'exec', ns, cmd, ...args]);
+  return (await promisify(execFile)('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8' })).stdout;
 }
 
 export async function pings(ns: string, dst: string, count = 1): Promise<boolean> {
@@ -125,8 +126,8 @@ const omit = (o: Record<string, unknown> | undefined, drop: (k: string) => boole
  * withIndex: also compare ifindex (false when links may have been recreated).
  */
 export async function snapshot(ns: string, withIndex = true): Promise<unknown> {
-  const links = await ipJson(ns, ['-d', 'link', 'show']);
-  const addrs = await ipJson(ns, ['addr', 'show']);
+  const links = ipj(ns, ['-d', 'link', 'show']);
+  const addrs = ipj(ns, ['addr', 'show']);
   return {
     links: [...links]
       .sort((a: J, b: J) => String(a['ifname']).localeCompare(String(b['ifname'])))

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { NamespaceInfo, NodeInfo, PodInfo, SpiderIPPool } from '../../src/cluster/types.js';
 import { CniError, Code } from '../../src/cni/errors.js';
-import { type SelectInput, selectPools } from '../../src/ipam/select.js';
+import { selectPools } from '../../src/ipam/select.js';
+import type { SelectInput } from '../../src/ipam/select-input.js';
 
 function pool(name: string, subnet: string, extra: Partial<SpiderIPPool['spec']> = {}): SpiderIPPool {
   const base = subnet.includes(':') ? subnet.replace(/\/.*/, '') : subnet.replace(/0\/\d+$/, '');

@@ -3,11 +3,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Exists, Iproute2Kernel, isGone, LinkNotFound, NotFound } from '../../src/kernel/index.js';
-import { ipJson, makeNetns, type TestNetns } from '../helpers/netns.js';
+import { ipj, makeNetns, type TestNetns } from '../helpers/netns.js';
 
 const k = new Iproute2Kernel();
-const addrInfo = async (ns: string, dev: string) =>
-  (await ipJson(ns, ['addr', 'show', 'dev', dev]))[0].addr_info;
+const addrInfo = async (ns: string, dev: string) => ipj(ns, ['addr', 'show', 'dev', dev])[0].addr_info;
 
 describe('kernel: addresses', () => {
   let a: TestNetns;

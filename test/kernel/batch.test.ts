@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type BatchOp, Iproute2Kernel, LinkNotFound } from '../../src/kernel/index.js';
 import { plan } from '../../src/kernel/iproute2/batch.js';
-import { ipJson, makeNetns, makePidNetns, type PidNetns, type TestNetns } from '../helpers/netns.js';
+import { ipj, makeNetns, makePidNetns, type PidNetns, type TestNetns } from '../helpers/netns.js';
 
 const k = new Iproute2Kernel();
 
@@ -24,7 +24,7 @@ const configure = (dev: string): BatchOp[] => [
 ];
 
 async function assertConfigured(ns: string, dev: string) {
-  const link = (await ipJson(ns, ['addr', 'show', 'dev', dev]))[0];
+  const link = ipj(ns, ['addr', 'show', 'dev', dev])[0];
   assert.ok(link.flags.includes('UP'));
   assert.equal(link.mtu, 1400);
   assert.deepEqual(
@@ -34,20 +34,20 @@ async function assertConfigured(ns: string, dev: string) {
       .sort(),
     ['10.1.0.5', 'fd00::5'],
   );
-  assert.equal((await ipJson(ns, ['route', 'show', 'default']))[0].gateway, '10.1.0.1');
-  assert.equal((await ipJson(ns, ['-6', 'route', 'show', 'default']))[0].gateway, 'fd00::1');
-  assert.equal((await ipJson(ns, ['route', 'show', 'table', '100']))[0].gateway, '10.1.0.1');
+  assert.equal(ipj(ns, ['route', 'show', 'default'])[0].gateway, '10.1.0.1');
+  assert.equal(ipj(ns, ['-6', 'route', 'show', 'default'])[0].gateway, 'fd00::1');
+  assert.equal(ipj(ns, ['route', 'show', 'table', '100'])[0].gateway, '10.1.0.1');
   assert.ok(
-    (await ipJson(ns, ['rule', 'show'])).some(
+    ipj(ns, ['rule', 'show']).some(
       (r: { priority: number; src: string }) => r.priority === 100 && r.src === '10.1.0.5',
     ),
   );
   assert.ok(
-    (await ipJson(ns, ['-6', 'rule', 'show'])).some(
+    ipj(ns, ['-6', 'rule', 'show']).some(
       (r: { priority: number; fwmark: string }) => r.priority === 100 && r.fwmark === '0x1',
     ),
   );
-  assert.equal((await ipJson(ns, ['neigh', 'show', 'dev', dev]))[0].lladdr, '02:00:00:00:00:01');
+  assert.equal(ipj(ns, ['neigh', 'show', 'dev', dev])[0].lladdr, '02:00:00:00:00:01');
   assert.equal(
     await k.sysctlGet(ns.startsWith('/') ? ns : `/run/netns/${ns}`, `net/ipv4/conf/${dev}/arp_notify`),
     '1',
@@ -121,7 +121,7 @@ describe('kernel: batch', () => {
       [1, 1, 1, 1],
     );
     await k.batch(ns.path, ops);
-    const br = (await ipJson(ns.name, ['addr', 'show', 'dev', 'tk#br']))[0];
+    const br = ipj(ns.name, ['addr', 'show', 'dev', 'tk#br'])[0];
     assert.ok(br.flags.includes('UP'));
     assert.equal(br.addr_info[0].local, '10.5.0.5');
     assert.deepEqual(

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Exists, Iproute2Kernel, LinkNotFound, type MacvlanMode } from '../../src/kernel/index.js';
-import { ipJson, makeNetns, makePidNetns, type PidNetns, type TestNetns } from '../helpers/netns.js';
+import { ipj, makeNetns, makePidNetns, type PidNetns, type TestNetns } from '../helpers/netns.js';
 
 const k = new Iproute2Kernel();
-const one = async (ns: string, dev: string) => (await ipJson(ns, ['-d', 'link', 'show', 'dev', dev]))[0];
+const one = async (ns: string, dev: string) => ipj(ns, ['-d', 'link', 'show', 'dev', dev])[0];
 
 describe('kernel: links', () => {
   let host: TestNetns;

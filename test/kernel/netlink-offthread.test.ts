@@ -10,23 +10,13 @@ import { after, before, describe, it } from 'node:test';
 import { Iproute2Kernel } from '../../src/kernel/iproute2/kernel.js';
 import { loadAddon } from '../../src/kernel/netlink/addon.js';
 import { NetlinkKernel } from '../../src/kernel/netlink/kernel.js';
+import { Scene } from '../helpers/netns.js';
 import { DIST } from '../helpers/paths.js';
-import { Scene } from '../helpers/scene.js';
+import { silentRequest } from '../helpers/silent-netlink.js';
 import { tierSkip } from '../helpers/tier.js';
 
 const ADDON = join(DIST, 'lib', 'trunkline_netlink.node');
 const HOLD_MS = 2000;
-
-/** RTM_SETLINK on lo with no change and no NLM_F_ACK: applied, never answered. */
-function silentRequest(seq: number): Buffer {
-  const b = Buffer.alloc(32);
-  b.writeUInt32LE(32, 0);
-  b.writeUInt16LE(19, 4); // RTM_SETLINK
-  b.writeUInt16LE(1, 6); // NLM_F_REQUEST only
-  b.writeUInt32LE(seq, 8);
-  b.writeInt32LE(1, 20); // ifi_index of lo
-  return b;
-}
 
 describe('netlink backend off the main thread', {
   skip: tierSkip('netlink', existsSync(ADDON) ? undefined : `no ${ADDON}`),

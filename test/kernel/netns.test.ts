@@ -19,7 +19,7 @@ describe('kernel: namespaces', () => {
     pid = await makePidNetns();
     dir = await mkdtemp(join(tmpdir(), 'tk-'));
     await writeFile(join(dir, 'regular'), '');
-    await ip(ns.name, ['link', 'add', 'tkmark0', 'type', 'bridge']);
+    ip(['-n', ns.name, 'link', 'add', 'tkmark0', 'type', 'bridge']);
   });
   after(async () => {
     await ns?.cleanup();

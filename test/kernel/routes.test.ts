@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Exists, Iproute2Kernel, LinkNotFound, NotFound, type Route } from '../../src/kernel/index.js';
-import { ipJson, makeNetns, type TestNetns } from '../helpers/netns.js';
+import { ipj, makeNetns, type TestNetns } from '../helpers/netns.js';
 
 const k = new Iproute2Kernel();
 const pick = (r: Route | undefined, keys: (keyof Route)[]) =>
@@ -41,7 +41,7 @@ describe('kernel: routes', () => {
       advmss: 1360,
     };
     await k.addRoute(a.path, r);
-    const [j] = await ipJson(a.name, ['-d', 'route', 'show', 'table', '100']);
+    const [j] = ipj(a.name, ['-d', 'route', 'show', 'table', '100']);
     assert.deepEqual(
       [j.dst, j.gateway, j.dev, j.metric, j.protocol, j.metrics[0].mtu, j.metrics[0].advmss],
       ['10.9.0.0/16', '10.1.0.254', 'tka0', 50, 'static', 1400, 1360],
@@ -56,7 +56,7 @@ describe('kernel: routes', () => {
 
   it('adds a scope-link host route with a source address; host routes get /32', async () => {
     await k.addRoute(a.path, { family: 4, dst: '10.8.0.5/32', dev: 'tka0', scope: 'link', src: '10.1.0.1' });
-    const j = (await ipJson(a.name, ['route', 'show'])).find((x: { dst: string }) => x.dst === '10.8.0.5');
+    const j = ipj(a.name, ['route', 'show']).find((x: { dst: string }) => x.dst === '10.8.0.5');
     assert.deepEqual([j.scope, j.prefsrc], ['link', '10.1.0.1']);
     const r = (await k.listRoutes(a.path)).find((x) => x.dst === '10.8.0.5/32');
     assert.deepEqual(pick(r, ['family', 'dev', 'scope', 'src', 'table']), {
@@ -71,7 +71,7 @@ describe('kernel: routes', () => {
     await k.addRoute(a.path, { family: 4, dst: 'default', gw: '10.1.0.254' });
     await k.addRoute(a.path, { family: 6, dst: '::/0', gw: 'fd00::fe', dev: 'tka0' });
     assert.ok(
-      (await ipJson(a.name, ['-6', 'route', 'show'])).some(
+      ipj(a.name, ['-6', 'route', 'show']).some(
         (x: { dst: string; gateway?: string }) => x.dst === 'default' && x.gateway === 'fd00::fe',
       ),
     );
@@ -114,7 +114,7 @@ describe('kernel: routes', () => {
     await assert.rejects(k.addRoute(a.path, r), Exists);
     await k.replaceRoute(a.path, { ...r, gw: '10.1.0.253' });
     await k.replaceRoute(a.path, { family: 4, dst: '10.6.0.0/16', dev: 'tka0', table: 100 }); // creates
-    const t = await ipJson(a.name, ['route', 'show', 'table', '100']);
+    const t = ipj(a.name, ['route', 'show', 'table', '100']);
     assert.deepEqual(
       t.filter((x: { dst: string }) => x.dst === '10.7.0.0/16').map((x: { gateway: string }) => x.gateway),
       ['10.1.0.253'],
@@ -140,20 +140,16 @@ describe('kernel: routes', () => {
       { gw: '192.168.77.1', onlink: true },
     );
     assert.equal(routes.find((x) => x.dst === '10.4.0.0/16')?.type, 'blackhole');
-    assert.equal((await ipJson(a.name, ['-d', 'route', 'show', 'type', 'blackhole']))[0].dst, '10.4.0.0/16');
+    assert.equal(ipj(a.name, ['-d', 'route', 'show', 'type', 'blackhole'])[0].dst, '10.4.0.0/16');
   });
 
   it('deletes routes; deleting again is NotFound; a missing device is LinkNotFound', async () => {
     await k.delRoute(a.path, { family: 4, dst: '10.9.0.0/16', table: 100 });
     await k.delRoute(a.path, { family: 6, dst: 'default', gw: 'fd00::fe' });
     assert.ok(
-      !(await ipJson(a.name, ['route', 'show', 'table', '100'])).some(
-        (x: { dst: string }) => x.dst === '10.9.0.0/16',
-      ),
+      !ipj(a.name, ['route', 'show', 'table', '100']).some((x: { dst: string }) => x.dst === '10.9.0.0/16'),
     );
-    assert.ok(
-      !(await ipJson(a.name, ['-6', 'route', 'show'])).some((x: { dst: string }) => x.dst === 'default'),
-    );
+    assert.ok(!ipj(a.name, ['-6', 'route', 'show']).some((x: { dst: string }) => x.dst === 'default'));
     await assert.rejects(k.delRoute(a.path, { family: 4, dst: '10.9.0.0/16', table: 100 }), NotFound);
     await assert.rejects(k.delRoute(a.path, { family: 6, dst: '::/0' }), NotFound);
     await assert.rejects(k.addRoute(a.path, { family: 4, dst: '10.3.0.0/16', dev: 'tknope' }), LinkNotFound);

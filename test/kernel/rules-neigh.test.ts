@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Exists, Iproute2Kernel, LinkNotFound, NotFound, type Rule } from '../../src/kernel/index.js';
-import { ipJson, makeNetns, type TestNetns } from '../helpers/netns.js';
+import { ipj, makeNetns, type TestNetns } from '../helpers/netns.js';
 
 const k = new Iproute2Kernel();
 
@@ -25,8 +25,8 @@ describe('kernel: rules and neighbours', () => {
 
   it('adds rules of both families and lists them typed', async () => {
     for (const r of [v4, v4sel, v4mark, v6, v6bare]) await k.addRule(a.path, r);
-    const j4 = await ipJson(a.name, ['rule', 'show']);
-    const j6 = await ipJson(a.name, ['-6', 'rule', 'show']);
+    const j4 = ipj(a.name, ['rule', 'show']);
+    const j6 = ipj(a.name, ['-6', 'rule', 'show']);
     const at = (j: { priority: number }[], p: number) => j.find((x) => x.priority === p);
     assert.deepEqual(at(j4, 200), { priority: 200, src: '10.1.0.5', table: '100' });
     assert.deepEqual(at(j4, 201), {
@@ -61,12 +61,8 @@ describe('kernel: rules and neighbours', () => {
     await assert.rejects(k.addRule(a.path, v4), Exists);
     await k.delRule(a.path, v4);
     await k.delRule(a.path, v6bare);
-    assert.ok(
-      !(await ipJson(a.name, ['rule', 'show'])).some((x: { priority: number }) => x.priority === 200),
-    );
-    assert.ok(
-      !(await ipJson(a.name, ['-6', 'rule', 'show'])).some((x: { priority: number }) => x.priority === 301),
-    );
+    assert.ok(!ipj(a.name, ['rule', 'show']).some((x: { priority: number }) => x.priority === 200));
+    assert.ok(!ipj(a.name, ['-6', 'rule', 'show']).some((x: { priority: number }) => x.priority === 301));
     await assert.rejects(k.delRule(a.path, v4), NotFound);
     await assert.rejects(k.delRule(a.path, v6bare), NotFound);
   });
@@ -75,7 +71,7 @@ describe('kernel: rules and neighbours', () => {
     await k.setNeighbour(a.path, { family: 4, ip: '10.1.0.77', mac: '02:00:00:00:00:01', dev: 'tka0' });
     await k.setNeighbour(a.path, { family: 6, ip: 'fd00::77', mac: '02:00:00:00:00:02', dev: 'tka0' });
     await k.setNeighbour(a.path, { family: 4, ip: '10.1.0.77', mac: '02:00:00:00:00:03', dev: 'tka0' });
-    const j = await ipJson(a.name, ['neigh', 'show', 'dev', 'tka0']);
+    const j = ipj(a.name, ['neigh', 'show', 'dev', 'tka0']);
     const at = (ip: string) => j.find((x: { dst: string }) => x.dst === ip);
     assert.deepEqual([at('10.1.0.77').lladdr, at('10.1.0.77').state], ['02:00:00:00:00:03', ['PERMANENT']]);
     assert.equal(at('fd00::77').lladdr, '02:00:00:00:00:02');

@@ -8,7 +8,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { Iproute2Kernel, type Kernel, KernelError, type NewLink } from '../../src/kernel/index.js';
 import { linkAddArgs, linkSetArgs } from '../../src/kernel/iproute2/args.js';
 import { createNetlinkKernel } from '../../src/kernel/netlink/index.js';
-import { ipJson, makeNetns, type TestNetns } from '../helpers/netns.js';
+import { ipj, makeNetns, type TestNetns } from '../helpers/netns.js';
 import { DIST } from '../helpers/paths.js';
 import { tierSkip } from '../helpers/tier.js';
 
@@ -111,7 +111,7 @@ for (const [backend, k] of [
         protocol: '802.1ad',
         mtu: 1400,
       });
-      const j = (await ipJson(ns.name, ['-d', 'link', 'show', 'dev', 'tkp0.100']))[0];
+      const j = ipj(ns.name, ['-d', 'link', 'show', 'dev', 'tkp0.100'])[0];
       assert.deepEqual(
         [j.linkinfo.info_kind, j.linkinfo.info_data.id, j.linkinfo.info_data.protocol],
         ['vlan', 100, '802.1Q'],
@@ -131,14 +131,14 @@ for (const [backend, k] of [
         options: { miimon: '100' },
       });
       if (skip) return t.skip(skip);
-      let j = (await ipJson(ns.name, ['-d', 'link', 'show', 'dev', 'tkbond0']))[0];
+      let j = ipj(ns.name, ['-d', 'link', 'show', 'dev', 'tkbond0'])[0];
       assert.deepEqual([j.linkinfo.info_data.mode, j.linkinfo.info_data.miimon], ['active-backup', 100]);
       await k!.setLink(ns.path, 'tkbond0', { bondOptions: { miimon: '200' } });
       const l = await k!.getLink(ns.path, 'tkbond0');
       assert.deepEqual([l.kind, l.bondMode, l.bondOptions?.['miimon']], ['bond', 'active-backup', '200']);
       for (const p of ['tkp1', 'tkq1']) await k!.setLink(ns.path, p, { master: 'tkbond0' });
       await k!.setLink(ns.path, 'tkbond0', { up: true });
-      j = await ipJson(ns.name, ['-d', 'link', 'show', 'master', 'tkbond0']);
+      j = ipj(ns.name, ['-d', 'link', 'show', 'master', 'tkbond0']);
       assert.deepEqual(j.map((x: { ifname: string }) => x.ifname).sort(), ['tkp1', 'tkq1']);
       assert.equal((await k!.getLink(ns.path, 'tkp1')).master, 'tkbond0');
       await k!.createLink(ns.path, {

@@ -266,6 +266,15 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
   // kube-apiserver keeps idle connections 90 s (Node's default is 5 s): clients that reuse
   // connections, as client-go does, meet the same server behaviour here.
   server.keepAliveTimeout = 90_000;
+  // Node's HTTP server pauses a connection's parser when a request arrives before the previous
+  // response has drained (needDrain: any response over the socket's 16 KiB high-water mark, such as
+  // a pool with its allocations, until the next tick); a TLS connection's parser reads the handle
+  // directly, so bytes already decrypted (the rest of a large PUT body) still reach the paused
+  // parser and the connection fails with HPE_PAUSED: a dropped request kube-apiserver never causes.
+  // Responses are written whole, so no write needs to wait for a drain.
+  server.on('secureConnection', (s) => {
+    (s as unknown as { _writableState: { highWaterMark: number } })._writableState.highWaterMark = 1 << 30;
+  });
   api.accept = (socket) => server.emit('connection', socket);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

@@ -61,6 +61,11 @@ const sameResource = (a: ResourceType, b: ResourceType) => a.group === b.group &
 export class Store {
   private rv = 0;
   private readonly objects = new Map<string, { resource: ResourceType; object: Obj }>();
+  /**
+   * The same entries by group/plural: a list (and RBAC's reading of its bindings on every request)
+   * costs the objects of its resource, not every object stored (pods and events pile up in a run).
+   */
+  private readonly byResource = new Map<string, Set<string>>();
   readonly history: StoreEvent[] = [];
   private readonly listeners = new Set<(e: StoreEvent) => void>();
   readonly validators = new Map<string, Validator[]>();
@@ -72,6 +77,19 @@ export class Store {
 
   private key(r: ResourceType, ns: string | undefined, name: string): string {
     return `${r.group}/${r.plural}/${r.namespaced ? (ns ?? '') : ''}/${name}`;
+  }
+
+  private put(key: string, resource: ResourceType, object: Obj): void {
+    this.objects.set(key, { resource, object });
+    const rk = `${resource.group}/${resource.plural}`;
+    const keys = this.byResource.get(rk) ?? new Set<string>();
+    keys.add(key);
+    this.byResource.set(rk, keys);
+  }
+
+  private drop(key: string, resource: ResourceType): void {
+    this.objects.delete(key);
+    this.byResource.get(`${resource.group}/${resource.plural}`)?.delete(key);
   }
 
   private describe(r: ResourceType, name: string) {
@@ -106,8 +124,8 @@ export class Store {
 
   list(r: ResourceType, ns?: string): Obj[] {
     const out: Obj[] = [];
-    for (const { resource, object } of this.objects.values()) {
-      if (!sameResource(resource, r)) continue;
+    for (const key of this.byResource.get(`${r.group}/${r.plural}`) ?? []) {
+      const { object } = this.objects.get(key)!;
       if (ns !== undefined && object.metadata?.namespace !== ns) continue;
       out.push(clone(object));
     }
@@ -130,7 +148,7 @@ export class Store {
     const key = this.key(r, obj.metadata?.namespace, obj.metadata?.name ?? '');
     const cur = this.objects.get(key);
     if (!cur) return;
-    this.objects.delete(key);
+    this.drop(key, r);
     const gone = clone(cur.object);
     gone.metadata = { ...gone.metadata, resourceVersion: String(++this.rv) };
     this.emit('DELETED', r, gone);
@@ -185,7 +203,7 @@ export class Store {
     meta.resourceVersion = String(++this.rv);
     obj.apiVersion = apiVersionOf(r);
     obj.kind = r.kind;
-    this.objects.set(key, { resource: r, object: obj });
+    this.put(key, r, obj);
     this.emit('ADDED', r, obj);
     return clone(obj);
   }
@@ -274,7 +292,7 @@ export class Store {
       (meta.finalizers ?? []).length === 0 &&
       !(grace !== undefined && grace > 0)
     ) {
-      this.objects.delete(key);
+      this.drop(key, r);
       this.emit('DELETED', r, next);
       return clone(next);
     }
@@ -319,7 +337,7 @@ export class Store {
       this.emit('MODIFIED', r, next);
     }
     if (plan.kind === 'update' && !plan.thenRemove) return clone(cur.object);
-    this.objects.delete(key);
+    this.drop(key, r);
     const gone = clone(cur.object);
     gone.metadata = { ...gone.metadata, resourceVersion: String(++this.rv) };
     this.emit('DELETED', r, gone);

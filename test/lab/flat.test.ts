@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { LabReport } from '../../src/lab/types.js';
 import { FLAT_LABEL } from '../../src/lab/up.js';
-import { ip, ipJson } from '../helpers/netns.js';
+import { ip, ipj } from '../helpers/netns.js';
 import { requireTool, tierSkip } from '../helpers/tier.js';
 import { EXAMPLES, labEnv, labSkipReason, runLab } from './run-cli.js';
 
@@ -18,7 +18,7 @@ const exec = promisify(execFile);
 const le = labEnv();
 const skip = tierSkip('lab', labSkipReason());
 const rootJson = async <T>(args: string[]): Promise<T[]> => {
-  const out = (await ip(null, ['-j', ...args])).trim();
+  const out = ip(['-j', ...args]).trim();
   return out === '' ? [] : (JSON.parse(out) as T[]);
 };
 const netnsNames = async () => (await rootJson<{ name: string }>(['netns', 'list'])).map((n) => n.name);
@@ -31,7 +31,7 @@ const inRange = (ipAddr: string, lo: string, hi: string) => {
 };
 /** Addresses on one interface of a pod namespace, as the kernel reports them. */
 async function podAddrs(netns: string, ifname: string): Promise<string[]> {
-  const out = await ipJson<{ addr_info: { family: string; local: string; scope: string }[] }[]>(netns, [
+  const out = ipj<{ addr_info: { family: string; local: string; scope: string }[] }[]>(netns, [
     'addr',
     'show',
     'dev',
@@ -54,14 +54,20 @@ describe('trunkline lab, flat variant on the host kernel', { skip, timeout: 600_
   });
   after(async () => {
     await runLab(['down'], le).catch(() => {});
-    for (const n of await ours()) await ip(null, ['netns', 'del', n]).catch(() => {});
+    for (const n of await ours()) {
+      try {
+        ip(['netns', 'del', n]);
+      } catch {
+        // already gone
+      }
+    }
     rmSync(dirname(le.stateDir), { recursive: true, force: true });
   });
 
   it('comes up over a half-built leftover; the flat scenario behaves as declared', async () => {
     // A crashed run left namespaces this scenario uses, with no record: `up` must clear them.
-    await ip(null, ['netns', 'add', `${le.prefix}sw`]);
-    await ip(null, ['netns', 'add', `${le.prefix}node1`]);
+    ip(['netns', 'add', `${le.prefix}sw`]);
+    ip(['netns', 'add', `${le.prefix}node1`]);
     const r = await runLab(['up', join(EXAMPLES, 'lab-flat.yaml'), '--json'], le);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`half-built run left behind: .*${le.prefix}sw`));
@@ -136,7 +142,7 @@ describe('trunkline lab, flat variant on the host kernel', { skip, timeout: 600_
         pool
       ]!;
       assert.ok(addr?.startsWith(prefix), `${pod} ${addr} not in ${pool}'s 1xx range`);
-      const link = (await ipJson(`${le.prefix}pod-${pod}`, ['-d', 'link', 'show', 'dev', ifname]))[0];
+      const link = ipj(`${le.prefix}pod-${pod}`, ['-d', 'link', 'show', 'dev', ifname])[0];
       assert.equal(link.linkinfo.info_kind, 'macvlan');
     }
     // network-status as the meta plugin wrote it: standalone = one default macvlan entry; overlay =

@@ -91,7 +91,9 @@ describe('trunkline lab up, default scenario, in the VM runner', { skip, timeout
     assert.equal(rep.down.leftoverAllocations, 0);
     assert.equal(rep.down.podsDeleted, 6);
     // Nothing of it on the host.
-    const left = (await ip(null, ['netns', 'list'])).split('\n').filter((l) => l.startsWith(le.prefix));
+    const left = ip(['netns', 'list'])
+      .split('\n')
+      .filter((l) => l.startsWith(le.prefix));
     assert.deepEqual(left, []);
 
     const svg = join(dirname(le.stateDir), 'vm.svg');

@@ -18,8 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type CniCall, runCni } from '../helpers/cni.js';
+import { ip, ipj, links, Scene } from '../helpers/netns.js';
 import { DIST_CNI, REF_CNI } from '../helpers/paths.js';
-import { ip, ipj, links, Scene } from '../helpers/scene.js';
 import { tierSkip } from '../helpers/tier.js';
 import { type KubeApiServer, startKubeApiServer } from '../kube-apiserver/server.js';
 

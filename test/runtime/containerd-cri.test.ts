@@ -15,10 +15,10 @@ import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { type PrivateContainerd, startContainerd } from '../helpers/cri/containerd.js';
 import { bridgePort, type PortBridge } from '../helpers/cri/port-bridge.js';
+import { ipj, Scene } from '../helpers/netns.js';
 import { ROOT } from '../helpers/paths.js';
 import { type PrivateRoot, privateRoot } from '../helpers/private-root.js';
 import { readmeRecipe } from '../helpers/readme.js';
-import { ipj, Scene } from '../helpers/scene.js';
 import { type KubeApiServer, startKubeApiServer } from '../kube-apiserver/server.js';
 import {
   clusterObjects,

@@ -3,7 +3,7 @@
 // host-local, standing in for Calico) and the seed's pods, all in the test API server; the node is a
 // network namespace whose veths `vlan100`/`vlan200` are cabled to a switch namespace with the gateways.
 import { readFileSync } from 'node:fs';
-import { ip, type Scene } from '../helpers/scene.js';
+import { ip, type Scene } from '../helpers/netns.js';
 
 export const OVERLAY_CIDR = '10.233.64.0/18';
 

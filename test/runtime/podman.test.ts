@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { ipj, Scene } from '../helpers/netns.js';
 import { type PrivateRoot, privateRoot } from '../helpers/private-root.js';
 import { readmeRecipe } from '../helpers/readme.js';
-import { ipj, Scene } from '../helpers/scene.js';
 import { nodeScene } from './cri-scene.js';
 
 const scene = new Scene('tlp');

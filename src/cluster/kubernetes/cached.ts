@@ -155,7 +155,11 @@ export class CachedKubernetesSource extends KubernetesSource {
     return this.reserved.isSynced ? this.reserved.list() : super.listReservedIPs();
   }
 
-  /** Fresh GET (the allocation's base); its answer also refreshes the cache. */
+  cachedIPPool(name: string): SpiderIPPool | undefined {
+    return this.pools.isSynced ? this.pools.get(undefined, name) : undefined;
+  }
+
+  /** Fresh GET (the allocation's base after a conflict); its answer also refreshes the cache. */
   override async getIPPool(name: string): Promise<SpiderIPPool | undefined> {
     const pool = await super.getIPPool(name);
     if (pool !== undefined) this.pools.upsert(pool);

@@ -35,8 +35,10 @@ async function loadLibrary(): Promise<K8s> {
   try {
     return (await import(pkg)) as K8s;
   } catch (err) {
-    throw invalidConfig(
-      `the Kubernetes source needs ${pkg}: neither ${bundled ?? BUNDLED_CLIENT} nor the package is available (${(err as Error).message})`,
+    throw causedBy(
+      Code.InvalidConfig,
+      `the Kubernetes source needs ${pkg}: neither ${bundled ?? BUNDLED_CLIENT} nor the package is available`,
+      err,
     );
   }
 }
@@ -122,7 +124,7 @@ export function apiFailure(err: unknown, what: string, server: string): CniError
   if (err instanceof CniError) return err;
   const status = httpStatus(err);
   if (status === undefined)
-    return tryAgainLater(`Kubernetes API ${server} unreachable while ${what}: ${(err as Error).message}`);
+    return causedBy(Code.TryAgainLater, `Kubernetes API ${server} unreachable while ${what}`, err);
   if (status === 429 || status >= 500)
     return tryAgainLater(`Kubernetes API ${server} answered ${status} while ${what}: ${bodyMessage(err)}`);
   return new CniError(

@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
-import { invalidConfig } from '../../cni/errors.js';
+import { errorText, invalidConfig } from '../../cni/errors.js';
 
 const SERVICEACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 const AUTH_PROVIDER = 'trunkline-serviceaccount-token';
@@ -38,7 +38,7 @@ export function inClusterConfig(dir = serviceAccountDir()): InCluster {
     try {
       if (readFileSync(file).length === 0) problems.push(`service-account ${what} ${file} is empty`);
     } catch (err) {
-      problems.push(`service-account ${what} ${file} is not readable: ${(err as Error).message}`);
+      problems.push(`service-account ${what} ${file} is not readable: ${errorText(err)}`);
     }
   }
   if (problems.length > 0) {
@@ -74,9 +74,7 @@ export class TokenFileAuth {
         this.stamp = stamp;
       }
     } catch (err) {
-      throw new Error(`service-account token ${file} is not readable: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new Error(`service-account token ${file} is not readable`, { cause: err });
     }
     opts.headers ??= {};
     opts.headers['Authorization'] = `Bearer ${this.token}`;

@@ -3,6 +3,7 @@
 // LIST, then WATCH from the list's resourceVersion with bookmarks; a watch that ends is resumed from
 // the last resourceVersion seen; 410 Gone (history compacted) means LIST again; any other failure
 // reconnects after a jittered, doubling backoff; every `resyncMs` the cache is rebuilt from a LIST.
+import { errorText } from '../../cni/errors.js';
 import { log } from '../../cni/log.js';
 import { type Clients, httpStatus, sleep } from './client.js';
 import type { Raw } from './convert.js';
@@ -147,7 +148,7 @@ export class Informer<T> {
           continue;
         }
         if (status === 401) this.opts.onUnauthorized?.();
-        this.error = err instanceof Error ? err.message : String(err);
+        this.error = errorText(err);
         log('warn', 'Kubernetes cache: watch failed, reconnecting', {
           what: this.spec.what,
           error: this.error,

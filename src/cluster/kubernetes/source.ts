@@ -1,9 +1,7 @@
 // ClusterSource backed by a Kubernetes API server through @kubernetes/client-node (object-parameter
-// API of client-node 1.x): every read is a request. The client library is loaded on the first call.
-import { statSync } from 'node:fs';
-import { CniError, Code, tryAgainLater } from '../../cni/errors.js';
-import { log } from '../../cni/log.js';
-import { checkPodUid, isStaticPod, PodGoneError } from '../pod.js';
+// API of client-node 1.x): every read is a request (access.ts: the client, loaded on the first call,
+// and how a request's failures are handled); the pod's status and events are written by pod-writes.ts.
+import { checkPodUid } from '../pod.js';
 import type {
   ClusterSource,
   NamespaceInfo,
@@ -15,7 +13,8 @@ import type {
   SpiderIPPool,
   SpiderReservedIP,
 } from '../types.js';
-import { apiFailure, type Clients, httpStatus, loadClients, sleep, withTimeout } from './client.js';
+import { KubernetesAccess } from './access.js';
+import { apiFailure, httpStatus, withTimeout } from './client.js';
 import { type Raw, toNad, toNamespace, toNode, toPod, toPool, toReserved } from './convert.js';
 import {
   ENDPOINT,
@@ -26,128 +25,18 @@ import {
   servesEndpoints,
   toEndpoint,
 } from './endpoints.js';
+import { recordPodEvent, setPodAnnotations } from './pod-writes.js';
+import { IPPOOL, NAD, RESERVEDIP } from './resources.js';
 
-export const NAD = {
-  group: 'k8s.cni.cncf.io',
-  version: 'v1',
-  plural: 'network-attachment-definitions',
-} as const;
-export const IPPOOL = {
-  group: 'spiderpool.spidernet.io',
-  version: 'v2beta1',
-  plural: 'spiderippools',
-} as const;
-export const RESERVEDIP = {
-  group: 'spiderpool.spidernet.io',
-  version: 'v2beta1',
-  plural: 'spiderreservedips',
-} as const;
-
-export interface KubernetesSourceOptions {
-  /** Path of a kubeconfig; absent → in-cluster service account. */
-  kubeconfig?: string;
-  /** Per-request limit (default 10 s). */
-  timeoutMs?: number;
-  /** Attempts for update-on-conflict (default 5, as client-go's retry.DefaultRetry). */
-  conflictRetries?: number;
-}
+export type { KubernetesSourceOptions } from './access.js';
+export { IPPOOL, NAD, RESERVEDIP } from './resources.js';
 
 /** How long discovery's answer on SpiderEndpoints (served or not) is believed. */
 const ENDPOINTS_RECHECK_MS = 60_000;
 
-/** Events name the component that emitted them (Multus: "multus"). */
-const EVENT_COMPONENT = 'trunkline';
-const EVENT_TIMEOUT_MS = 2000;
-
-/** Identity of a file's current content (inode, size, mtime); '' when absent or not a file path. */
-function fileStamp(path: string | undefined): string {
-  if (path === undefined) return '';
-  try {
-    const st = statSync(path);
-    return `${st.ino}:${st.size}:${st.mtimeMs}`;
-  } catch {
-    return '';
-  }
-}
-
-const isReset = (err: unknown) => (err as { code?: unknown } | null)?.code === 'ECONNRESET';
-
-export class KubernetesSource implements ClusterSource {
-  private clients: Promise<Clients> | undefined;
-  private stamp = '';
+export class KubernetesSource extends KubernetesAccess implements ClusterSource {
   private noEndpointsUntil = 0;
   private endpointsServedUntil = 0;
-  protected readonly timeoutMs: number;
-  private readonly retries: number;
-
-  constructor(protected readonly opts: KubernetesSourceOptions = {}) {
-    this.timeoutMs = opts.timeoutMs ?? 10_000;
-    this.retries = opts.conflictRetries ?? 5;
-  }
-
-  /**
-   * The client, loaded once; a failed load (service-account files not mounted yet) is retried next
-   * call, and a kubeconfig rewritten since (the installer puts a rotated token into it) is reloaded.
-   */
-  protected api(): Promise<Clients> {
-    const stamp = fileStamp(this.opts.kubeconfig);
-    // A kubeconfig that vanished keeps the credentials already loaded.
-    if (stamp !== this.stamp && stamp !== '') {
-      this.stamp = stamp;
-      this.clients = undefined;
-    }
-    this.clients ??= loadClients(this.opts.kubeconfig).catch((err: unknown) => {
-      this.clients = undefined;
-      throw err;
-    });
-    return this.clients;
-  }
-
-  /** Forget the loaded credentials; the next request reads the kubeconfig / token again. */
-  protected reloadCredentials(): void {
-    this.clients = undefined;
-  }
-
-  /**
-   * Run one read; 404 → undefined (or error), 503 retried for `retry503Ms`, a reset connection once,
-   * failures → CniError.
-   * A 401 reloads the credentials once (a kubeconfig rewritten with a rotated token) and retries.
-   */
-  protected async call<T>(
-    what: string,
-    fn: (c: Clients) => Promise<T>,
-    notFound: 'undefined' | 'throw',
-    retry503Ms = 0,
-  ): Promise<T | undefined> {
-    let c = await this.api();
-    const deadline = Date.now() + retry503Ms;
-    let reloaded = false;
-    let reset = false;
-    for (;;) {
-      try {
-        return await withTimeout(fn(c), this.timeoutMs, what, c.server);
-      } catch (err) {
-        const status = httpStatus(err);
-        if (notFound === 'undefined' && status === 404) return undefined;
-        // A kept-alive connection the server closed as we reused it (client-go retries these too).
-        if (isReset(err) && !reset) {
-          reset = true;
-          continue;
-        }
-        if (status === 503 && Date.now() < deadline) {
-          await sleep(500);
-          continue;
-        }
-        if (status === 401 && !reloaded) {
-          reloaded = true;
-          this.reloadCredentials();
-          c = await this.api();
-          continue;
-        }
-        throw apiFailure(err, what, c.server);
-      }
-    }
-  }
 
   async getPod(namespace: string, name: string, opts: { uid?: string } = {}): Promise<PodInfo | undefined> {
     // Multus retries a 503 for up to 5 s (apiserver restarting) before failing the pod.
@@ -239,7 +128,9 @@ export class KubernetesSource implements ClusterSource {
       );
       return toPool(o);
     } catch (err) {
-      if (httpStatus(err) === 409) return 'conflict';
+      // 404: deleted since the copy written was read (a watch cache lags); the re-read tells.
+      const st = httpStatus(err);
+      if (st === 409 || st === 404) return 'conflict';
       throw apiFailure(err, `updating SpiderIPPool ${name} status`, c.server);
     }
   }
@@ -333,99 +224,17 @@ export class KubernetesSource implements ClusterSource {
     );
   }
 
-  /** GET + update of pods/status, retried on 409 Conflict with a fresh GET (Multus's SetNetworkStatus). */
   async setPodAnnotations(
     namespace: string,
     name: string,
     annotations: Record<string, string>,
     opts: { uid?: string } = {},
   ): Promise<void> {
-    const what = `updating annotations of pod ${namespace}/${name}`;
-    const c = await this.api();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const pod = await withTimeout(
-          c.core.readNamespacedPod({ namespace, name }),
-          this.timeoutMs,
-          what,
-          c.server,
-        );
-        const m = pod.metadata ?? {};
-        const info = toPod(pod, namespace);
-        if (opts.uid !== undefined && m.uid !== opts.uid && !isStaticPod(info)) {
-          throw new CniError(
-            Code.IoFailure,
-            `${what}: expected pod UID ${opts.uid} but the API has ${m.uid} (pod was recreated)`,
-          );
-        }
-        pod.metadata = { ...m, annotations: { ...(m.annotations ?? {}), ...annotations } };
-        await withTimeout(
-          c.core.replaceNamespacedPodStatus({ namespace, name, body: pod }),
-          this.timeoutMs,
-          what,
-          c.server,
-        );
-        return;
-      } catch (err) {
-        if (httpStatus(err) === 409 && attempt < this.retries) {
-          await sleep(10 * (0.9 + Math.random() * 0.2));
-          continue;
-        }
-        if (httpStatus(err) === 409)
-          throw tryAgainLater(`${what}: still conflicting after ${attempt} attempts`);
-        if (httpStatus(err) === 404) throw new PodGoneError(`${namespace}/${name}`, what);
-        throw apiFailure(err, what, c.server);
-      }
-    }
+    const limits = { timeoutMs: this.timeoutMs, retries: this.retries };
+    return setPodAnnotations(await this.api(), limits, namespace, name, annotations, opts);
   }
 
-  /**
-   * A core/v1 Event on the pod, shaped as client-go's recorder makes it (Multus emits through one).
-   * Best effort: a failure is logged, never thrown; at most EVENT_TIMEOUT_MS of the caller's time.
-   */
-  async recordPodEvent(pod: PodInfo, event: PodEvent): Promise<void> {
-    const { namespace, name, uid, resourceVersion } = pod.metadata;
-    const now = new Date();
-    const body = {
-      apiVersion: 'v1',
-      kind: 'Event',
-      // client-go names events <object>.<unix nanoseconds in hex>; two attachments may share a millisecond.
-      metadata: {
-        name: `${name}.${(BigInt(now.getTime()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n)).toString(16)}`,
-        namespace,
-      },
-      involvedObject: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        namespace,
-        name,
-        ...(uid !== undefined ? { uid } : {}),
-        ...(resourceVersion !== undefined ? { resourceVersion } : {}),
-      },
-      reason: event.reason,
-      message: event.message,
-      type: event.type,
-      source: { component: EVENT_COMPONENT },
-      reportingComponent: EVENT_COMPONENT,
-      reportingInstance: '',
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-    };
-    try {
-      const c = await this.api();
-      await withTimeout(
-        c.core.createNamespacedEvent({ namespace, body }),
-        Math.min(this.timeoutMs, EVENT_TIMEOUT_MS),
-        `recording event ${event.reason} on pod ${namespace}/${name}`,
-        c.server,
-      );
-    } catch (err) {
-      log('warn', 'could not record pod event', {
-        pod: `${namespace}/${name}`,
-        reason: event.reason,
-        error: err instanceof Error ? err.message : String(err),
-      });
-    }
+  recordPodEvent(pod: PodInfo, event: PodEvent): Promise<void> {
+    return recordPodEvent(() => this.api(), this.timeoutMs, pod, event);
   }
 }

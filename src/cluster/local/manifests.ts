@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertShallow } from '../../cni/conf.js';
-import { Code, causedBy, invalidConfig } from '../../cni/errors.js';
+import { Code, causedBy, errorText, invalidConfig } from '../../cni/errors.js';
 import type {
   NamespaceInfo,
   NetworkAttachmentDefinition,
@@ -178,7 +178,9 @@ export async function loadManifests(paths: string | readonly string[]): Promise<
       if (err !== undefined) {
         const at = err.linePos?.[0];
         const where = at ? `${file}:${at.line}:${at.col}` : file;
-        throw invalidConfig(`${where}: invalid YAML: ${err.message.split('\n')[0]}`);
+        throw invalidConfig(`${where}: invalid YAML: ${err.message.split('\n')[0]}`, undefined, {
+          cause: err,
+        });
       }
       let obj: Obj;
       try {
@@ -186,7 +188,7 @@ export async function loadManifests(paths: string | readonly string[]): Promise<
         // shows when the document is turned into values.
         obj = doc.toJS() as Obj;
       } catch (e) {
-        throw invalidConfig(`${file}: invalid YAML: ${(e as Error).message.split('\n')[0]}`);
+        throw invalidConfig(`${file}: invalid YAML: ${errorText(e).split('\n')[0]}`, undefined, { cause: e });
       }
       add(obj, file);
     }

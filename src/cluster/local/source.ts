@@ -25,7 +25,7 @@ import { loadManifests, type Manifests } from './manifests.js';
 export const DEFAULT_MANIFEST_DIR = '/etc/trunkline';
 export const DEFAULT_STATE_DIR = '/var/lib/trunkline';
 
-export interface LocalSourceOptions {
+interface LocalSourceOptions {
   manifestDir?: string;
   /** Files and directories read instead of manifestDir (trunkline validate -f FILE…). */
   manifestPaths?: readonly string[];

@@ -25,7 +25,7 @@ export interface Smc {
   };
 }
 
-export interface NadSpec {
+interface NadSpec {
   annotations: Record<string, string>;
   config: string;
 }
@@ -40,7 +40,7 @@ const CNI_VERSION_ANNOTATION = 'multus.spidernet.io/cni-version';
 export const CR_NAME_ANNOTATION = 'multus.spidernet.io/cr-name';
 /** Spiderpool: the CNI config's `name` when set (else the NAD's name). */
 const CNI_CONFIG_NAME_ANNOTATION = 'cni.spidernet.io/cniconfig-name';
-export const MODE_ANNOTATION = 'trunkline.io/network-mode';
+const MODE_ANNOTATION = 'trunkline.io/network-mode';
 /** Spiderpool's default when the SMC does not name a CNI version. */
 const DEFAULT_CNI_VERSION = '0.3.1';
 

@@ -37,18 +37,43 @@ const NOT_FOUND = [
   /cannot stat/,
 ];
 
+// glibc's strerror text (LC_ALL=C) → errno name, for the errors iproute2 reports as "RTNETLINK answers: …".
+const STRERROR: ReadonlyArray<readonly [RegExp, string]> = [
+  [/Operation not permitted/, 'EPERM'],
+  [/No such file or directory/, 'ENOENT'],
+  [/No such process/, 'ESRCH'],
+  [/Permission denied/, 'EACCES'],
+  [/Device or resource busy/, 'EBUSY'],
+  [/File exists/, 'EEXIST'],
+  [/No such device/, 'ENODEV'],
+  [/Invalid argument/, 'EINVAL'],
+  [/Numerical result out of range/, 'ERANGE'],
+  [/Operation not supported/, 'EOPNOTSUPP'],
+  [/Address family not supported/, 'EAFNOSUPPORT'],
+  [/Cannot assign requested address/, 'EADDRNOTAVAIL'],
+  [/Network is unreachable/, 'ENETUNREACH'],
+  [/No buffer space available/, 'ENOBUFS'],
+  [/Resource temporarily unavailable/, 'EAGAIN'],
+];
+
+/** The errno a tool's message names through its strerror text, when it names one. */
+export function errnoOfText(text: string): string | undefined {
+  return STRERROR.find(([re]) => re.test(text))?.[1];
+}
+
 /** Map a failed command's stderr to the typed error callers branch on. */
 export function classify(stderr: string, ctx: ErrorContext): KernelError {
   const text = stderr.trim();
-  if (NETNS.some((re) => re.test(text))) return new NetnsNotFound(ctx.ns ?? 'current', ctx.argv, text);
-  if (TARGET_NETNS.test(text)) return new NetnsNotFound(ctx.target ?? ctx.ns ?? 'current', ctx.argv, text);
+  const facts = { argv: ctx.argv, stderr: text, errno: errnoOfText(text) };
+  if (NETNS.some((re) => re.test(text))) return new NetnsNotFound(ctx.ns ?? 'current', facts);
+  if (TARGET_NETNS.test(text)) return new NetnsNotFound(ctx.target ?? ctx.ns ?? 'current', facts);
   for (const re of LINK) {
     const m = re.exec(text);
-    if (m) return new LinkNotFound(m[1] ?? ctx.link ?? ctx.what, ctx.ns, ctx.argv, text);
+    if (m) return new LinkNotFound(m[1] ?? ctx.link ?? ctx.what, ctx.ns, facts);
   }
-  if (EXISTS.some((re) => re.test(text))) return new Exists(ctx.what, ctx.argv, text);
+  if (EXISTS.some((re) => re.test(text))) return new Exists(ctx.what, facts);
   if (NOT_FOUND.some((re) => re.test(text))) {
-    return new NotFound(`${ctx.what} not found in ${ctx.ns ?? 'the current namespace'}`, ctx.argv, text);
+    return new NotFound(`${ctx.what} not found in ${ctx.ns ?? 'the current namespace'}`, facts);
   }
-  return new KernelError(`${ctx.what}: ${text || 'failed'} (${ctx.argv.join(' ')})`, ctx.argv, text);
+  return new KernelError(`${ctx.what}: ${text || 'failed'} (${ctx.argv.join(' ')})`, facts);
 }

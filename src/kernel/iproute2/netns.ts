@@ -1,5 +1,5 @@
 import { readlink, statfs } from 'node:fs/promises';
-import { KernelError, NetnsNotFound } from '../errors.js';
+import { errnoOf, KernelError, NetnsNotFound } from '../errors.js';
 import type { NetnsRef } from '../types.js';
 import { tool } from './run.js';
 
@@ -48,9 +48,13 @@ export async function checkNetnsPath(ns: NetnsRef): Promise<void> {
   try {
     type = (await statfs(ns)).type;
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new NetnsNotFound(ns);
-    throw new KernelError(`cannot inspect network namespace ${ns}: ${(e as Error).message}`);
+    const errno = errnoOf(e);
+    if (errno === 'ENOENT' || errno === 'ENOTDIR') throw new NetnsNotFound(ns, { errno, cause: e });
+    throw new KernelError(`cannot inspect network namespace ${ns}: statfs failed`, {
+      argv: [`statfs ${ns}`],
+      errno,
+      cause: e,
+    });
   }
   if (type !== NSFS_MAGIC && type !== PROC_SUPER_MAGIC) throw new NetnsNotFound(ns);
   try {

@@ -13,7 +13,7 @@ export function parseJson(stdout: string, argv: readonly string[]): Obj[] {
     const v: unknown = JSON.parse(text);
     if (Array.isArray(v)) return v.filter((x): x is Obj => typeof x === 'object' && x !== null);
   } catch {}
-  throw new KernelError(`unexpected output from ${argv.join(' ')}: ${text.slice(0, 200)}`, argv);
+  throw new KernelError(`unexpected output from ${argv.join(' ')}: ${text.slice(0, 200)}`, { argv });
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { KernelError } from '../errors.js';
+import { errnoOf, KernelError } from '../errors.js';
 
 export interface RunResult {
   stdout: string;
@@ -25,7 +25,9 @@ export function run(argv: readonly string[], opts: { stdin?: string } = {}): Pro
     const err: Buffer[] = [];
     child.stdout?.on('data', (b: Buffer) => out.push(b));
     child.stderr?.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => reject(new KernelError(`cannot run ${cmd}: ${e.message}`, argv)));
+    child.on('error', (e) =>
+      reject(new KernelError(`cannot run ${cmd}: ${errnoOf(e) ?? 'spawn failed'}`, facts(argv, e))),
+    );
     child.on('close', (code, signal) =>
       resolve({
         stdout: Buffer.concat(out).toString('utf8'),
@@ -40,6 +42,8 @@ export function run(argv: readonly string[], opts: { stdin?: string } = {}): Pro
     }
   });
 }
+
+const facts = (argv: readonly string[], e: unknown) => ({ argv, errno: errnoOf(e), cause: e });
 
 const SBIN_DIRS = ['/usr/sbin', '/sbin', '/usr/bin', '/bin'];
 const resolved = new Map<string, string>();

@@ -3,7 +3,7 @@
 // no mount-namespace work, unlike `ip netns exec`) running one `sysctl -w k=v k=v…` writes every key of
 // a batch in a single process; this process's own namespace needs no spawn at all.
 import { readFile, writeFile } from 'node:fs/promises';
-import { KernelError, LinkNotFound, NotFound } from '../errors.js';
+import { errnoOf, KernelError, type KernelFacts, LinkNotFound, NotFound } from '../errors.js';
 import type { NetnsRef } from '../types.js';
 import { classify } from './classify.js';
 import { inNetns } from './netns.js';
@@ -25,10 +25,10 @@ export function sysctlPath(key: string): string {
 }
 
 /** A missing per-interface key means the interface is missing. */
-function notFound(path: string, ns: NetnsRef, argv: readonly string[], stderr: string): KernelError {
+function notFound(path: string, ns: NetnsRef, facts: KernelFacts): KernelError {
   const m = /^net\/ipv[46]\/(?:conf|neigh)\/([^/]+)\//.exec(path);
-  if (m?.[1] && m[1] !== 'all' && m[1] !== 'default') return new LinkNotFound(m[1], ns, argv, stderr);
-  return new NotFound(`sysctl ${path} not found in ${ns ?? 'the current namespace'}`, argv, stderr);
+  if (m?.[1] && m[1] !== 'all' && m[1] !== 'default') return new LinkNotFound(m[1], ns, facts);
+  return new NotFound(`sysctl ${path} not found in ${ns ?? 'the current namespace'}`, facts);
 }
 
 export async function sysctlGet(ns: NetnsRef, key: string): Promise<string> {
@@ -73,11 +73,12 @@ export async function sysctlSetMany(
 
 function remoteError(stderr: string, path: string, ns: NetnsRef, argv: readonly string[]): KernelError {
   const e = classify(stderr, { ns, argv, what: `sysctl ${path}` });
-  return e instanceof NotFound ? notFound(path, ns, argv, stderr.trim()) : e;
+  return e instanceof NotFound ? notFound(path, ns, { argv, stderr: e.stderr, errno: e.errno }) : e;
 }
 
 function localError(e: unknown, path: string, verb: string): KernelError {
-  const err = e as NodeJS.ErrnoException;
-  if (err.code === 'ENOENT') return notFound(path, null, [], err.message);
-  return new KernelError(`cannot ${verb} sysctl ${path}: ${err.message}`, [], err.message);
+  const errno = errnoOf(e);
+  const facts = { argv: [`${verb} /proc/sys/${path}`], errno, cause: e };
+  if (errno === 'ENOENT') return notFound(path, null, facts);
+  return new KernelError(`cannot ${verb} sysctl ${path}: ${errno ?? 'failed'}`, facts);
 }

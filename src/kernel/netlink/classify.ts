@@ -1,6 +1,6 @@
 // Netlink failures → the typed errors of ../errors.ts, as the iproute2 backend's classify does.
 import { constants, openSync } from 'node:fs';
-import { Exists, KernelError, LinkNotFound, NetnsNotFound, NotFound } from '../errors.js';
+import { Exists, errnoOf, KernelError, LinkNotFound, NetnsNotFound, NotFound } from '../errors.js';
 import { checkNetnsPath } from '../iproute2/netns.js';
 import type { NetnsRef } from '../types.js';
 import { NetlinkError } from './addon.js';
@@ -16,19 +16,28 @@ export const where = (ns: NetnsRef) => ns ?? 'the current namespace';
 export function classify(e: unknown, ns: NetnsRef, ctx: Ctx): unknown {
   if (!(e instanceof NetlinkError)) return e;
   const argv = [`netlink ${ctx.what}`];
-  const text = e.message;
+  const facts = { argv, stderr: e.extack ?? '', errno: e.code, cause: e };
   switch (e.code) {
     case 'ENODEV':
-      return new LinkNotFound(ctx.link ?? ctx.what, ns, argv, text);
+      return new LinkNotFound(ctx.link ?? ctx.what, ns, facts);
     case 'EEXIST':
-      return new Exists(ctx.what, argv, text);
+      return new Exists(ctx.what, facts);
     case 'ESRCH':
     case 'ENOENT':
     case 'EADDRNOTAVAIL':
-      return new NotFound(`${ctx.what} not found in ${where(ns)}`, argv, text);
+      return new NotFound(`${ctx.what} not found in ${where(ns)}`, facts);
     default:
-      return new KernelError(`${ctx.what}: ${text} (${argv[0]})`, argv, text);
+      return new KernelError(`${ctx.what}: ${e.message}`, facts);
   }
+}
+
+/** A socket that could not be opened in ns: a missing or non-namespace path is NetnsNotFound. */
+export function socketError(e: unknown, ns: NetnsRef): KernelError {
+  const errno = errnoOf(e);
+  const facts = { argv: [`netlink socket in ${where(ns)}`], errno, cause: e };
+  if (ns !== null && (errno === 'ENOENT' || errno === 'EINVAL' || errno === 'ENOTDIR'))
+    return new NetnsNotFound(ns, facts);
+  return new KernelError(`cannot open netlink in ${where(ns)}: ${errno ?? 'failed'}`, facts);
 }
 
 /** A namespace file opened for IFLA_NET_NS_FD; missing or not a namespace → NetnsNotFound. */
@@ -36,22 +45,23 @@ export async function openNs(path: string): Promise<number> {
   await checkNetnsPath(path);
   try {
     return openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch {
-    throw new NetnsNotFound(path);
+  } catch (e) {
+    throw new NetnsNotFound(path, { argv: [`open ${path}`], errno: errnoOf(e), cause: e });
   }
 }
 
 export function sysctlError(e: unknown, ns: NetnsRef, path: string): unknown {
-  const code = (e as { code?: string }).code;
-  const argv = [`sysctl ${path}`];
-  const text = (e as Error).message ?? String(e);
+  const code = errnoOf(e);
+  // The addon's message names the file it could not open: the namespace path itself, or the key.
+  const text = e instanceof Error ? e.message : '';
+  const facts = { argv: [`sysctl ${path}`], stderr: text, errno: code, cause: e };
+  const nsFailed = ns !== null && text.startsWith(`${ns}:`);
   if (code === 'ENOENT') {
-    // The namespace path itself, or the key: the addon names the file it could not open.
-    if (ns !== null && text.startsWith(`${ns}:`)) return new NetnsNotFound(ns, argv, text);
+    if (nsFailed) return new NetnsNotFound(ns, facts);
     const m = /^net\/ipv[46]\/(?:conf|neigh)\/([^/]+)\//.exec(path);
-    if (m?.[1] && m[1] !== 'all' && m[1] !== 'default') return new LinkNotFound(m[1], ns, argv, text);
-    return new NotFound(`sysctl ${path} not found in ${where(ns)}`, argv, text);
+    if (m?.[1] && m[1] !== 'all' && m[1] !== 'default') return new LinkNotFound(m[1], ns, facts);
+    return new NotFound(`sysctl ${path} not found in ${where(ns)}`, facts);
   }
-  if (code === 'EINVAL' && ns !== null && text.startsWith(`${ns}:`)) return new NetnsNotFound(ns, argv, text);
-  return new KernelError(`cannot access sysctl ${path} in ${where(ns)}: ${text}`, argv, text);
+  if (code === 'EINVAL' && nsFailed) return new NetnsNotFound(ns, facts);
+  return new KernelError(`cannot access sysctl ${path} in ${where(ns)}: ${code ?? 'failed'}`, facts);
 }

@@ -4,8 +4,8 @@
 // the thread pool with its wait for replies bounded (timeoutMs), so a slow namespace or a huge dump
 // stalls only its own caller, never the agent's other pods. What is not encoded here (bond creation
 // and options, neighbour listings) goes to the iproute2 backend, which stays the fallback.
-import { closeSync, openSync } from 'node:fs';
-import { KernelError, LinkNotFound, NetnsNotFound } from '../errors.js';
+import { closeSync } from 'node:fs';
+import { LinkNotFound } from '../errors.js';
 import { Iproute2Kernel } from '../iproute2/kernel.js';
 import { checkNetnsPath } from '../iproute2/netns.js';
 import { sysctlPath } from '../iproute2/sysctl.js';
@@ -22,21 +22,21 @@ import type {
   Rule,
 } from '../types.js';
 import { type Addon, NETLINK_TIMEOUT_MS, NetlinkError, NlSocket } from './addon.js';
-import { addrIndex, addrReq, dumpAddrs, toAddress } from './addr.js';
-import { classify, openNs, sysctlError } from './classify.js';
+import { addrIndex, dumpAddrs, toAddress } from './addr.js';
+import { classify, socketError, sysctlError } from './classify.js';
+import { createLinkReq, delLinkReq, dumpLinks, getLinkMsg, linkIndex, linkName, toLink } from './link.js';
 import {
-  createLinkReq,
-  delLinkReq,
-  dumpLinks,
-  getLinkByIndex,
-  getLinkMsg,
-  linkIndex,
-  linkName,
-  linkRefs,
-  setLinkReq,
-  toLink,
-} from './link.js';
-import { dumpRoutes, neighReq, routeReq, ruleReq, toRoute } from './route.js';
+  addrOn,
+  linkIndexOf,
+  nameResolver,
+  neighOn,
+  routeOn,
+  ruleOn,
+  runOp,
+  setLinkOn,
+  targetFd,
+} from './ops.js';
+import { dumpRoutes, toRoute } from './route.js';
 import type { NlMsg } from './rtnl.js';
 import { dumpRules, toRule } from './rule.js';
 
@@ -53,39 +53,13 @@ export class NetlinkKernel implements Kernel {
     try {
       s = await NlSocket.open(this.addon, ns, this.timeoutMs);
     } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (ns !== null && (code === 'ENOENT' || code === 'EINVAL' || code === 'ENOTDIR'))
-        throw new NetnsNotFound(ns);
-      throw new KernelError(`cannot open netlink in ${ns}: ${(e as Error).message}`);
+      throw socketError(e, ns);
     }
     try {
       return await fn(s);
     } finally {
       s.close();
     }
-  }
-
-  private async index(s: NlSocket, name: string): Promise<number> {
-    try {
-      const m = await getLinkMsg(s, name);
-      if (m) return linkIndex(m);
-    } catch (e) {
-      if (!(e instanceof NetlinkError) || (e.code !== 'ENODEV' && e.code !== 'EINVAL'))
-        throw classify(e, s.ns, { what: `link ${name}`, link: name });
-    }
-    throw new LinkNotFound(name, s.ns, [`netlink link ${name}`]);
-  }
-
-  /** Names of the links `m` refers to (master, parent), looked up before decoding it. */
-  private async nameResolver(s: NlSocket, m: NlMsg): Promise<(index: number) => string | undefined> {
-    const names = new Map<number, string>();
-    for (const i of linkRefs(m)) {
-      try {
-        const ref = await getLinkByIndex(s, i);
-        if (ref) names.set(i, linkName(ref));
-      } catch {}
-    }
-    return (i) => names.get(i);
   }
 
   checkNetns(ns: NetnsRef): Promise<void> {
@@ -111,8 +85,8 @@ export class NetlinkKernel implements Kernel {
         if (e instanceof NetlinkError && (e.code === 'ENODEV' || e.code === 'EINVAL')) m = undefined;
         else throw classify(e, ns, { what: `link ${name}`, link: name });
       }
-      if (!m) throw new LinkNotFound(name, ns, [`netlink link ${name}`]);
-      const link = toLink(m, await this.nameResolver(s, m));
+      if (!m) throw new LinkNotFound(name, ns, { argv: [`netlink link ${name}`], errno: 'ENODEV' });
+      const link = toLink(m, await nameResolver(s, m));
       return link.kind === 'bond' ? this.fallback.getLink(ns, name) : link;
     });
   }
@@ -130,21 +104,16 @@ export class NetlinkKernel implements Kernel {
     if (spec.kind === 'bond') return this.fallback.createLink(ns, spec);
     const dest = spec.kind === 'macvlan' ? spec.netns : spec.kind === 'veth' ? spec.peerNetns : undefined;
     // null = this process's own namespace (a veth peer on the host), which differs from `ns` here.
-    const targetFd =
-      dest === undefined
-        ? undefined
-        : dest === null
-          ? openSync(`/proc/${process.pid}/ns/net`, 'r')
-          : await openNs(dest);
+    const fd = await targetFd(dest);
     try {
       await this.with(ns, async (s) => {
         const master = spec.kind === 'macvlan' || spec.kind === 'vlan' ? spec.master : undefined;
-        const masterIndex = master !== undefined ? await this.index(s, master) : undefined;
+        const masterIndex = master !== undefined ? await linkIndexOf(s, master) : undefined;
         try {
           await s.request(
             createLinkReq(spec, {
               ...(masterIndex !== undefined ? { masterIndex } : {}),
-              ...(targetFd !== undefined ? { targetFd } : {}),
+              ...(fd !== undefined ? { targetFd: fd } : {}),
             }),
           );
         } catch (e) {
@@ -152,7 +121,7 @@ export class NetlinkKernel implements Kernel {
         }
       });
     } finally {
-      if (targetFd !== undefined) closeSync(targetFd);
+      if (fd !== undefined) closeSync(fd);
     }
   }
 
@@ -162,7 +131,7 @@ export class NetlinkKernel implements Kernel {
         await s.request(delLinkReq(name));
       } catch (e) {
         if (e instanceof NetlinkError && e.code === 'EINVAL' && name.length > 15) {
-          throw new LinkNotFound(name, ns, [`netlink link ${name}`]);
+          throw new LinkNotFound(name, ns, { argv: [`netlink link ${name}`], errno: e.code, cause: e });
         }
         throw classify(e, ns, { what: `link ${name}`, link: name });
       }
@@ -170,43 +139,12 @@ export class NetlinkKernel implements Kernel {
   }
 
   setLink(ns: NetnsRef, name: string, change: LinkChange): Promise<void> {
-    return this.with(ns, (s) => this.setLinkOn(s, name, change));
-  }
-
-  private async setLinkOn(s: NlSocket, name: string, change: LinkChange): Promise<void> {
-    if (change.bondOptions !== undefined) return this.fallback.setLink(s.ns, name, change);
-    const index = await this.index(s, name);
-    const masterIndex =
-      change.master === null
-        ? 0
-        : change.master !== undefined
-          ? await this.index(s, change.master)
-          : undefined;
-    const dest = change.netns;
-    const targetFd =
-      dest === undefined
-        ? undefined
-        : dest === null
-          ? openSync(`/proc/${process.pid}/ns/net`, 'r')
-          : await openNs(dest);
-    try {
-      await s.request(
-        setLinkReq(change, {
-          index,
-          ...(masterIndex !== undefined ? { masterIndex } : {}),
-          ...(targetFd !== undefined ? { targetFd } : {}),
-        }),
-      );
-    } catch (e) {
-      throw classify(e, s.ns, { what: `link ${change.name ?? name}`, link: name });
-    } finally {
-      if (targetFd !== undefined) closeSync(targetFd);
-    }
+    return this.with(ns, (s) => setLinkOn(s, name, change, this.fallback));
   }
 
   listAddrs(ns: NetnsRef, ifname?: string): Promise<Address[]> {
     return this.with(ns, async (s) => {
-      const only = ifname !== undefined ? await this.index(s, ifname) : undefined;
+      const only = ifname !== undefined ? await linkIndexOf(s, ifname) : undefined;
       // Grouped by link in link order, as `ip addr show` prints them (the dump is by family first).
       const order =
         only === undefined
@@ -224,20 +162,11 @@ export class NetlinkKernel implements Kernel {
   }
 
   addAddr(ns: NetnsRef, ifname: string, cidr: string, opts: { noDad?: boolean } = {}): Promise<void> {
-    return this.with(ns, (s) => this.addrOn(s, 'add', ifname, cidr, opts.noDad));
+    return this.with(ns, (s) => addrOn(s, 'add', ifname, cidr, opts.noDad));
   }
 
   delAddr(ns: NetnsRef, ifname: string, cidr: string): Promise<void> {
-    return this.with(ns, (s) => this.addrOn(s, 'del', ifname, cidr));
-  }
-
-  private async addrOn(s: NlSocket, verb: 'add' | 'del', ifname: string, cidr: string, noDad?: boolean) {
-    const index = await this.index(s, ifname);
-    try {
-      await s.request(addrReq(verb, index, cidr, noDad));
-    } catch (e) {
-      throw classify(e, s.ns, { what: `address ${cidr} on ${ifname}`, link: ifname });
-    }
+    return this.with(ns, (s) => addrOn(s, 'del', ifname, cidr));
   }
 
   listRoutes(ns: NetnsRef, opts: { family?: 4 | 6; table?: number | 'all' } = {}): Promise<Route[]> {
@@ -255,42 +184,23 @@ export class NetlinkKernel implements Kernel {
   }
 
   addRoute(ns: NetnsRef, route: Route): Promise<void> {
-    return this.with(ns, (s) => this.routeOn(s, 'add', route));
+    return this.with(ns, (s) => routeOn(s, 'add', route));
   }
   replaceRoute(ns: NetnsRef, route: Route): Promise<void> {
-    return this.with(ns, (s) => this.routeOn(s, 'replace', route));
+    return this.with(ns, (s) => routeOn(s, 'replace', route));
   }
   delRoute(ns: NetnsRef, route: Route): Promise<void> {
-    return this.with(ns, (s) => this.routeOn(s, 'del', route));
-  }
-
-  private async routeOn(s: NlSocket, verb: 'add' | 'append' | 'replace' | 'del', r: Route) {
-    const oif = r.dev !== undefined ? await this.index(s, r.dev) : undefined;
-    const what = `route ${r.dst}${r.table !== undefined ? ` table ${r.table}` : ''}`;
-    try {
-      await s.request(routeReq(verb, r, oif));
-    } catch (e) {
-      throw classify(e, s.ns, { what, link: r.dev ?? '' });
-    }
+    return this.with(ns, (s) => routeOn(s, 'del', route));
   }
 
   listRules(ns: NetnsRef, family: 4 | 6): Promise<Rule[]> {
     return this.with(ns, async (s) => (await dumpRules(s, family)).flatMap((m) => toRule(m, family) ?? []));
   }
   addRule(ns: NetnsRef, rule: Rule): Promise<void> {
-    return this.with(ns, (s) => this.ruleOn(s, 'add', rule));
+    return this.with(ns, (s) => ruleOn(s, 'add', rule));
   }
   delRule(ns: NetnsRef, rule: Rule): Promise<void> {
-    return this.with(ns, (s) => this.ruleOn(s, 'del', rule));
-  }
-
-  private async ruleOn(s: NlSocket, verb: 'add' | 'del', r: Rule) {
-    const what = `rule${r.priority !== undefined ? ` ${r.priority}` : ''} from ${r.from ?? 'all'} table ${r.table}`;
-    try {
-      await s.request(ruleReq(verb, r));
-    } catch (e) {
-      throw classify(e, s.ns, { what });
-    }
+    return this.with(ns, (s) => ruleOn(s, 'del', rule));
   }
 
   listNeighbours(ns: NetnsRef, ifname?: string): Promise<Neighbour[]> {
@@ -298,16 +208,7 @@ export class NetlinkKernel implements Kernel {
   }
 
   setNeighbour(ns: NetnsRef, n: Neighbour): Promise<void> {
-    return this.with(ns, (s) => this.neighOn(s, n));
-  }
-
-  private async neighOn(s: NlSocket, n: Neighbour) {
-    const index = await this.index(s, n.dev);
-    try {
-      await s.request(neighReq(n, index));
-    } catch (e) {
-      throw classify(e, s.ns, { what: `neighbour ${n.ip} on ${n.dev}`, link: n.dev });
-    }
+    return this.with(ns, (s) => neighOn(s, n));
   }
 
   async sysctlGet(ns: NetnsRef, key: string): Promise<string> {
@@ -333,38 +234,7 @@ export class NetlinkKernel implements Kernel {
     if (ops.length === 0) return;
     await this.with(ns, async (s) => {
       for (const op of ops) {
-        switch (op.op) {
-          case 'addAddr':
-            await this.addrOn(s, 'add', op.ifname, op.cidr, op.noDad);
-            break;
-          case 'delAddr':
-            await this.addrOn(s, 'del', op.ifname, op.cidr);
-            break;
-          case 'setLink':
-            await this.setLinkOn(s, op.name, op.change);
-            break;
-          case 'addRoute':
-            await this.routeOn(s, op.append ? 'append' : 'add', op.route);
-            break;
-          case 'replaceRoute':
-            await this.routeOn(s, 'replace', op.route);
-            break;
-          case 'delRoute':
-            await this.routeOn(s, 'del', op.route);
-            break;
-          case 'addRule':
-            await this.ruleOn(s, 'add', op.rule);
-            break;
-          case 'delRule':
-            await this.ruleOn(s, 'del', op.rule);
-            break;
-          case 'setNeighbour':
-            await this.neighOn(s, op.n);
-            break;
-          case 'sysctl':
-            await this.sysctlSet(ns, op.key, op.value);
-            break;
-        }
+        await runOp(s, op, this.fallback, (key, value) => this.sysctlSet(ns, key, value));
       }
     });
   }

@@ -1,5 +1,5 @@
-// RTM_*ROUTE, RTM_*RULE and RTM_NEWNEIGH requests with iproute2's defaults, and route decoding.
-import type { Neighbour, Route, Rule } from '../types.js';
+// RTM_*ROUTE requests with iproute2's defaults, the route dump, and route decoding.
+import type { Route } from '../types.js';
 import { SCOPE_NAME, splitCidr } from './addr.js';
 import {
   AF_INET,
@@ -9,7 +9,6 @@ import {
   bytesToIp,
   ipToBytes,
   MsgWriter,
-  macToBytes,
   NLM_F_ACK,
   NLM_F_APPEND,
   NLM_F_CREATE,
@@ -179,77 +178,4 @@ export function toRoute(m: NlMsg, nameOf: (index: number) => string | undefined)
     type: TYPES[type] ?? String(type),
     ...(b.readUInt32LE(8) & RTNH_F_ONLINK ? { onlink: true } : {}),
   };
-}
-
-export const FRA = {
-  DST: 1,
-  SRC: 2,
-  IIFNAME: 3,
-  PRIORITY: 6,
-  FWMARK: 10,
-  TABLE: 15,
-  FWMASK: 16,
-  OIFNAME: 17,
-} as const;
-
-export function ruleReq(verb: 'add' | 'del', r: Rule) {
-  const sel = (v: string | undefined) => (v === undefined || v === 'all' ? undefined : splitCidr(v));
-  const from = sel(r.from);
-  const to = sel(r.to);
-  return (seq: number): Buffer => {
-    const w = new MsgWriter(
-      verb === 'add' ? RTM.NEWRULE : RTM.DELRULE,
-      verb === 'add' ? NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL : NLM_F_ACK,
-    )
-      .u8(r.family === 6 ? AF_INET6 : AF_INET)
-      .u8(to?.len ?? 0)
-      .u8(from?.len ?? 0)
-      .u8(0)
-      .u8(r.table < 256 ? r.table : 0)
-      .u8(0)
-      .u8(0)
-      .u8(verb === 'add' ? 1 : 0) // FR_ACT_TO_TBL
-      .u32(0);
-    if (from) w.attr(FRA.SRC, from.ip);
-    if (to) w.attr(FRA.DST, to.ip);
-    if (r.iif !== undefined) w.attrStr(FRA.IIFNAME, r.iif);
-    if (r.oif !== undefined) w.attrStr(FRA.OIFNAME, r.oif);
-    if (r.fwmark !== undefined) {
-      const [mark = '', mask] = r.fwmark.split('/');
-      w.attrU32(FRA.FWMARK, Number(mark));
-      if (mask !== undefined) w.attrU32(FRA.FWMASK, Number(mask));
-    }
-    if (r.priority !== undefined) w.attrU32(FRA.PRIORITY, r.priority);
-    w.attrU32(FRA.TABLE, r.table);
-    return w.finish(seq);
-  };
-}
-
-const NUD: Record<string, number> = {
-  incomplete: 0x01,
-  reachable: 0x02,
-  stale: 0x04,
-  delay: 0x08,
-  probe: 0x10,
-  failed: 0x20,
-  noarp: 0x40,
-  permanent: 0x80,
-  none: 0x00,
-};
-
-export function neighReq(n: Neighbour, index: number) {
-  const state = NUD[(n.state ?? 'permanent').toLowerCase()];
-  if (state === undefined) throw new Error(`unknown neighbour state "${n.state}"`);
-  return (seq: number): Buffer =>
-    new MsgWriter(RTM.NEWNEIGH, NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE)
-      .u8(n.family === 6 ? AF_INET6 : AF_INET)
-      .u8(0)
-      .u16(0)
-      .u32(index)
-      .u16(state)
-      .u8(0)
-      .u8(0)
-      .attr(1, ipToBytes(n.ip)) // NDA_DST
-      .attr(2, macToBytes(n.mac)) // NDA_LLADDR
-      .finish(seq);
 }

@@ -1,18 +1,18 @@
 // Reads a scenario file: one `kind: Lab` document plus Kubernetes manifests. Every object keeps its
 // origin (file, document, line of each field) so problems can point at the manifest and field.
+
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { isNode, LineCounter, parseAllDocuments } from 'yaml';
+import { errorText } from '../../cni/errors.js';
 import { issueAt, LabScenarioError, type ScenarioIssue } from '../errors.js';
 import type { Manifest, Origin, Scenario } from '../types.js';
+import { isRec, type Rec } from './fields.js';
 import { parseLabSpec } from './spec.js';
 import { validateScenario } from './validate.js';
 
-type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** Kinds the plugins' local source reads; anything else in a scenario is a mistake worth naming. */
-export const MANIFEST_KINDS = [
+const MANIFEST_KINDS = [
   'Namespace',
   'Pod',
   'NetworkAttachmentDefinition',
@@ -21,7 +21,7 @@ export const MANIFEST_KINDS = [
   'Node',
 ] as const;
 
-export const displayPath = (file: string): string => {
+const displayPath = (file: string): string => {
   const rel = relative(process.cwd(), file);
   return rel !== '' && !rel.startsWith('..') ? rel : file;
 };
@@ -45,7 +45,7 @@ function readScenarioText(file: string): string {
         where: displayPath(file),
         object: 'scenario',
         field: '-',
-        message: `cannot read: ${(e as Error).message}`,
+        message: `cannot read: ${errorText(e)}`,
       },
     ]);
   }

@@ -1,6 +1,7 @@
 // What a scenario's manifests mean for the lab: each NAD's chain (master, overlay, IPAM), each pod's
 // attachments named as Multus names them (delegate 0 = eth0, then net<idx>), and which VLAN a node
 // interface is on in either variant.
+import { errorText } from '../../cni/errors.js';
 import {
   DEFAULT_NETWORK_ANNOTATION,
   NETWORKS_ANNOTATION,
@@ -9,12 +10,10 @@ import {
 } from '../../multus/annotations.js';
 import { COORDINATOR_TYPE, NETWORK_MODE_ANNOTATION } from '../../multus/nad.js';
 import type { Manifest, NodeSpec, Scenario, Variant } from '../types.js';
-
-type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isRec, type Rec } from './fields.js';
 
 export const MULTUS_NAMESPACE = 'kube-system';
-export const MACVLAN_TYPES = ['trunkline-macvlan', 'macvlan'];
+const MACVLAN_TYPES = ['trunkline-macvlan', 'macvlan'];
 
 export const keyOf = (m: Manifest): string =>
   m.kind === 'Pod' || m.kind === 'NetworkAttachmentDefinition'
@@ -42,7 +41,7 @@ export function readNad(m: Manifest): NadInfo | string {
   try {
     config = JSON.parse(text);
   } catch (e) {
-    return `not valid JSON: ${(e as Error).message}`;
+    return `not valid JSON: ${errorText(e)}`;
   }
   if (!isRec(config)) return 'expected a JSON object';
   const plugins = Array.isArray(config['plugins']) ? config['plugins'] : [config];

@@ -1,17 +1,10 @@
 // Cross-manifest checks before anything is built, each naming the manifest and the field: unknown
 // NADs, pods on unknown nodes, an overlay network as default-network, pools outside their VLAN's
 // subnet, pools that cannot serve every pod that draws from them, expectations about unknown pods.
+
 import type { SpiderIPPool, SpiderReservedIP } from '../../cluster/types.js';
-import { CniError } from '../../cni/errors.js';
-import {
-  ANNO_NS_DEFAULT_V4,
-  ANNO_POD_IPPOOL,
-  ANNO_POD_IPPOOLS,
-  parseNamespaceDefaults,
-  parsePodIPPool,
-  parsePodIPPools,
-} from '../../ipam/annotations.js';
-import { hasWildcard, wildcardToRegExp } from '../../ipam/labels.js';
+import { errorText } from '../../cni/errors.js';
+import { hasWildcard } from '../../ipam/labels.js';
 import { count, parseCidr, poolFamily, poolIntervals, reservedIntervals } from '../../ipam/ranges.js';
 import { validatePools } from '../../ipam/validate.js';
 import { issueAt, type ScenarioIssue } from '../errors.js';
@@ -25,6 +18,7 @@ import {
   readNad,
   vlanOfMaster,
 } from './model.js';
+import { expandPools, poolNamesFor } from './pool-names.js';
 
 const IPAM_TYPE = 'trunkline-ipam';
 
@@ -118,10 +112,11 @@ export function validateScenario(s: Scenario): ScenarioIssue[] {
     try {
       atts = podAttachments(pod);
     } catch (e) {
-      const field = String((e as Error).message).includes('default-network')
+      const msg = errorText(e);
+      const field = msg.includes('default-network')
         ? 'v1.multus-cni.io/default-network'
         : 'k8s.v1.cni.cncf.io/networks';
-      bad(pod, ['metadata', 'annotations', field], e instanceof Error ? e.message : String(e));
+      bad(pod, ['metadata', 'annotations', field], msg);
       continue;
     }
     podIfaces.set(id, atts);
@@ -241,47 +236,4 @@ function inside(cidr: string, outer: string): boolean {
   } catch {
     return true; // a bad CIDR is reported by pool validation
   }
-}
-
-export function expandPools(names: string[], all: string[]): string[] {
-  const out: string[] = [];
-  for (const n of names) {
-    const hits = hasWildcard(n) ? all.filter((p) => wildcardToRegExp(n).test(p)) : all.includes(n) ? [n] : [];
-    for (const h of hits) if (!out.includes(h)) out.push(h);
-  }
-  return out;
-}
-
-/** IPv4 pool names for one NIC, in Spiderpool's precedence, with the field they came from. */
-export function poolNamesFor(
-  pod: Manifest,
-  a: PodAttachment,
-  nad: NadInfo,
-  ns: Manifest | undefined,
-  bad: (p: (string | number)[], msg: string) => void,
-): { list: string[]; field: (string | number)[] } | undefined {
-  const anno = pod.metadata.annotations ?? {};
-  const where = `pod ${keyOf(pod)}`;
-  try {
-    if (anno[ANNO_POD_IPPOOLS] !== undefined) {
-      const hit = parsePodIPPools(where, anno[ANNO_POD_IPPOOLS]).find((e) => e.interface === a.ifname);
-      if (hit) return { list: hit.ipv4, field: ['metadata', 'annotations', ANNO_POD_IPPOOLS] };
-    }
-    if (anno[ANNO_POD_IPPOOL] !== undefined) {
-      const p = parsePodIPPool(where, anno[ANNO_POD_IPPOOL]);
-      if (p.interface === undefined || p.interface === a.ifname)
-        return { list: p.ipv4, field: ['metadata', 'annotations', ANNO_POD_IPPOOL] };
-    }
-  } catch (e) {
-    const f = String((e as Error).message).includes(ANNO_POD_IPPOOLS) ? ANNO_POD_IPPOOLS : ANNO_POD_IPPOOL;
-    bad(['metadata', 'annotations', f], e instanceof CniError ? e.message : String(e));
-    return undefined;
-  }
-  if (ns !== undefined) {
-    const d = parseNamespaceDefaults(`namespace ${ns.metadata.name}`, ns.metadata.annotations);
-    if (d.ipv4.length > 0) return { list: d.ipv4, field: ['metadata', 'annotations', ANNO_NS_DEFAULT_V4] };
-  }
-  const conf = nad.ipam?.['default_ipv4_ippool'];
-  if (Array.isArray(conf) && conf.length > 0) return { list: conf as string[], field: ['spec', 'config'] };
-  return undefined; // cluster default pools: nothing the lab can check beyond what IPAM will say
 }

@@ -46,8 +46,9 @@ export async function add(kernel: Kernel, prober: Prober, inv: Invocation<Coordi
   });
   const nic = await kernel.findLink(env.netns, env.ifname);
   if (!nic) {
+    // The chain is misconfigured (or prevResult names an interface nothing made): the caller's error.
     throw new CniError(
-      Code.Internal,
+      Code.InvalidConfig,
       `interface ${env.ifname} not found in ${env.netns}`,
       'the coordinator runs after the plugin that creates it',
     );

@@ -21,7 +21,9 @@ export async function check(kernel: Kernel, inv: Invocation<CoordinatorConf>): P
     throw causedBy(Code.UnknownContainer, `failed to open netns "${env.netns}"`, e);
   });
   const nic = await kernel.findLink(env.netns, env.ifname);
-  if (!nic) throw fail(`interface ${env.ifname} not found in ${env.netns}`);
+  // No interface at all: CHECK was asked about an attachment that does not exist (never ADDed, or
+  // already deleted), which is the caller's error, not a drift found in a live one.
+  if (!nic) throw new CniError(Code.UnknownContainer, `interface ${env.ifname} not found in ${env.netns}`);
   const t = { netns: env.netns, ifname: env.ifname, containerId: env.containerId };
   const att = await resolveAttachment(kernel, conf, t, prevResult, true);
   if (att.podIps.length === 0) return;

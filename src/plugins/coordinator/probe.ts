@@ -7,7 +7,7 @@ import { accessSync, constants } from 'node:fs';
 import { CniError, Code, causedBy } from '../../cni/errors.js';
 import type { DetectOptions } from './types.js';
 
-export interface ProbeRun {
+interface ProbeRun {
   code: number;
   stdout: string;
 }
@@ -15,7 +15,7 @@ export interface ProbeRun {
 const DIRS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 /** Absolute path of a tool, or undefined: runtimes often call plugins with a PATH lacking /usr/sbin. */
-export function findTool(name: string): string | undefined {
+function findTool(name: string): string | undefined {
   for (const d of DIRS) {
     try {
       accessSync(`${d}/${name}`, constants.X_OK);

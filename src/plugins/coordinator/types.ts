@@ -9,13 +9,13 @@ export type PodCidrType = 'auto' | 'cluster' | 'calico' | 'cilium' | 'none';
 export const MODES = ['auto', 'underlay', 'overlay', 'disabled', 'disable'] as const;
 export const POD_CIDR_TYPES: readonly PodCidrType[] = ['auto', 'cluster', 'calico', 'cilium', 'none'];
 
-export interface DetectOptionsRaw {
+interface DetectOptionsRaw {
   retries?: number;
   interval?: string;
   timeout?: string;
 }
 
-export interface CoordinatorNetConf extends NetConf {
+interface CoordinatorNetConf extends NetConf {
   mode?: string;
   podCIDRType?: string;
   overlayPodCIDR?: string[];

@@ -5,7 +5,7 @@
 import { networkInterfaces } from 'node:os';
 import type { ClusterSource, PodInfo } from '../../cluster/types.js';
 import type { CniEnv } from '../../cni/types.js';
-import type { SelectInput } from '../../ipam/select.js';
+import type { SelectInput } from '../../ipam/select-input.js';
 import {
   DEFAULT_NETWORK_ANNOTATION,
   NETWORKS_ANNOTATION,

@@ -3,6 +3,7 @@
 // it follows Spiderpool's release.go: a StatefulSet/KubeVirt pod whose owner still wants the replica
 // keeps its addresses (the re-created pod takes them over), and a pod's SpiderEndpoint goes once the
 // pod is no longer alive. A failed look-up never blocks the release.
+import { errorText } from '../../cni/errors.js';
 import { log } from '../../cni/log.js';
 import type { Invocation } from '../../cni/plugin.js';
 import { forgetEndpoint, keepOnDel } from '../../ipam/endpoint.js';
@@ -22,7 +23,7 @@ export async function del(deps: IpamDeps, inv: Invocation<IpamConf>): Promise<vo
     try {
       return await fn();
     } catch (err) {
-      log('warn', what, { ...fields, error: err instanceof Error ? err.message : String(err) });
+      log('warn', what, { ...fields, error: errorText(err) });
       return fallback;
     }
   };

@@ -56,7 +56,7 @@ export async function add(kernel: Kernel, inv: Invocation<MacvlanConf>): Promise
     return result;
   } catch (e) {
     for (const step of undo.reverse()) await step().catch(() => undefined);
-    if (e instanceof Exists) throw new CniError(Code.Internal, e.message);
+    if (e instanceof Exists) throw new CniError(Code.Internal, e.message, undefined, { cause: e });
     throw e;
   }
 }

@@ -14,21 +14,27 @@ export async function check(kernel: Kernel, inv: Invocation<MacvlanConf>): Promi
   await kernel.checkNetns(env.netns).catch((e) => {
     throw causedBy(Code.UnknownContainer, `failed to open netns "${env.netns}"`, e);
   });
-  if (conf.ipamType) await delegateCheck(conf.ipamType, inv, inv.stdin);
+  // The input is checked before the IPAM's CHECK runs: a CHECK for an attachment that was never made
+  // (or a prevResult naming another sandbox) is the caller's error, not the IPAM's internal one.
   if (!prevResult) throw invalidConfig('required prevResult missing');
   const itf = prevResult.interfaces?.find((i) => i.name === env.ifname && i.sandbox === env.netns);
   if (!itf) {
-    throw new CniError(
-      Code.Internal,
+    throw invalidConfig(
       `sandbox in prevResult doesn't match configured netns: ${env.netns}`,
       `no interface ${env.ifname} with that sandbox`,
     );
   }
   const link = await kernel.getLink(env.netns, env.ifname).catch((e) => {
-    if (e instanceof LinkNotFound)
-      throw new CniError(Code.Internal, `container interface ${env.ifname} in prevResult not found`);
+    if (e instanceof LinkNotFound) {
+      throw causedBy(
+        Code.UnknownContainer,
+        `container interface ${env.ifname} in prevResult not found in ${env.netns}`,
+        e,
+      );
+    }
     throw e;
   });
+  if (conf.ipamType) await delegateCheck(conf.ipamType, inv, inv.stdin);
   if (link.kind !== 'macvlan')
     throw new CniError(
       Code.Internal,

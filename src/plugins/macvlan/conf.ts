@@ -7,10 +7,11 @@ import { isMac } from '../../cni/ip.js';
 import type { CniEnv, NetConf } from '../../cni/types.js';
 import { LinkNotFound, NetnsNotFound } from '../../kernel/errors.js';
 import type { Kernel, MacvlanMode } from '../../kernel/types.js';
+import { checkHostLocal } from './hostlocal.js';
 import { parseIfacer } from './ifacer.js';
 import { type MacvlanConf, MODES } from './types.js';
 
-export function parseMode(mode: unknown): MacvlanMode {
+function parseMode(mode: unknown): MacvlanMode {
   if (mode === undefined || mode === '') return 'bridge';
   if (typeof mode === 'string' && (MODES as readonly string[]).includes(mode)) return mode as MacvlanMode;
   throw invalidConfig(`unknown macvlan mode: ${JSON.stringify(mode)}`, `expected one of ${MODES.join(', ')}`);
@@ -52,6 +53,7 @@ export async function loadConf(raw: NetConf, env: CniEnv, kernel: Kernel): Promi
   const ipamType = raw.ipam?.type;
   if (raw.ipam !== undefined && typeof ipamType !== 'string')
     throw invalidConfig('"ipam.type" must be a string');
+  if (ipamType === 'host-local') checkHostLocal(raw.ipam as Record<string, unknown>);
   const effectiveMac = resolveMac(raw, env);
   const conf: MacvlanConf = {
     ...raw,

@@ -4,7 +4,7 @@ import type { NetConf } from '../../cni/types.js';
 import type { MacvlanMode } from '../../kernel/types.js';
 import type { IfacerSpec } from './ifacer.js';
 
-export interface MacvlanNetConf extends NetConf {
+interface MacvlanNetConf extends NetConf {
   /** A list only together with `bond` (Spiderpool's SpiderMultusConfig form). */
   master?: string | string[];
   vlanID?: number;

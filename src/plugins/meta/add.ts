@@ -2,7 +2,7 @@
 // publish network-status, and answer with the default network's result.
 
 import { PodGoneError } from '../../cluster/pod.js';
-import { CniError, Code, invalidConfig } from '../../cni/errors.js';
+import { CniError, Code, causedBy, errorText, invalidConfig, toCniError } from '../../cni/errors.js';
 import type { Logger } from '../../cni/log.js';
 import type { Invocation } from '../../cni/plugin.js';
 import type { Result } from '../../cni/types.js';
@@ -30,21 +30,21 @@ async function rollback(t: Target, ds: Delegate[], results: (Result | null)[], l
   for (let i = last; i >= 0; i--) {
     const d = ds[i]!;
     await delDelegate(t, d, results[i] ?? undefined).catch((e: unknown) =>
-      log.warn('rollback DEL failed', { network: d.name, ifname: d.ifname, error: String(e) }),
+      log.warn('rollback DEL failed', { network: d.name, ifname: d.ifname, error: errorText(e) }),
     );
   }
 }
 
 /** A delegate's failure is an ordinary outcome: one line in the log, its code kept, no stack trace
- * (the cause marks it as reported by someone else). Our own faults keep their stack. */
+ * (the cause marks it as reported by someone else). Our own faults keep their stack. The delegate's
+ * msg stays in ours, as Multus words it: a runtime shows its user only msg. */
 function wrap(err: unknown, pod: string, d: Delegate, log: Logger): CniError {
   if (!(err instanceof CniError)) {
-    const msg = `[${pod}] error adding network ${d.name} as ${d.ifname}: ${String((err as Error)?.message ?? err)}`;
-    const e = new CniError(999, msg, undefined, { cause: err });
+    const e = causedBy(Code.Internal, `[${pod}] error adding network ${d.name} as ${d.ifname}`, err);
     if (err instanceof Error && err.stack !== undefined) e.stack = err.stack;
     return e;
   }
-  log.error('error adding network', { network: d.name, delegateIfname: d.ifname, error: err.message });
+  log.error('error adding network', { network: d.name, delegateIfname: d.ifname, error: errorText(err) });
   return new CniError(
     err.code,
     `[${pod}] error adding network ${d.name} as ${d.ifname}: ${err.message}`,
@@ -59,7 +59,7 @@ function prepareDeviceInfo(d: Delegate, conf: MetaConf, file: string | undefined
   try {
     copyDpDeviceInfo(dpDeviceInfoPath(conf.deviceInfoDir, d.resourceName, d.deviceID), file);
   } catch (err) {
-    log.debug('cannot copy the device plugin device-info', { network: d.name, error: String(err) });
+    log.debug('cannot copy the device plugin device-info', { network: d.name, error: errorText(err) });
   }
 }
 
@@ -79,12 +79,7 @@ export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Re
   const kernel = deps.kernel();
   // The pod namespace first: a missing one is the runtime's error (3), before any wait or side effect.
   await kernel.checkNetns(env.netns).catch((e: unknown) => {
-    throw new CniError(
-      Code.UnknownContainer,
-      `failed to open netns "${env.netns}": ${(e as Error).message}`,
-      undefined,
-      { cause: e },
-    );
+    throw causedBy(Code.UnknownContainer, `failed to open netns "${env.netns}"`, e);
   });
   await waitForReadiness(conf.readinessindicatorfile, conf.readinessTimeoutSeconds);
   const source = deps.source(conf);
@@ -135,7 +130,7 @@ export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Re
     delegates,
     results: delegates.map(() => null),
   };
-  saveCache(conf.cniDir, cache);
+  await saveCache(conf.cniDir, cache);
   const t: Target = {
     containerId: env.containerId,
     netns: env.netns,
@@ -165,7 +160,7 @@ export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Re
         result = applyToResult(result, plan);
         cache.results[i] = result;
       }
-      saveCache(conf.cniDir, cache);
+      await saveCache(conf.cniDir, cache);
       const ev = addedInterface(source, pod, d.ifname, d.name, result);
       if (ev !== undefined) events.push(ev);
       log.debug('delegate added', { network: d.name, delegateIfname: d.ifname });
@@ -189,17 +184,20 @@ export async function add(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<Re
     } catch (err) {
       if (err instanceof PodGoneError) {
         // Deleted while we attached: the runtime tears the sandbox down with a DEL (Multus tolerates it).
-        log.warn('pod deleted before network-status could be written; network kept', { error: err.message });
+        log.warn('pod deleted before network-status could be written; network kept', {
+          error: errorText(err),
+        });
         await Promise.all(events);
         return { ...cache.results[0]!, cniVersion: conf.cniVersion };
       }
       await rollback(t, delegates, cache.results, delegates.length - 1, log);
       removeCache(conf.cniDir, env.containerId, env.ifname);
-      const e = err instanceof CniError ? err : new CniError(999, String(err));
+      const e = toCniError(err);
       throw new CniError(
         e.code,
         `[${podId}] error setting ${NETWORK_STATUS_ANNOTATION}: ${e.message}`,
         e.details,
+        { cause: err },
       );
     }
   }

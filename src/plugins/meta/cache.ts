@@ -1,16 +1,9 @@
 // The delegate cache in cniDir: one JSON file per container, replaced atomically (write + fsync +
-// rename) so a crash never leaves a torn file that would make DEL forget what to release.
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+// rename) so a crash never leaves a torn file that would make DEL forget what to release. The write
+// and its fsync run on the thread pool: in the agent a synchronous fsync stalled every other pod's
+// request on that node for its duration (milliseconds each on a busy disk, twice per ADD).
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Code, causedBy } from '../../cni/errors.js';
 import type { DelegateCache } from './types.js';
@@ -23,21 +16,24 @@ import type { DelegateCache } from './types.js';
 const pathOf = (cniDir: string, containerId: string, ifname: string) =>
   join(cniDir, ifname === 'eth0' ? containerId : `${containerId}.${ifname}`);
 
-export function saveCache(cniDir: string, cache: DelegateCache): void {
+let tmpSeq = 0;
+
+export async function saveCache(cniDir: string, cache: DelegateCache): Promise<void> {
   const file = pathOf(cniDir, cache.containerId, cache.ifname);
-  const tmp = `${file}.${process.pid}.tmp`;
+  // One agent process writes many caches at once: the temporary name must be unique per write.
+  const tmp = `${file}.${process.pid}.${++tmpSeq}.tmp`;
   try {
-    mkdirSync(cniDir, { recursive: true, mode: 0o700 });
-    const fd = openSync(tmp, 'w', 0o600);
+    await mkdir(cniDir, { recursive: true, mode: 0o700 });
+    const fh = await open(tmp, 'w', 0o600);
     try {
-      writeSync(fd, JSON.stringify(cache));
-      fsyncSync(fd);
+      await fh.writeFile(JSON.stringify(cache));
+      await fh.sync();
     } finally {
-      closeSync(fd);
+      await fh.close();
     }
-    renameSync(tmp, file);
+    await rename(tmp, file);
   } catch (err) {
-    rmSync(tmp, { force: true });
+    await rm(tmp, { force: true });
     throw causedBy(Code.IoFailure, `cannot write the delegate cache ${file}`, err);
   }
 }

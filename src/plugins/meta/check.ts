@@ -1,6 +1,6 @@
 // CHECK every delegate, annotation networks included (Multus checks only its own conf's delegates),
 // each against the result it returned on ADD.
-import { CniError, Code } from '../../cni/errors.js';
+import { CniError, Code, errorText } from '../../cni/errors.js';
 import type { Invocation } from '../../cni/plugin.js';
 import { pathFor } from './add.js';
 import { loadCache } from './cache.js';
@@ -46,7 +46,7 @@ export async function check(inv: Invocation<MetaConf>): Promise<void> {
       log.error('CHECK of a network failed', {
         network: d.name,
         delegateIfname: d.ifname,
-        error: err.message,
+        error: errorText(err),
       });
       throw new CniError(
         err.code,

@@ -3,7 +3,7 @@
 // #1449); we delete what needs no pod (the cluster network) and let the networks' IPAM GC release
 // whatever no live container holds.
 import { type PodRef, podRefFromArgs } from '../../cni/args.js';
-import { CniError } from '../../cni/errors.js';
+import { CniError, errorText, toCniError } from '../../cni/errors.js';
 import type { Logger } from '../../cni/log.js';
 import type { Invocation } from '../../cni/plugin.js';
 import type { CniEnv, Result } from '../../cni/types.js';
@@ -31,9 +31,11 @@ export async function delAll(
     try {
       await delDelegate(t, d, results[i] ?? undefined);
     } catch (err) {
-      const e = err instanceof CniError ? err : new CniError(999, String(err));
-      log.warn('delegate DEL failed', { network: d.name, delegateIfname: d.ifname, error: e.message });
-      errors.push(new CniError(e.code, `network ${d.name} (${d.ifname}): ${e.message}`, e.details));
+      const e = toCniError(err);
+      log.warn('delegate DEL failed', { network: d.name, delegateIfname: d.ifname, error: errorText(err) });
+      errors.push(
+        new CniError(e.code, `network ${d.name} (${d.ifname}): ${e.message}`, e.details, { cause: err }),
+      );
     }
   }
   return errors;
@@ -47,7 +49,7 @@ async function rebuild(deps: MetaDeps, conf: MetaConf, env: CniEnv, podRef: PodR
     if (pod === undefined) return undefined;
     return await buildDelegates({ conf, source, pod, ifname: env.ifname });
   } catch (err) {
-    log.warn('cannot rebuild delegates from the pod', { error: String(err) });
+    log.warn('cannot rebuild delegates from the pod', { error: errorText(err) });
     return undefined;
   }
 }
@@ -87,7 +89,7 @@ export async function del(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<vo
   });
   // A node being torn down may never become ready again; DEL must still release.
   await waitForReadiness(conf.readinessindicatorfile, conf.readinessTimeoutSeconds).catch((err: unknown) =>
-    log.warn('deleting without the readiness indicator', { error: String(err) }),
+    log.warn('deleting without the readiness indicator', { error: errorText(err) }),
   );
   const cache = loadCache(conf.cniDir, env.containerId, env.ifname);
   const t: Target = {
@@ -111,6 +113,9 @@ export async function del(deps: MetaDeps, inv: Invocation<MetaConf>): Promise<vo
     !errors.some((e) => e.message.includes('no such file or directory'));
   if (!keep) removeCache(conf.cniDir, env.containerId, env.ifname);
   if (errors.length > 0) {
-    throw new CniError(errors[0]!.code, errors.map((e) => e.message).join(' / '));
+    // Every delegate's msg, as the runtime sees only msg; the first failure travels as the cause.
+    throw new CniError(errors[0]!.code, errors.map((e) => e.message).join(' / '), errors[0]!.details, {
+      cause: errors[0],
+    });
   }
 }

@@ -1,10 +1,11 @@
 // What STATUS, GC and the DEL fallback work on when no single pod is in view: the networks this
 // node knows about, and the attachments that are still alive (one delegate cache per container).
-import { CniError } from '../../cni/errors.js';
+import { type CniError, errorText, toCniError } from '../../cni/errors.js';
 import type { Logger } from '../../cni/log.js';
 import type { Registry } from '../../cni/plugin.js';
 import type { Attachment } from '../../cni/types.js';
-import { buildDelegates, type Delegate, resolveNetworkRef } from '../../multus/delegates.js';
+import { resolveNetworkRef } from '../../multus/base-networks.js';
+import { buildDelegates, type Delegate } from '../../multus/delegates.js';
 import type { MetaDeps } from './deps.js';
 import { gcDelegate, supports } from './invoke.js';
 import type { DelegateCache, MetaConf } from './types.js';
@@ -32,13 +33,13 @@ export async function baseNetworks(deps: MetaDeps, conf: MetaConf, log: Logger):
   try {
     out.push(...(await buildDelegates({ conf, source, pod: undefined, ifname: 'eth0' })));
   } catch (err) {
-    log.warn('cannot resolve the cluster network', { error: String(err) });
+    log.warn('cannot resolve the cluster network', { error: errorText(err) });
   }
   for (const ref of conf.defaultNetworks) {
     try {
       out.push(asDelegate(conf, await resolveNetworkRef(conf, source, ref)));
     } catch (err) {
-      log.warn('cannot resolve a default network', { network: ref, error: String(err) });
+      log.warn('cannot resolve a default network', { network: ref, error: errorText(err) });
     }
   }
   return out;
@@ -78,8 +79,8 @@ export async function forwardGc(
     try {
       await gcDelegate(path, d, valid, extra, registry);
     } catch (err) {
-      log.warn('GC of a network failed', { network: d.name, error: String(err) });
-      first ??= err instanceof CniError ? err : new CniError(999, String(err));
+      log.warn('GC of a network failed', { network: d.name, error: errorText(err) });
+      first ??= toCniError(err);
     }
   }
   return first;

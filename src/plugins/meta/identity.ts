@@ -5,7 +5,7 @@
 import { type PodRef, podRefFromArgs } from '../../cni/args.js';
 import type { CniArgs } from '../../cni/types.js';
 
-export interface PodIdentity {
+interface PodIdentity {
   ref?: PodRef;
   /** The namespace came from configuration, not from the runtime. */
   assumed: boolean;

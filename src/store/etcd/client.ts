@@ -10,7 +10,7 @@ export interface KeyValue {
   version: string;
 }
 
-export interface RangeOptions {
+interface RangeOptions {
   /** Exclusive end of the range ('' = single key). */
   end?: string;
   limit?: number;
@@ -31,7 +31,7 @@ export type Op =
   | { range: { key: string } & RangeOptions }
   | { txn: { compare: Compare[]; success: Op[]; failure?: Op[] } };
 
-export interface RangeResult {
+interface RangeResult {
   kvs: KeyValue[];
   count: number;
   more: boolean;
@@ -183,7 +183,7 @@ export class EtcdClient {
   }
 
   private async call(path: string, body: unknown): Promise<unknown> {
-    const failures: string[] = [];
+    const failures: Array<[string, EtcdUnreachable]> = [];
     for (let i = 0; i < this.endpoints.length; i++) {
       const idx = (this.preferred + i) % this.endpoints.length;
       const endpoint = this.endpoints[idx]!;
@@ -193,10 +193,13 @@ export class EtcdClient {
         return out;
       } catch (err) {
         if (!(err instanceof EtcdUnreachable)) throw err;
-        failures.push(`${endpoint}: ${err.message}`);
+        failures.push([endpoint, err]);
       }
     }
-    throw new EtcdUnreachable(failures.join('; '));
+    // Every endpoint's own failure names it; the first travels as the cause.
+    throw new EtcdUnreachable(failures.map(([at, e]) => `${at}: ${e.message}`).join('; '), {
+      cause: failures[0]?.[1],
+    });
   }
 
   private async post(endpoint: string, path: string, body: unknown): Promise<unknown> {
@@ -217,7 +220,7 @@ export class EtcdClient {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', (e) => reject(new EtcdUnreachable(e.message)));
+          res.on('error', (e) => reject(new EtcdUnreachable(e.message, { cause: e })));
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
             let parsed: { error?: string; message?: string; code?: number } | undefined;
@@ -240,7 +243,7 @@ export class EtcdClient {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
-      req.on('error', (e) => reject(new EtcdUnreachable(e.message)));
+      req.on('error', (e) => reject(new EtcdUnreachable(e.message, { cause: e })));
       req.end(payload);
     });
   }

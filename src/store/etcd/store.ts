@@ -4,9 +4,9 @@
 // A lost race is retried with a fresh read and a jittered start point (so a crowd of losers spreads
 // out instead of colliding again on the next address), with a capped backoff, for a bounded time.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CniError, Code, tryAgainLater } from '../../cni/errors.js';
+import { CniError, Code, errorText, tryAgainLater } from '../../cni/errors.js';
 import { StoreUnavailableError } from '../errors.js';
-import { addrKey, type Family, formatIp, intervalsContain, keyAddr, parseIp } from '../ip.js';
+import { addrKey, type Family, formatIp, parseIp } from '../ip.js';
 import type {
   AllocateResult,
   Allocation,
@@ -15,9 +15,9 @@ import type {
   Holder,
   HolderKey,
 } from '../types.js';
+import { claimNext, claimRequested } from './claim.js';
 import { EtcdClient, EtcdRequestError, EtcdUnreachable, type KeyValue, prefixEnd } from './client.js';
 import type { EtcdStoreConf } from './conf.js';
-import { GapFinder } from './free.js';
 import { DEFAULT_PREFIX, decodeAllocation, Keys, publicAllocation } from './keys.js';
 import { type Claim, claimOps, deleteOps } from './ops.js';
 
@@ -91,10 +91,11 @@ export class EtcdStore implements AllocationStore {
               out.push(h);
               continue;
             }
+            const ctx = { client: c, keys: this.keys, claiming: this.claiming, stats: this.stats };
             const claim =
               req.requestedIp !== undefined
-                ? await this.claimRequested(c, req, req.requestedIp)
-                : await this.claimNext(req, cursors, lost, attempt);
+                ? await claimRequested(ctx, req, req.requestedIp)
+                : await claimNext(ctx, req, cursors, lost, attempt);
             if ('ok' in claim) return claim;
             claims.push(claim);
             out.push(this.allocation(holder, claim, now));
@@ -202,79 +203,13 @@ export class EtcdStore implements AllocationStore {
     });
   }
 
-  private async claimRequested(
-    c: EtcdClient,
-    req: FamilyRequest,
-    ip: string,
-  ): Promise<Claim | AllocateResult> {
-    const addr = parseIp(ip);
-    const cand =
-      addr === undefined ? undefined : req.candidates.find((x) => intervalsContain(x.intervals, addr.value));
-    if (addr === undefined || addr.family !== req.family || cand === undefined) {
-      return {
-        ok: false,
-        reason: 'outside',
-        family: req.family,
-        ip,
-        pools: req.candidates.map((x) => x.pool),
-      };
-    }
-    const owner = (await c.range(this.keys.ip(addr.family, addr.value))).kvs[0];
-    if (owner !== undefined) {
-      const a = publicAllocation(decodeAllocation(owner.value));
-      return { ok: false, reason: 'taken', family: req.family, ip, pool: a.pool, holder: a };
-    }
-    return { pool: cand.pool, family: req.family, value: addr.value, requested: true };
-  }
-
-  private async claimNext(
-    req: FamilyRequest,
-    cursors: Map<string, KeyValue | undefined>,
-    lost: Map<string, bigint>,
-    attempt: number,
-  ): Promise<Claim | AllocateResult> {
-    const finder = new GapFinder(this.client!, this.keys);
-    try {
-      for (const cand of req.candidates) {
-        if (cand.intervals.length === 0) continue;
-        const cur = cursors.get(cand.pool);
-        const stored = cur?.value.startsWith(`${req.family}:`) ? keyAddr(cur.value).value : undefined;
-        const prev = lost.get(cand.pool);
-        // After a lost race, start a random short distance past the lost address: the winners of
-        // the next round are then spread over several addresses instead of all racing for one.
-        const from =
-          prev !== undefined
-            ? prev + 1n + BigInt(Math.floor(Math.random() * Math.min(2 ** (attempt + 3), 64)))
-            : (stored ?? cand.intervals[0]!.start);
-        const claiming = this.claiming[req.family];
-        const v = await finder.next(req.family, cand.intervals, from, (x) => {
-          if (claiming.has(x)) return false;
-          claiming.add(x);
-          return true;
-        });
-        if (v !== undefined) {
-          return {
-            pool: cand.pool,
-            family: req.family,
-            value: v,
-            requested: false,
-            cursor: { mod: cur?.modRevision ?? '0' },
-          };
-        }
-      }
-    } finally {
-      this.stats.searches += finder.requests;
-    }
-    return { ok: false, reason: 'exhausted', family: req.family, pools: req.candidates.map((x) => x.pool) };
-  }
-
   private async guard<T>(op: string, fn: (c: EtcdClient) => Promise<T>): Promise<T> {
     await this.open();
     try {
       return await fn(this.client!);
     } catch (err) {
       if (err instanceof CniError) throw err;
-      const msg = err instanceof Error ? err.message : String(err);
+      const msg = errorText(err);
       if (err instanceof EtcdUnreachable) {
         throw new StoreUnavailableError(this.description, `${op} failed: ${msg}`, { cause: err });
       }

@@ -51,6 +51,14 @@ export class PoolQueues {
     return true;
   }
 
+  /** Up to `max` waiting changes joining the running round (it lost a conflict and starts over). */
+  join(pool: string, max: number): Op[] {
+    const q = this.waiting.get(pool) ?? [];
+    const ops = q.splice(0, max);
+    if (q.length === 0) this.waiting.delete(pool);
+    return ops;
+  }
+
   /** Up to `max` waiting changes for the next round; empty (and the pool idle) when none wait. */
   take(pool: string, max: number): Op[] {
     const q = this.waiting.get(pool) ?? [];

@@ -33,7 +33,29 @@ export interface PoolEntries {
   entries: Entry[];
 }
 
+const parsed = new WeakMap<SpiderIPPool, PoolEntries>();
+
+/**
+ * The entries of one pool version, read only, parsed once: a watch cache hands out the same object
+ * until the pool changes, and every ADD and DEL looks at every pool (holders are found by scanning),
+ * so parsing its map each time cost a pool's size per request.
+ */
+export function entriesOf(pool: SpiderIPPool): Readonly<PoolEntries> {
+  let pe = parsed.get(pool);
+  if (pe === undefined) {
+    pe = parse(pool);
+    parsed.set(pool, pe);
+  }
+  return pe;
+}
+
+/** A copy of the pool's entries to change (a write round adds and removes entries). */
 export function parseEntries(pool: SpiderIPPool): PoolEntries {
+  const pe = entriesOf(pool);
+  return { pool: pe.pool, entries: [...pe.entries] };
+}
+
+function parse(pool: SpiderIPPool): PoolEntries {
   const name = pool.metadata.name;
   const text = pool.status?.allocatedIPs;
   const out: PoolEntries = { pool: name, entries: [] };

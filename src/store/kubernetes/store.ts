@@ -1,6 +1,7 @@
 // Allocation store with Spiderpool's model: the source of truth is each SpiderIPPool's
-// status.allocatedIPs (records.ts), changed through PoolWriter (writer.ts: fresh read, write with the
-// resourceVersion, retry on 409). Holders are found by scanning the pools' maps (pools are few).
+// status.allocatedIPs (records.ts), changed through PoolWriter (writer.ts: write with the
+// resourceVersion read, retry on 409); addresses are chosen and taken by take.ts. Holders are found
+// by scanning the pools' maps (pools are few).
 //
 // Dual stack is NOT a transaction here: the IPv4 address is written to its pool, then the IPv6 one to
 // another; if the second fails the first is released again (compensation). A crash between the two
@@ -8,7 +9,7 @@
 import type { ClusterSource } from '../../cluster/types.js';
 import { invalidConfig } from '../../cni/errors.js';
 import { StoreUnavailableError } from '../errors.js';
-import { type Family, formatIp, type Interval, intervalsContain, parseIp } from '../ip.js';
+import type { Family } from '../ip.js';
 import type {
   AllocateResult,
   Allocation,
@@ -16,34 +17,32 @@ import type {
   FamilyRequest,
   Holder,
   HolderKey,
-  PoolCandidate,
 } from '../types.js';
-import { Cursors } from './cursor.js';
-import {
-  allocationOf,
-  type Entry,
-  isHolder,
-  orderKey,
-  type PoolEntries,
-  parseEntries,
-  recordOf,
-} from './records.js';
+import { allocationOf, type Entry, entriesOf, isHolder, orderKey } from './records.js';
+import { Taker } from './take.js';
 import { type Change, type KubernetesStoreOptions, PoolWriter } from './writer.js';
 
 type SharedSource = ClusterSource & Required<Pick<ClusterSource, 'getIPPool' | 'updateIPPoolStatus'>>;
 
-const ordered = (list: Allocation[]) => list.sort((a, b) => (orderKey(a) < orderKey(b) ? -1 : 1));
+/** Sorted by orderKey, each key computed once (it parses the address). */
+function ordered(list: Allocation[]): Allocation[] {
+  return list
+    .map((a) => ({ k: orderKey(a), a }))
+    .sort((x, y) => (x.k < y.k ? -1 : x.k > y.k ? 1 : 0))
+    .map((x) => x.a);
+}
 
 export class KubernetesStore implements AllocationStore {
   readonly description = 'kubernetes:SpiderIPPool.status.allocatedIPs';
   private readonly writer: PoolWriter;
-  private readonly cursors = new Cursors();
+  private readonly taker: Taker;
 
   constructor(
     private readonly source: ClusterSource,
     opts: KubernetesStoreOptions = {},
   ) {
     this.writer = new PoolWriter(() => this.shared(), opts);
+    this.taker = new Taker(this.writer);
   }
 
   /** Cumulative: writes that lost to another writer (409) and were retried; status writes made. */
@@ -59,7 +58,7 @@ export class KubernetesStore implements AllocationStore {
 
   async allocate(holder: Holder, requests: readonly FamilyRequest[]): Promise<AllocateResult> {
     const src = this.shared();
-    const snapshot = (await src.listIPPools()).map(parseEntries);
+    const snapshot = (await src.listIPPools()).map(entriesOf);
     const held = new Map<Family, Allocation>();
     for (const p of snapshot)
       for (const e of p.entries)
@@ -74,7 +73,7 @@ export class KubernetesStore implements AllocationStore {
           out.push(h);
           continue;
         }
-        const r = await this.allocateFamily(holder, req, snapshot);
+        const r = await this.taker.family(holder, req, snapshot);
         if ('ok' in r) return r;
         out.push(r);
         added.push(r);
@@ -86,8 +85,13 @@ export class KubernetesStore implements AllocationStore {
     }
   }
 
+  /** Every ADD asks (an existing attachment is returned as is): the holder's entries only, not a listing. */
   async get(key: HolderKey): Promise<Allocation[]> {
-    return (await this.list()).filter((a) => a.containerId === key.containerId && a.ifname === key.ifname);
+    const out: Allocation[] = [];
+    for (const p of (await this.shared().listIPPools()).map(entriesOf))
+      for (const e of p.entries)
+        if (isHolder(e, key.containerId, key.ifname)) out.push(allocationOf(p.pool, e));
+    return ordered(out);
   }
 
   async release(key: HolderKey): Promise<Allocation[]> {
@@ -104,7 +108,7 @@ export class KubernetesStore implements AllocationStore {
         : [await src.getIPPool(pool)].filter((p) => p !== undefined);
     return ordered(
       pools.flatMap((p) => {
-        const pe = parseEntries(p);
+        const pe = entriesOf(p);
         return pe.entries.map((e) => allocationOf(pe.pool, e));
       }),
     );
@@ -171,79 +175,6 @@ export class KubernetesStore implements AllocationStore {
     return s as SharedSource;
   }
 
-  private async allocateFamily(
-    h: Holder,
-    req: FamilyRequest,
-    snapshot: PoolEntries[],
-  ): Promise<Allocation | AllocateResult> {
-    const pools = req.candidates.map((c) => c.pool);
-    const elsewhere = (pool: string) => {
-      const s = new Map<bigint, Allocation>();
-      for (const p of snapshot)
-        if (p.pool !== pool)
-          for (const e of p.entries) if (e.family === req.family) s.set(e.value, allocationOf(p.pool, e));
-      return s;
-    };
-    if (req.requestedIp !== undefined) {
-      const ip = req.requestedIp;
-      const a = parseIp(ip);
-      const cand =
-        a === undefined ? undefined : req.candidates.find((c) => intervalsContain(c.intervals, a.value));
-      if (a === undefined || a.family !== req.family || cand === undefined) {
-        return { ok: false, reason: 'outside', family: req.family, ip, pools };
-      }
-      const other = elsewhere(cand.pool).get(a.value);
-      if (other !== undefined)
-        return { ok: false, reason: 'taken', family: req.family, ip, pool: other.pool, holder: other };
-      const r = await this.takeRequested(h, cand, a.value, req.adopt);
-      if (r === undefined) return { ok: false, reason: 'outside', family: req.family, ip, pools };
-      if ('ip' in r) return r;
-      return { ok: false, reason: 'taken', family: req.family, ip, pool: cand.pool, holder: r.holder };
-    }
-    for (const cand of req.candidates) {
-      if (cand.intervals.length === 0) continue;
-      const got = await this.takeNext(h, cand, elsewhere(cand.pool));
-      if (got !== undefined) return got;
-    }
-    return { ok: false, reason: 'exhausted', family: req.family, pools };
-  }
-
-  private takeNext(h: Holder, c: PoolCandidate, elsewhere: Map<bigint, Allocation>) {
-    return this.writer.mutate(c.pool, (pe): Change<Allocation | undefined> => {
-      const mine = pe.entries.find((e) => e.family === c.family && isHolder(e, h.containerId, h.ifname));
-      if (mine !== undefined) return { value: allocationOf(pe.pool, mine), write: false };
-      const taken = new Set<bigint>(elsewhere.keys());
-      for (const e of pe.entries) if (e.family === c.family) taken.add(e.value);
-      const from = this.cursors.start(pe, c.family, c.intervals[0]!.start);
-      const v = nextFree(c.intervals, from, taken);
-      if (v === undefined) return { value: undefined, write: false };
-      return { value: this.add(pe, h, c.family, v), write: true };
-    });
-  }
-
-  /** undefined: the pool is gone; {holder}: the address is held in this pool by someone else. */
-  private takeRequested(h: Holder, c: PoolCandidate, v: bigint, adopt?: FamilyRequest['adopt']) {
-    return this.writer.mutate(c.pool, (pe): Change<Allocation | { holder: Allocation } | undefined> => {
-      const cur = pe.entries.find((e) => e.family === c.family && e.value === v);
-      if (cur !== undefined) {
-        const a = allocationOf(pe.pool, cur);
-        if (isHolder(cur, h.containerId, h.ifname)) return { value: a, write: false };
-        if (adopt === undefined || !adopt(a)) return { value: { holder: a }, write: false };
-        // Taken over in the same write: the address is never free in between.
-        pe.entries = pe.entries.filter((e) => e !== cur);
-      }
-      return { value: this.add(pe, h, c.family, v), write: true };
-    });
-  }
-
-  private add(pe: PoolEntries, h: Holder, family: Family, v: bigint): Allocation {
-    const at = new Date().toISOString();
-    const e: Entry = { text: formatIp(family, v), family, value: v, record: recordOf(h, family, at) };
-    pe.entries.push(e);
-    this.cursors.handedOut(pe.pool, family, v, at);
-    return allocationOf(pe.pool, e);
-  }
-
   private async compensate(h: Holder, added: Allocation[]): Promise<void> {
     for (const a of added) {
       await this.writer
@@ -267,7 +198,7 @@ export class KubernetesStore implements AllocationStore {
 
   /** Removes matching entries from every pool that has some; returns what was removed. */
   private async removeWhere(match: (e: Entry) => boolean): Promise<Allocation[]> {
-    const pools = (await this.shared().listIPPools()).map(parseEntries).filter((p) => p.entries.some(match));
+    const pools = (await this.shared().listIPPools()).map(entriesOf).filter((p) => p.entries.some(match));
     const removed = await Promise.all(
       pools.map((p) =>
         this.writer.mutate(p.pool, (pe): Change<Allocation[]> => {
@@ -279,23 +210,4 @@ export class KubernetesStore implements AllocationStore {
     );
     return removed.flatMap((r) => r ?? []);
   }
-}
-
-/** First address not in `taken` at or after `from`, wrapping once; cost bounded by taken.size. */
-export function nextFree(
-  intervals: readonly Interval[],
-  from: bigint,
-  taken: Set<bigint>,
-): bigint | undefined {
-  const segs: Interval[] = [];
-  for (const iv of intervals)
-    if (iv.end >= from) segs.push({ start: iv.start > from ? iv.start : from, end: iv.end });
-  for (const iv of intervals)
-    if (iv.start < from) segs.push({ start: iv.start, end: iv.end < from ? iv.end : from - 1n });
-  for (const s of segs) {
-    let v = s.start;
-    while (v <= s.end && taken.has(v)) v++;
-    if (v <= s.end) return v;
-  }
-  return undefined;
 }

@@ -1,6 +1,9 @@
-// Writes to SpiderIPPool status as spiderpool-agent does them: re-read the pool fresh, change the
-// allocation map, write with the resourceVersion read (optimistic concurrency); on 409 back off
-// (jittered, growing) and start over, a few more times than Spiderpool's 5. Writes to one pool from
+// Writes to SpiderIPPool status as spiderpool-agent does them: take the pool as last seen, change the
+// allocation map, write with that resourceVersion (optimistic concurrency); on 409 back off (jittered,
+// growing), re-read the pool fresh and start over, a few more times than Spiderpool's 5. "As last
+// seen" is the agent's watch cache when the source has one (its own writes and every other node's
+// arrive there by watch, so it is usually current and costs no request; a stale copy costs one 409),
+// else a fresh GET. Writes to one pool from
 // this process never race each other: they queue, and one round at a time reads and writes the pool.
 // `writes: "per-allocation"` (Spiderpool's mechanism) puts one change in a round, so N pods on a node
 // cost N reads and N writes in a row. `writes: "batched"` (the default) takes every change that queued
@@ -30,6 +33,11 @@ type SharedSource = ClusterSource & Required<Pick<ClusterSource, 'getIPPool' | '
 
 /** Changes per round in batched mode: bounds one write's work and what a failed round takes down. */
 const MAX_BATCH = 256;
+/**
+ * Longest pause between attempts: beyond it a node sits out writes it could win (every other node's
+ * write lands in far less), and the budget of attempts runs out in time, not in tries.
+ */
+const MAX_BACKOFF_MS = 200;
 
 export class PoolWriter {
   conflicts = 0;
@@ -76,7 +84,7 @@ export class PoolWriter {
   private async round(pool: string, ops: Op[]): Promise<void> {
     const src = this.source();
     for (let attempt = 1; ; attempt++) {
-      const fresh = await src.getIPPool(pool);
+      const fresh = (attempt === 1 ? src.cachedIPPool?.(pool) : undefined) ?? (await src.getIPPool(pool));
       if (fresh === undefined) {
         for (const op of ops) op.resolve(undefined);
         return;
@@ -109,8 +117,10 @@ export class PoolWriter {
           'other writers kept changing the pool; retry',
         );
       }
-      const delay = this.backoffMs * this.factor ** (attempt - 1);
+      const delay = Math.min(MAX_BACKOFF_MS, this.backoffMs * this.factor ** (attempt - 1));
       await sleep(delay * (0.5 + Math.random()));
+      // Changes queued meanwhile join the retry: one more write would only add a contender.
+      ops.push(...this.queues.join(pool, this.perRound - ops.length));
     }
   }
 }

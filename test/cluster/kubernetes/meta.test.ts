@@ -11,8 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { type RunningAgent, startAgent } from '../../../src/agent/agent.js';
 import { callAgent } from '../../../src/agent/client.js';
 import { selectKernel } from '../../../src/agent/kernel.js';
+import { Scene } from '../../helpers/netns.js';
 import { REF_CNI } from '../../helpers/paths.js';
-import { Scene } from '../../helpers/scene.js';
 import { type KubeApiServer, startKubeApiServer } from '../../kube-apiserver/server.js';
 
 let api: KubeApiServer;

@@ -22,8 +22,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startAgent, type TestAgent } from '../../agent/helpers.js';
 import { type PluginRun, runCni } from '../../helpers/cni.js';
+import { ip, ipj, links, Scene } from '../../helpers/netns.js';
 import { DIST_CNI, REF_CNI } from '../../helpers/paths.js';
-import { ip, ipj, links, Scene } from '../../helpers/scene.js';
 import { type KubeApiServer, startKubeApiServer } from '../../kube-apiserver/server.js';
 import { cite } from './pin.js';
 

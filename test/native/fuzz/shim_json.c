@@ -1,8 +1,9 @@
 /*
  * libFuzzer target: the shim's JSON escaping and request line (src/shim/wire.c). The input is split
  * at NUL bytes into type, command, and CNI_ environment entries; what follows the last NUL is the
- * body. Beyond the sanitizers it checks that every escaped string decodes back to its exact bytes,
- * that the header is one line, and that the body follows it unchanged with its length announced.
+ * body. Beyond the sanitizers it checks that every escaped string is UTF-8 and decodes back to its
+ * exact bytes (each byte outside well-formed UTF-8 as U+FFFD), that the header is one line, and that
+ * the body follows it unchanged with its length announced.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "../../../src/shim/wire.h"
+#include "utf8.h"
 
 void wire_out_of_memory(void) { abort(); }
 
@@ -34,6 +36,10 @@ static const char *decode(const char *s, const char *end, char *out, size_t *out
     char e = *s++;
     if (e == '"' || e == '\\') {
       out[n++] = e;
+    } else if (e == 'u' && end - s >= 4 && memcmp(s, "fffd", 4) == 0) {
+      memcpy(out + n, "\xef\xbf\xbd", 3);
+      n += 3;
+      s += 4;
     } else if (e == 'u') {
       if (end - s < 4 || s[0] != '0' || s[1] != '0' || hexval(s[2]) < 0 || hexval(s[3]) < 0) return NULL;
       out[n++] = (char)(hexval(s[2]) << 4 | hexval(s[3]));
@@ -50,10 +56,14 @@ static const char *decode(const char *s, const char *end, char *out, size_t *out
 static void round_trip(const char *s, size_t n) {
   struct buf b = {0};
   buf_put_json_string(&b, s, n);
-  char *dec = malloc(n ? n : 1);
+  if (!oracle_valid((const unsigned char *)b.p, b.len)) abort();
+  unsigned char *want = malloc(3 * n + 1);
+  size_t wlen = oracle_clean((const unsigned char *)s, n, want);
+  char *dec = malloc(3 * n + 1);
   size_t dlen = 0;
   const char *rest = decode(b.p, b.p + b.len, dec, &dlen);
-  if (!rest || rest != b.p + b.len || dlen != n || memcmp(dec, s, n) != 0) abort();
+  if (!rest || rest != b.p + b.len || dlen != wlen || memcmp(dec, want, wlen) != 0) abort();
+  free(want);
   free(dec);
   free(b.p);
 }

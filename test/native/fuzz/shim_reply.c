@@ -3,13 +3,14 @@
  * (wire_parse_reply), the config it sniffs cniVersion from (wire_sniff_version), and error text it
  * prints inside a JSON string (wire_plain_message). Beyond the sanitizers it checks that an "ok" body
  * lies inside the reply, a sniffed version is digits and dots, and a plain message has nothing that
- * would need escaping.
+ * would need escaping and is UTF-8 (stdout must stay JSON whatever bytes an error echoes).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../../src/shim/wire.h"
+#include "utf8.h"
 
 void wire_out_of_memory(void) { abort(); }
 
@@ -35,6 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   wire_plain_message(msg);
   for (char *c = msg; *c; c++)
     if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) abort();
+  if (!oracle_valid((const unsigned char *)msg, strlen(msg))) abort();
   free(msg);
   return 0;
 }

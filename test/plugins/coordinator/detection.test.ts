@@ -8,8 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { addList, delList, type RuntimeConf } from '../../../src/cni/conflist.js';
 import { CniError } from '../../../src/cni/errors.js';
 import type { NetConfList } from '../../../src/cni/types.js';
+import { ipj, links } from '../../helpers/netns.js';
 import { REF_CNI } from '../../helpers/paths.js';
-import { GATEWAY, ipJ, type SceneNode, UnderlayScene } from '../../helpers/underlay-scene.js';
+import { GATEWAY, type SceneNode, UnderlayScene } from '../../helpers/underlay-scene.js';
 
 const scene = new UnderlayScene('tc');
 let node: SceneNode;
@@ -35,9 +36,8 @@ const rt = (pod: { path: string }, containerId: string): RuntimeConf => ({
   ifname: 'eth0',
   path: [node.bin, REF_CNI],
 });
-const links = (ns: string) => ipJ<{ ifname: string }[]>(ns, ['link', 'show']).map((l) => l.ifname);
 const rulesTo = (ip: string) =>
-  ipJ<{ dst?: string }[]>(node.name, ['-4', 'rule', 'show']).filter((r) => r.dst === ip);
+  ipj<{ dst?: string }[]>(node.name, ['-4', 'rule', 'show']).filter((r) => r.dst === ip);
 
 async function rejectsWith(p: Promise<unknown>, code: number, msg: RegExp): Promise<void> {
   await assert.rejects(p, (e: unknown) => {
@@ -113,7 +113,7 @@ describe('coordinator detection', () => {
     const list = conflist(staticIpam('10.10.0.41/24'), { podMACPrefix: '0a:1b' });
     const r = rt(pod, 'tcmacprefix001');
     const res = await addList(list, r);
-    const [eth0] = ipJ<{ address: string }[]>(pod.name, ['link', 'show', 'eth0']);
+    const [eth0] = ipj<{ address: string }[]>(pod.name, ['link', 'show', 'eth0']);
     assert.equal(eth0?.address, '0a:1b:0a:0a:00:29');
     assert.equal(res.interfaces?.[0]?.mac, '0a:1b:0a:0a:00:29');
     await delList(list, r, res);

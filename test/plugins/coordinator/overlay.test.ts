@@ -4,16 +4,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { addList, checkList, delList, type RuntimeConf } from '../../../src/cni/conflist.js';
 import type { NetConfList } from '../../../src/cni/types.js';
+import { ip, ipj } from '../../helpers/netns.js';
 import { REF_CNI } from '../../helpers/paths.js';
-import {
-  counters,
-  GATEWAY,
-  ipIn,
-  ipJ,
-  ping,
-  type SceneNode,
-  UnderlayScene,
-} from '../../helpers/underlay-scene.js';
+import { counters, GATEWAY, ping, type SceneNode, UnderlayScene } from '../../helpers/underlay-scene.js';
 
 const scene = new UnderlayScene('tc');
 const SERVICE = '10.96.0.10';
@@ -52,8 +45,8 @@ const rt = (node: SceneNode, pod: { path: string }, containerId: string, ifname:
 
 type RouteJ = { dst: string; dev: string; gateway?: string; table?: string };
 type RuleJ = { src?: string; dst?: string; dstlen?: number; table: string };
-const routes = (ns: string, table = 'main') => ipJ<RouteJ[]>(ns, ['-4', 'route', 'show', 'table', table]);
-const rules = (ns: string) => ipJ<RuleJ[]>(ns, ['-4', 'rule', 'show']);
+const routes = (ns: string, table = 'main') => ipj<RouteJ[]>(ns, ['-4', 'route', 'show', 'table', table]);
+const rules = (ns: string) => ipj<RuleJ[]>(ns, ['-4', 'rule', 'show']);
 const sig = (r: RouteJ[]) => r.map((x) => `${x.dst}|${x.gateway ?? ''}|${x.dev}`).sort();
 
 describe('coordinator overlay mode (macvlan-overlay)', () => {
@@ -109,19 +102,19 @@ describe('coordinator overlay mode (macvlan-overlay)', () => {
     );
     assert.ok(pr.some((x) => x.dst === '10.10.0.0' && x.dstlen === 24 && x.table === '100'));
     // Host side: the node reaches net1's address through eth0's veth.
-    const hr = ipJ<RuleJ[]>(n1.name, ['-4', 'rule', 'show']);
+    const hr = ipj<RuleJ[]>(n1.name, ['-4', 'rule', 'show']);
     assert.ok(hr.some((x) => x.dst === NET1_IP && x.table === '500'));
     assert.ok(routes(n1.name, '500').some((x) => x.dst === NET1_IP && x.dev === 'tcc3'));
 
     // Traffic.
     assert.equal(await ping(pod.name, '10.244.1.5'), true, 'overlay pod on the same node');
     assert.equal(await ping(pod.name, '10.244.2.5'), true, 'overlay pod on the other node');
-    assert.match(ipIn(pod.name, ['route', 'get', '10.244.2.5']), /dev eth0/);
+    assert.match(ip(['-n', pod.name, 'route', 'get', '10.244.2.5']), /dev eth0/);
     assert.equal(await ping(pod.name, SERVICE), true, 'Service via eth0');
-    assert.match(ipIn(pod.name, ['route', 'get', SERVICE]), /dev eth0/);
+    assert.match(ip(['-n', pod.name, 'route', 'get', SERVICE]), /dev eth0/);
     let c0 = counters(pod.name, 'net1');
     assert.equal(await ping(pod.name, '10.10.0.22'), true, 'macvlan pod on the other node');
-    assert.match(ipIn(pod.name, ['route', 'get', '10.10.0.22']), /dev net1/);
+    assert.match(ip(['-n', pod.name, 'route', 'get', '10.10.0.22']), /dev net1/);
     assert.ok(counters(pod.name, 'net1').tx >= c0.tx + 1, 'left through net1');
     assert.equal(await ping(n1.name, NET1_IP), true, 'its node reaches net1 through eth0');
 
@@ -135,7 +128,7 @@ describe('coordinator overlay mode (macvlan-overlay)', () => {
     assert.ok(e1.tx < e0.tx + 5, `eth0 carried the replies: tx ${e0.tx} → ${e1.tx}`);
 
     await checkList(list, r, res);
-    ipIn(pod.name, ['route', 'del', '10.96.0.0/16', 'table', '100']);
+    ip(['-n', pod.name, 'route', 'del', '10.96.0.0/16', 'table', '100']);
     await assert.rejects(
       checkList(list, r, res),
       /route 10\.96\.0\.0\/16 via 10\.10\.0\.11 dev eth0 table 100/,
@@ -145,7 +138,7 @@ describe('coordinator overlay mode (macvlan-overlay)', () => {
     assert.deepEqual(sig(routes(pod.name)), before, 'main table as before ADD');
     assert.deepEqual(routes(pod.name, '100'), []);
     assert.ok(!rules(pod.name).some((x) => x.table === '100'));
-    assert.ok(!ipJ<RuleJ[]>(n1.name, ['-4', 'rule', 'show']).some((x) => x.dst === NET1_IP));
+    assert.ok(!ipj<RuleJ[]>(n1.name, ['-4', 'rule', 'show']).some((x) => x.dst === NET1_IP));
     assert.ok(!routes(n1.name, '500').some((x) => x.dst === NET1_IP));
     await delList(list, r, res);
   });
@@ -174,7 +167,7 @@ describe('coordinator overlay mode (macvlan-overlay)', () => {
     assert.ok(rules(pod.name).some((x) => x.src === '10.244.1.7' && x.table === '100'));
     // Service and overlay traffic still use eth0 (main keeps the node/Service routes).
     assert.equal(await ping(pod.name, '10.244.2.5'), true);
-    assert.match(ipIn(pod.name, ['route', 'get', SERVICE]), /dev eth0/);
+    assert.match(ip(['-n', pod.name, 'route', 'get', SERVICE]), /dev eth0/);
     await delList(list, r, res);
     assert.deepEqual(sig(routes(pod.name)), before, 'eth0 routes back in main');
   });
@@ -193,7 +186,7 @@ describe('coordinator overlay mode (macvlan-overlay)', () => {
     assert.deepEqual(main, before, 'no coordinator route left in main');
     assert.deepEqual(routes(pod.name, '100'), []);
     assert.ok(!rules(pod.name).some((x) => x.table === '100'));
-    assert.ok(!ipJ<RuleJ[]>(n1.name, ['-4', 'rule', 'show']).some((x) => x.dst === '10.10.0.25'));
+    assert.ok(!ipj<RuleJ[]>(n1.name, ['-4', 'rule', 'show']).some((x) => x.dst === '10.10.0.25'));
     await delList(list, r);
     assert.deepEqual(sig(routes(pod.name)), before);
   });

@@ -6,8 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import { addList, checkList, delList, type RuntimeConf } from '../../../src/cni/conflist.js';
 import type { NetConfList, Result } from '../../../src/cni/types.js';
 import { runCni } from '../../helpers/cni.js';
+import { ip, ipj, links } from '../../helpers/netns.js';
 import { DIST_CNI, REF_CNI } from '../../helpers/paths.js';
-import { GATEWAY, ipIn, ipJ, ping, type SceneNode, UnderlayScene } from '../../helpers/underlay-scene.js';
+import { GATEWAY, ping, type SceneNode, UnderlayScene } from '../../helpers/underlay-scene.js';
 
 const scene = new UnderlayScene('tc');
 const SERVICE = '10.96.0.10';
@@ -47,8 +48,7 @@ const rt = (node: SceneNode, pod: { path: string }, containerId: string, ifname 
 
 type RuleJ = { priority: number; dst?: string; table: string };
 const hostRules = (node: SceneNode, ip: string) =>
-  ipJ<RuleJ[]>(node.name, ['-4', 'rule', 'show']).filter((r) => r.dst === ip);
-const linkNames = (ns: string) => ipJ<{ ifname: string }[]>(ns, ['link', 'show']).map((l) => l.ifname);
+  ipj<RuleJ[]>(node.name, ['-4', 'rule', 'show']).filter((r) => r.dst === ip);
 
 describe('coordinator underlay mode (macvlan-standalone)', () => {
   let n1: SceneNode;
@@ -90,19 +90,19 @@ describe('coordinator underlay mode (macvlan-standalone)', () => {
       resA.interfaces?.map((i) => i.name),
       ['eth0'],
     );
-    assert.ok(linkNames(podA.name).includes('veth0'), 'veth0 in the pod');
+    assert.ok(links(podA.name).includes('veth0'), 'veth0 in the pod');
     const hostVeth = `veth${rtA.containerId.slice(0, 11)}`;
-    assert.ok(linkNames(n1.name).includes(hostVeth), 'host end named veth<containerID[:11]>');
+    assert.ok(links(n1.name).includes(hostVeth), 'host end named veth<containerID[:11]>');
     assert.deepEqual(
       hostRules(n1, '10.10.0.21').map((r) => [r.priority, r.table]),
       [[1000, '500']],
     );
-    const t500 = ipJ<{ dst: string; dev: string }[]>(n1.name, ['route', 'show', 'table', '500']);
+    const t500 = ipj<{ dst: string; dev: string }[]>(n1.name, ['route', 'show', 'table', '500']);
     assert.ok(
       t500.some((x) => x.dst === '10.10.0.21' && x.dev === hostVeth),
       JSON.stringify(t500),
     );
-    const podRoutes = ipJ<{ dst: string; dev: string; gateway?: string }[]>(podA.name, ['route', 'show']);
+    const podRoutes = ipj<{ dst: string; dev: string; gateway?: string }[]>(podA.name, ['route', 'show']);
     for (const [dst, gw] of [
       ['10.10.0.11', undefined],
       ['10.96.0.0/16', '10.10.0.11'],
@@ -120,20 +120,20 @@ describe('coordinator underlay mode (macvlan-standalone)', () => {
     assert.equal(await ping(podA.name, n1.ip), true, 'pod → its node');
     assert.equal(await ping(podA.name, SERVICE), true, 'pod → Service (DNAT on the node to an overlay pod)');
     assert.equal(await ping(podA.name, '10.10.0.22'), true, 'pod → macvlan pod on the other node');
-    assert.match(ipIn(podA.name, ['route', 'get', '10.10.0.22']), /dev eth0/);
+    assert.match(ip(['-n', podA.name, 'route', 'get', '10.10.0.22']), /dev eth0/);
     assert.equal(await ping(n1.name, '10.10.0.21'), true, 'node → pod (kubelet probe path)');
     assert.equal(await ping(n2.name, '10.10.0.22'), true, 'other node → its own pod');
     assert.equal(await ping(podA.name, GATEWAY), true, 'pod → VLAN gateway via eth0');
 
     // CHECK passes, then fails once a host rule is gone.
     await checkList(listA, rtA, resA);
-    ipIn(n1.name, ['rule', 'del', 'to', '10.10.0.21', 'table', '500']);
+    ip(['-n', n1.name, 'rule', 'del', 'to', '10.10.0.21', 'table', '500']);
     await assert.rejects(checkList(listA, rtA, resA), /rule "to 10\.10\.0\.21\/32 lookup 500" not found/);
 
     // DEL removes veth pair, host rules and routes; a second DEL succeeds.
     await delList(listA, rtA, resA);
-    assert.deepEqual(linkNames(podA.name), ['lo']);
-    assert.ok(!linkNames(n1.name).includes(hostVeth));
+    assert.deepEqual(links(podA.name), ['lo']);
+    assert.ok(!links(n1.name).includes(hostVeth));
     assert.deepEqual(hostRules(n1, '10.10.0.21'), []);
     await delList(listA, rtA, resA);
 
@@ -142,7 +142,7 @@ describe('coordinator underlay mode (macvlan-standalone)', () => {
     scene.remove(podB.name);
     await delList(listB, rtB, resB as Result);
     assert.deepEqual(hostRules(n2, '10.10.0.22'), []);
-    assert.ok(!linkNames(n2.name).some((l) => l.startsWith('veth')));
+    assert.ok(!links(n2.name).some((l) => l.startsWith('veth')));
   });
 
   it('GC removes host rules whose pod route is gone and keeps live ones; STATUS is ready', async () => {
@@ -150,7 +150,7 @@ describe('coordinator underlay mode (macvlan-standalone)', () => {
     const list = conflist('10.10.0.26/24', {});
     const r = rt(n1, pod, 'tcgcpod000001');
     const res = await addList(list, r);
-    ipIn(n1.name, ['rule', 'add', 'to', '10.10.0.99', 'table', '500', 'priority', '1000']);
+    ip(['-n', n1.name, 'rule', 'add', 'to', '10.10.0.99', 'table', '500', 'priority', '1000']);
     const conf = {
       cniVersion: '1.1.0',
       name: 'tc-underlay',
@@ -179,7 +179,7 @@ describe('coordinator underlay mode (macvlan-standalone)', () => {
     const r1 = rt(n1, pod, 'tcmultinic0001', 'net1');
     const res0 = await addList(l0, r0);
     const res1 = await addList(l1, r1);
-    const t100 = ipJ<{ dst: string; dev: string }[]>(pod.name, ['route', 'show', 'table', '100']);
+    const t100 = ipj<{ dst: string; dev: string }[]>(pod.name, ['route', 'show', 'table', '100']);
     assert.ok(
       t100.some((x) => x.dst === n1.ip && x.dev === 'veth0'),
       JSON.stringify(t100),
@@ -190,9 +190,9 @@ describe('coordinator underlay mode (macvlan-standalone)', () => {
     await checkList(l1, r1, res1);
     await delList(l1, r1, res1);
     assert.deepEqual(hostRules(n1, '10.10.0.28'), []);
-    assert.deepEqual(ipJ(pod.name, ['route', 'show', 'table', '100']), []);
+    assert.deepEqual(ipj(pod.name, ['route', 'show', 'table', '100']), []);
     await delList(l0, r0, res0);
-    assert.deepEqual(linkNames(pod.name), ['lo']);
+    assert.deepEqual(links(pod.name), ['lo']);
     assert.deepEqual(hostRules(n1, '10.10.0.27'), []);
   });
 
@@ -206,7 +206,7 @@ describe('coordinator underlay mode (macvlan-standalone)', () => {
       const r0 = rt(n1, pod, id);
       const r1 = rt(n1, pod, id, 'eth1');
       const res1 = await addList(l1, r1);
-      assert.ok(linkNames(pod.name).includes('veth0'), 'eth1, first, created veth0');
+      assert.ok(links(pod.name).includes('veth0'), 'eth1, first, created veth0');
       const res0 = await addList(l0, r0);
       assert.equal(await ping(n1.name, '10.10.0.31'), true, 'node → eth0 through the veth');
       assert.equal(await ping(n1.name, '10.10.0.32'), true, 'node → eth1 through the veth');
@@ -220,16 +220,16 @@ describe('coordinator underlay mode (macvlan-standalone)', () => {
         await delList(l1, r1, res1);
         await delList(l0, r0, res0);
       }
-      assert.deepEqual(linkNames(pod.name), ['lo'], `DEL ${delFirst} first`);
+      assert.deepEqual(links(pod.name), ['lo'], `DEL ${delFirst} first`);
       assert.deepEqual(hostRules(n1, '10.10.0.31'), []);
       assert.deepEqual(hostRules(n1, '10.10.0.32'), []);
-      assert.ok(!linkNames(n1.name).some((l) => l.startsWith('veth')), 'no host veth left');
+      assert.ok(!links(n1.name).some((l) => l.startsWith('veth')), 'no host veth left');
     }
   });
 
   it('a veth0 that is not this container’s is refused before any change', async () => {
     const pod = scene.netns('pf');
-    ipIn(pod.name, ['link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'vpeer0']);
+    ip(['-n', pod.name, 'link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'vpeer0']);
     const r = rt(n1, pod, 'tcforeign0001');
     await assert.rejects(addList(conflist('10.10.0.33/24', {}), r), /veth0 already exists .*its host end is/);
     assert.deepEqual(hostRules(n1, '10.10.0.33'), []);

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SqliteStore } from '../../../src/store/sqlite.js';
 import { type CniCall, runCni } from '../../helpers/cni.js';
+import { ipj, links, Scene } from '../../helpers/netns.js';
 import { DIST_CNI, REF_CNI } from '../../helpers/paths.js';
-import { ipj, links, Scene } from '../../helpers/scene.js';
 
 const MACVLAN = join(DIST_CNI, 'trunkline-macvlan');
 const scene = new Scene('tie');

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type CniCall, runCni } from '../../helpers/cni.js';
+import { ipj, links, Scene, sysctl } from '../../helpers/netns.js';
 import { DIST_CNI, REF_CNI } from '../../helpers/paths.js';
-import { ipj, links, Scene, sysctl } from '../../helpers/scene.js';
 
 const OURS = join(DIST_CNI, 'trunkline-macvlan');
 const REF = join(REF_CNI, 'macvlan');

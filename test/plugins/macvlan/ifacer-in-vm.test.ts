@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startAgent } from '../../agent/helpers.js';
 import { runCni } from '../../helpers/cni.js';
+import { ip, ipj, links, Scene } from '../../helpers/netns.js';
 import { DIST_CNI, REF_CNI } from '../../helpers/paths.js';
-import { ip, ipj, links, Scene } from '../../helpers/scene.js';
 
 const inVm = process.env['TRUNKLINE_IN_VM'] === '1';
 const PLUGIN = join(DIST_CNI, 'trunkline-macvlan');

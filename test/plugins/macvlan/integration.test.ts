@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type CniCall, runCni } from '../../helpers/cni.js';
+import { ip, ipj, links, Scene, sysctl } from '../../helpers/netns.js';
 import { DIST_CNI, REF_CNI } from '../../helpers/paths.js';
-import { ip, ipj, links, Scene, sysctl } from '../../helpers/scene.js';
 
 const PLUGIN = join(DIST_CNI, 'trunkline-macvlan');
 const scene = new Scene('tlm');

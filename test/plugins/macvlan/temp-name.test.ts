@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempName } from '../../../src/plugins/macvlan/create.js';
 import { runCni } from '../../helpers/cni.js';
+import { ip, links, Scene } from '../../helpers/netns.js';
 import { DIST_CNI } from '../../helpers/paths.js';
-import { ip, links, Scene } from '../../helpers/scene.js';
 
 const PLUGIN = join(DIST_CNI, 'trunkline-macvlan');
 const scene = new Scene('tlt');

@@ -1,0 +1,204 @@
+// One case per cause of a 999 (internal error) the plugin fuzzer found for bad input (issue 16), each
+// through the shim with and without the agent, asserting the spec's code, a message, and that nothing
+// is left in the pod or on the host. Before the fix: the coordinator ~70 in 1,000 calls (an interface
+// named by CNI_IFNAME that no plugin made), macvlan ~14 (CHECK delegated to host-local before its own
+// input checks; host-local's own decode errors; a network name too long for a directory), meta ~8
+// (the same, through its delegate; and a container ID too long for its cache file's name).
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CNI_PATH, startAgent, type TestAgent, tempDir } from '../agent/helpers.js';
+import { runCni } from '../helpers/cni.js';
+import { links, Scene } from '../helpers/netns.js';
+import { DIST_CNI } from '../helpers/paths.js';
+
+interface Case {
+  name: string;
+  plugin: string;
+  command: string;
+  /** The config; `pod` is the pod namespace's path, `dir` a scratch directory. */
+  conf: (pod: string, dir: string) => Record<string, unknown>;
+  code: number;
+  msg: RegExp;
+  containerId?: string;
+}
+
+const hostLocal = (dir: string, extra: Record<string, unknown> = {}) => ({
+  type: 'host-local',
+  dataDir: join(dir, 'hl'),
+  ranges: [[{ subnet: '10.69.0.0/24' }]],
+  ...extra,
+});
+const macvlan = (dir: string, extra: Record<string, unknown> = {}, ipam = {}) => ({
+  cniVersion: '1.0.0',
+  name: 'fzr',
+  type: 'trunkline-macvlan',
+  master: 'uplink0',
+  ipam: hostLocal(dir, ipam),
+  ...extra,
+});
+const prevResult = (pod: string) => ({
+  cniVersion: '1.0.0',
+  interfaces: [{ name: 'eth0', sandbox: pod }],
+  ips: [{ address: '10.69.0.9/24', interface: 0 }],
+});
+const coordinator = (pod: string) => ({
+  cniVersion: '1.0.0',
+  name: 'fzr',
+  type: 'trunkline-coordinator',
+  mode: 'underlay',
+  prevResult: prevResult(pod),
+});
+const meta = (dir: string, delegate: Record<string, unknown>) => ({
+  cniVersion: '1.0.0',
+  name: 'fzr-meta',
+  type: 'trunkline',
+  cniDir: join(dir, 'cache'),
+  binDir: DIST_CNI,
+  confDir: join(dir, 'confd'),
+  source: { type: 'local', manifestDir: join(dir, 'm'), stateDir: join(dir, 's') },
+  delegates: [delegate],
+});
+
+const CASES: Case[] = [
+  {
+    name: 'coordinator ADD for an interface no plugin made',
+    plugin: 'trunkline-coordinator',
+    command: 'ADD',
+    conf: coordinator,
+    code: 7,
+    msg: /interface eth0 not found in/,
+  },
+  {
+    name: 'coordinator CHECK for an interface that does not exist',
+    plugin: 'trunkline-coordinator',
+    command: 'CHECK',
+    conf: coordinator,
+    code: 3,
+    msg: /interface eth0 not found in/,
+  },
+  {
+    name: 'macvlan CHECK for an attachment never made',
+    plugin: 'trunkline-macvlan',
+    command: 'CHECK',
+    conf: (pod, dir) => macvlan(dir, { prevResult: prevResult(pod) }),
+    code: 3,
+    msg: /container interface eth0 in prevResult not found/,
+  },
+  {
+    name: 'macvlan CHECK without prevResult',
+    plugin: 'trunkline-macvlan',
+    command: 'CHECK',
+    conf: (_pod, dir) => macvlan(dir),
+    code: 7,
+    msg: /required prevResult missing/,
+  },
+  {
+    name: 'macvlan CHECK with a prevResult for another sandbox',
+    plugin: 'trunkline-macvlan',
+    command: 'CHECK',
+    conf: (_pod, dir) => macvlan(dir, { prevResult: prevResult('/var/run/netns/elsewhere') }),
+    code: 7,
+    msg: /sandbox in prevResult doesn't match/,
+  },
+  ...['ADD', 'DEL'].map((command) => ({
+    name: `macvlan ${command} with a network name longer than a directory name`,
+    plugin: 'trunkline-macvlan',
+    command,
+    conf: (_pod: string, dir: string) => macvlan(dir, { name: 'x'.repeat(256) }),
+    code: 7,
+    msg: /"name" is 256 bytes long/,
+  })),
+  ...(
+    [
+      ['a number for a range set', { ranges: [1] }, /ipam\.ranges\[0\] must be a non-empty array/],
+      ['a string for the ranges', { ranges: 'x' }, /ipam\.ranges must be an array/],
+      ['a bool for a range', { ranges: [[true]] }, /ipam\.ranges\[0\]\[0\] must be an object/],
+      ['an empty range set', { ranges: [[]] }, /ipam\.ranges\[0\] must be a non-empty array/],
+      ['a range without a subnet', { ranges: [[{ gateway: '10.69.0.1' }]] }, /subnet must be a CIDR/],
+      ['no ranges', { ranges: [] }, /no IP ranges specified/],
+      ['a gateway that is not an IP', { ranges: [[{ subnet: '10.69.0.0/24', gateway: 'x' }]] }, /gateway/],
+      ['a route without a destination', { routes: [{ gw: '10.69.0.1' }] }, /routes\[0\]\.dst/],
+    ] as const
+  ).flatMap(([what, ipam, msg]) =>
+    ['ADD', 'DEL'].map((command) => ({
+      name: `macvlan ${command} with host-local ipam: ${what}`,
+      plugin: 'trunkline-macvlan',
+      command,
+      conf: (_pod: string, dir: string) => macvlan(dir, {}, ipam),
+      code: 7,
+      msg,
+    })),
+  ),
+  {
+    name: 'meta ADD with a container ID too long for its cache file name',
+    plugin: 'trunkline',
+    command: 'ADD',
+    conf: (_pod, dir) => meta(dir, { ...macvlan(dir), name: 'fzrd' }),
+    containerId: 'x'.repeat(300),
+    code: 4,
+    msg: /containerID is 300 characters long/,
+  },
+  {
+    name: 'meta ADD whose delegate has a malformed host-local ipam (its code kept)',
+    plugin: 'trunkline',
+    command: 'ADD',
+    conf: (_pod, dir) => meta(dir, { ...macvlan(dir, {}, { ranges: [1] }), name: 'fzrd' }),
+    code: 7,
+    msg: /error adding network fzrd as eth0: ipam\.ranges\[0\]/,
+  },
+];
+
+describe('every 999 the fuzzer found is now the spec code', () => {
+  const scene = new Scene('fzr');
+  const tmp = tempDir();
+  let host: ReturnType<Scene['host']>;
+  let pod: { name: string; path: string };
+  let agent: TestAgent;
+  before(async () => {
+    host = scene.host();
+    pod = scene.netns('p');
+    agent = await startAgent(host.path, tmp.path);
+  });
+  after(async () => {
+    await agent?.stop();
+    scene.cleanup();
+    tmp.cleanup();
+  });
+
+  for (const withAgent of [true, false]) {
+    for (const [i, c] of CASES.entries()) {
+      it(`${withAgent ? 'agent' : 'no agent'}: ${c.name} → ${c.code}`, async () => {
+        const id = c.containerId ?? `fzr${withAgent ? 'a' : 'n'}${i}`;
+        const r = await runCni(
+          join(DIST_CNI, c.plugin),
+          {
+            command: c.command,
+            containerId: id,
+            netns: pod.path,
+            ifname: 'eth0',
+            path: CNI_PATH,
+            extraEnv: withAgent ? { TRUNKLINE_AGENT_SOCK: agent.socket } : { TRUNKLINE_NO_AGENT: '1' },
+          },
+          c.conf(pod.path, tmp.path),
+          host.path,
+        );
+        assert.equal(r.code, 1, r.stdout);
+        assert.equal(r.json?.['code'], c.code, r.stdout);
+        assert.match(String(r.json?.['msg']), c.msg);
+        assert.deepEqual(links(pod.name), ['lo']);
+        assert.deepEqual(links(host.name).sort(), ['lo', 'uplink0']);
+        // host-local keeps one file per allocation under dataDir/<network>; none may be left.
+        const held = (() => {
+          try {
+            return readdirSync(join(tmp.path, 'hl', 'fzr')).filter((f) => /^\d/.test(f));
+          } catch {
+            return [];
+          }
+        })();
+        assert.deepEqual(held, []);
+      });
+    }
+  }
+});
