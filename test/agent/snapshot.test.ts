@@ -21,6 +21,7 @@ import { after, before, describe, it } from 'node:test';
 import { runCni } from '../helpers/cni.js';
 import { ipj, links, Scene } from '../helpers/netns.js';
 import { DIST } from '../helpers/paths.js';
+import { loggedLines } from './helpers.js';
 
 const TYPES = ['trunkline', 'trunkline-macvlan', 'trunkline-ipam', 'trunkline-coordinator'];
 const scene = new Scene('snap');
@@ -28,11 +29,8 @@ let dir: string;
 let host: ReturnType<Scene['host']>;
 let pod: { name: string; path: string };
 
-/** Each Node start: its arguments, one line. */
-function nodeStarts(): string[] {
-  const f = join(dir, 'node.log');
-  return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : [];
-}
+/** Each Node start the shim makes appends one line to node.log. */
+const nodeStarts = () => loggedLines(join(dir, 'node.log'));
 
 const blob = (type: string) => join(dir, 'plugins', `${type}.blob`);
 
