@@ -8,8 +8,9 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { CniError, Code, tryAgainLater } from '../cni/errors.js';
 import { sqliteNativeBinding } from './binding.js';
 import { StoreUnavailableError } from './errors.js';
-import { addrKey, type Family, intervalsContain, keyToIp, parseIp } from './ip.js';
+import { addrKey, type Family, intervalsContain, parseIp } from './ip.js';
 import { FreeSpace } from './sqlite-free.js';
+import { prepare, type Queries, type Row, toAllocation } from './sqlite-rows.js';
 import { migrate } from './sqlite-schema.js';
 import type {
   AllocateResult,
@@ -63,74 +64,12 @@ function loadAddon(path: string): unknown {
 /** Connections left to the process exit (exitsAfterClose): referenced, so no GC finalizer closes them. */
 const leftOpen: BetterSqlite3.Database[] = [];
 
-interface Row {
-  ip: string;
-  family: number;
-  pool: string;
-  container_id: string;
-  ifname: string;
-  network: string | null;
-  pod_namespace: string | null;
-  pod_name: string | null;
-  pod_uid: string | null;
-  created_at: string;
-}
-
-function toAllocation(r: Row): Allocation {
-  return {
-    ip: keyToIp(r.ip),
-    family: r.family === 6 ? 6 : 4,
-    pool: r.pool,
-    containerId: r.container_id,
-    ifname: r.ifname,
-    ...(r.network !== null ? { network: r.network } : {}),
-    ...(r.pod_namespace !== null ? { podNamespace: r.pod_namespace } : {}),
-    ...(r.pod_name !== null ? { podName: r.pod_name } : {}),
-    ...(r.pod_uid !== null ? { podUid: r.pod_uid } : {}),
-    createdAt: r.created_at,
-  };
-}
-
 /** Thrown inside a transaction to roll it back and report a non-exceptional outcome. */
 class Abort {
   constructor(readonly result: AllocateResult) {}
 }
 
 const UNAVAILABLE = /^SQLITE_(CANTOPEN|READONLY|IOERR|CORRUPT|NOTADB|FULL|PERM|AUTH|NOLFS)/;
-
-function prepare(db: BetterSqlite3.Database) {
-  return {
-    held: db.prepare<[string, string, number], Row>(
-      'SELECT * FROM allocations WHERE container_id = ? AND ifname = ? AND family = ?',
-    ),
-    byHolder: db.prepare<[string, string], Row>(
-      'SELECT * FROM allocations WHERE container_id = ? AND ifname = ? ORDER BY family',
-    ),
-    byIp: db.prepare<[string], Row>('SELECT * FROM allocations WHERE ip = ?'),
-    insert: db.prepare<
-      [
-        string,
-        number,
-        string,
-        string,
-        string,
-        string | null,
-        string | null,
-        string | null,
-        string | null,
-        string,
-      ]
-    >(
-      'INSERT OR IGNORE INTO allocations ' +
-        '(ip, family, pool, container_id, ifname, network, pod_namespace, pod_name, pod_uid, created_at) ' +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
-    remove: db.prepare<[string]>('DELETE FROM allocations WHERE ip = ?'),
-    all: db.prepare<[], Row>('SELECT * FROM allocations ORDER BY pool, ip'),
-    ofPool: db.prepare<[string], Row>('SELECT * FROM allocations WHERE pool = ? ORDER BY ip'),
-    touch: db.prepare<[string]>("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_check', ?)"),
-  };
-}
 
 export class SqliteStore implements AllocationStore {
   readonly path: string;
@@ -140,7 +79,7 @@ export class SqliteStore implements AllocationStore {
   private readonly exitsAfterClose: boolean;
   private readonly walAutoCheckpoint: number | undefined;
   private db: BetterSqlite3.Database | undefined;
-  private q: ReturnType<typeof prepare> | undefined;
+  private q: Queries | undefined;
   private free: FreeSpace | undefined;
 
   constructor(opts: SqliteStoreOptions = {}) {
@@ -335,13 +274,7 @@ export class SqliteStore implements AllocationStore {
     return key;
   }
 
-  private insert(
-    q: ReturnType<typeof prepare>,
-    key: string,
-    c: PoolCandidate,
-    h: Holder,
-    now: string,
-  ): boolean {
+  private insert(q: Queries, key: string, c: PoolCandidate, h: Holder, now: string): boolean {
     const family: Family = c.family;
     return (
       q.insert.run(
@@ -368,12 +301,12 @@ export class SqliteStore implements AllocationStore {
     return rows.map(toAllocation);
   }
 
-  private async ready(): Promise<{ db: BetterSqlite3.Database; q: ReturnType<typeof prepare> }> {
+  private async ready(): Promise<{ db: BetterSqlite3.Database; q: Queries }> {
     await this.open();
     return { db: this.db!, q: this.q! };
   }
 
-  private need(): { q: ReturnType<typeof prepare>; free: FreeSpace } {
+  private need(): { q: Queries; free: FreeSpace } {
     return { q: this.q!, free: this.free! };
   }
 
