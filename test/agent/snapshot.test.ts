@@ -120,6 +120,19 @@ describe('no agent: plugins start from their start-up snapshot', () => {
     for (const t of TYPES) assert.ok(existsSync(join(DIST, 'plugins', `${t}.blob`)), t);
   });
 
+  it('no bundle calls import() on a path a call takes: a process started from a blob cannot', () => {
+    // The one left is client.ts's fallback for running from sources, when lib/kubernetes-client.js
+    // is missing.
+    for (const t of TYPES) {
+      const text = readFileSync(join(DIST, 'plugins', `${t}.js`), 'utf8');
+      const calls = [...text.matchAll(/(?<![\w.$])import\(([^)]*)\)/g)].map((m) => m[1]);
+      assert.ok(
+        calls.every((c) => c === 'pkg'),
+        `${t}: import(${calls.join('), import(')})`,
+      );
+    }
+  });
+
   it('macvlan + trunkline-ipam ADD and DEL run from the blob, one Node start each', async () => {
     const add = await macvlanCall('ADD', 'snap1');
     assert.equal(add.code, 0, add.stdout + add.stderr);
