@@ -11,7 +11,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 
 export const PHASES = ['wait', 'read', 'queue', 'config', 'source', 'store', 'kernel', 'reply'] as const;
-export type Phase = (typeof PHASES)[number];
+type Phase = (typeof PHASES)[number];
 
 /** One request's timings (ms): per phase, the rest ("other": JS, logging, encoding), GC pauses seen. */
 export interface TraceRecord extends Record<Phase, number> {

@@ -12,7 +12,7 @@ export interface ReadLimits {
 }
 
 /** A decoded request; `firstAt`: when its first byte arrived (performance.now()). */
-export type Frame = { header: Record<string, unknown>; body: Buffer; firstAt: number };
+type Frame = { header: Record<string, unknown>; body: Buffer; firstAt: number };
 
 /** One request frame, or why there is none: the peer went away, went idle, or was too slow. */
 export function readFrame(sock: Socket, reader: FrameReader, limits: ReadLimits): Promise<Frame | string> {

@@ -9,7 +9,6 @@ import { familyOf } from '../net/ip.js';
 import { EntryContext, type NetworkSelection, parseJsonItem, parseShortItem } from './selection.js';
 
 // The webhook's SpiderMultusConfig rules import it from here.
-export { interfaceNameProblem } from './names.js';
 export type { Bandwidth, NetworkSelection, PortMapping } from './selection.js';
 
 export const NETWORKS_ANNOTATION = 'k8s.v1.cni.cncf.io/networks';

@@ -62,7 +62,7 @@ export async function checkNetnsPath(ns: NetnsRef): Promise<void> {
   } catch (e) {
     if (e instanceof NetnsNotFound) throw e;
     // On procfs only the ns links are namespaces (not /proc/1, a directory, or /proc/self/fd/N).
-    if (type === PROC_SUPER_MAGIC) throw new NetnsNotFound(ns);
+    if (type === PROC_SUPER_MAGIC) throw new NetnsNotFound(ns, { errno: errnoOf(e), cause: e });
     // EINVAL: a bind mount, not a link; its type is only visible to setns, which ip will do.
   }
 }

@@ -88,11 +88,7 @@ export class Taker {
 }
 
 /** First address not in `taken` at or after `from`, wrapping once; cost bounded by taken.size. */
-export function nextFree(
-  intervals: readonly Interval[],
-  from: bigint,
-  taken: Set<bigint>,
-): bigint | undefined {
+function nextFree(intervals: readonly Interval[], from: bigint, taken: Set<bigint>): bigint | undefined {
   const segs: Interval[] = [];
   for (const iv of intervals)
     if (iv.end >= from) segs.push({ start: iv.start > from ? iv.start : from, end: iv.end });
