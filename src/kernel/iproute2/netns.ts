@@ -8,7 +8,7 @@ const PROC_SUPER_MAGIC = 0x9fa0; // kernels < 3.19 expose /proc/PID/ns/* on proc
 const NAMED = /^\/(?:var\/)?run\/netns\/([^/]+)$/;
 
 /** The `ip netns` name when the path is one of ip's own mounts, else undefined. */
-export function netnsName(ns: string): string | undefined {
+function netnsName(ns: string): string | undefined {
   const m = NAMED.exec(ns);
   const name = m?.[1];
   return name !== undefined && name !== '.' && name !== '..' ? name : undefined;
