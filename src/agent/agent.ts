@@ -22,7 +22,7 @@ export const DEFAULT_MAX_CONNECTIONS = 64;
 /** Below the shim's 120 s, so the runtime hears the agent's code 11 rather than the shim's. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 110_000;
 
-export interface AgentOptions {
+interface AgentOptions {
   socketPath?: string;
   /** A listening socket on `socketPath` inherited from systemd (socket activation), used as is. */
   listenFd?: number;

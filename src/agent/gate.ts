@@ -3,7 +3,7 @@
 // request), and beyond that the caller is told to come back later. Memory stays bounded under any
 // burst — the failure mode of an unbounded daemon is an OOM kill in the middle of pod start-up.
 
-export type Release = () => void;
+type Release = () => void;
 
 export class Gate {
   private active = 0;

@@ -5,7 +5,7 @@ import { Iproute2Kernel } from '../kernel/iproute2/kernel.js';
 import { createNetlinkKernel } from '../kernel/netlink/index.js';
 import type { Kernel } from '../kernel/types.js';
 
-export type KernelChoice = 'auto' | 'netlink' | 'iproute2';
+type KernelChoice = 'auto' | 'netlink' | 'iproute2';
 
 export async function selectKernel(choice: KernelChoice): Promise<Kernel> {
   const iproute2 = new Iproute2Kernel();

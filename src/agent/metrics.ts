@@ -3,7 +3,7 @@
 
 type Labels = Record<string, string>;
 
-export interface Sample {
+interface Sample {
   labels?: Labels;
   value: number;
 }
@@ -89,7 +89,7 @@ class Histogram {
   }
 }
 
-export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** The agent's metrics. Names follow Prometheus conventions (base units, _total for counters). */
 export class AgentMetrics {

@@ -7,11 +7,11 @@
 // itself (type not served here, or a request version this agent does not speak); "busy" means the
 // agent's queue is full and the shim should retry with backoff.
 
-export const PROTOCOL_VERSION = 1;
+const PROTOCOL_VERSION = 1;
 export const MAX_HEADER_BYTES = 64 * 1024;
-export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-export type ReplyStatus = 'ok' | 'fallback' | 'busy';
+type ReplyStatus = 'ok' | 'fallback' | 'busy';
 
 export interface AgentRequest {
   version: number;

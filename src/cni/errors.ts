@@ -116,9 +116,17 @@ function causeDetails(cause: unknown): string {
 export const causedBy = (code: number, msg: string, cause: unknown): CniError =>
   new CniError(code, msg, causeDetails(cause), { cause });
 
-/** Wrap anything thrown into a CniError (unknown failures become code 999 with the original message). */
+/** errnos that say "not now" rather than "never": a kernel reply that did not come in time. */
+const TRANSIENT = new Set(['ETIMEDOUT', 'EAGAIN', 'EBUSY']);
+
+/**
+ * Wrap anything thrown into a CniError: a transient kernel failure anywhere down the chain is 11 (the
+ * runtime retries), other unknown failures 999 with the original message.
+ */
 export function toCniError(err: unknown): CniError {
   if (err instanceof CniError) return err;
+  if (chain(err).some((e) => TRANSIENT.has(textOf((e as Facts).errno))))
+    return causedBy(Code.TryAgainLater, err instanceof Error ? err.message : errorText(err), err);
   if (err instanceof Error) return new CniError(Code.Internal, err.message, undefined, { cause: err });
   return new CniError(Code.Internal, errorText(err));
 }

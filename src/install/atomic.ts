@@ -22,7 +22,7 @@ export function sha256(data: Buffer | string): string {
 }
 
 /** sha256 of the file at `path`, or undefined when there is none. */
-export function fileHash(path: string): string | undefined {
+function fileHash(path: string): string | undefined {
   try {
     return sha256(readFileSync(path));
   } catch (err) {

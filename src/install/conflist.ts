@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 
 export const CONFLIST_NAME = '00-trunkline.conflist';
-export const NETWORK_NAME = 'trunkline-cni-network';
+const NETWORK_NAME = 'trunkline-cni-network';
 
 /** File name of the cluster's default network in `confDir`, or undefined when there is none yet. */
 export function findDefaultNetwork(confDir: string): string | undefined {
@@ -20,7 +20,7 @@ export function findDefaultNetwork(confDir: string): string | undefined {
   return names.sort()[0];
 }
 
-export interface ConflistOptions {
+interface ConflistOptions {
   /** The conf dir and bin dir as the host's runtime and the plugins see them. */
   hostConfDir: string;
   hostBinDir: string;

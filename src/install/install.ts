@@ -8,7 +8,7 @@ import { Recorder } from './manifest.js';
 import { payload } from './payload.js';
 import { blobFits } from './snapshot.js';
 
-export const KUBECONFIG_PATH = join('trunkline.d', 'trunkline.kubeconfig');
+const KUBECONFIG_PATH = join('trunkline.d', 'trunkline.kubeconfig');
 
 export interface InstallOptions {
   /** A built dist/. */

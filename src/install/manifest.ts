@@ -4,15 +4,15 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { sha256, writeAtomic } from './atomic.js';
 
-export const MANIFEST_FILE = 'install-manifest.json';
+const MANIFEST_FILE = 'install-manifest.json';
 
-export interface FileEntry {
+interface FileEntry {
   sha256: string;
   /** A file that was at this path before the first install (not ours): saved here, put back on uninstall. */
   backup?: { path: string; mode: number };
 }
 
-export interface Manifest {
+interface Manifest {
   version: 1;
   files: Record<string, FileEntry>;
   /** Directories install created, in creation order (parents first). */

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-export interface PayloadFile {
+interface PayloadFile {
   source: string;
   dest: string;
   mode: number;

@@ -3,7 +3,7 @@ import { readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { writeAtomic } from './atomic.js';
 import { loadManifest, manifestPath } from './manifest.js';
 
-export interface UninstallReport {
+interface UninstallReport {
   removed: string[];
   restored: string[];
   /** Directories install created that now hold someone else's files, so they stay. */

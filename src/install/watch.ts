@@ -5,7 +5,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { type InstallOptions, type InstallResult, installOnce } from './install.js';
 
-export interface WatchHandle {
+interface WatchHandle {
   /** Resolves when the loop has stopped (after stop()). */
   done: Promise<void>;
   stop(): void;

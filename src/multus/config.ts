@@ -6,7 +6,7 @@ import type { NetConf, RuntimeConfig } from '../cni/types.js';
 import { NAME_RE } from './names.js';
 import { isRecord } from './record.js';
 
-export const DEFAULTS = {
+const DEFAULTS = {
   multusNamespace: 'kube-system',
   confDir: '/etc/cni/multus/net.d',
   cniDir: '/var/lib/cni/multus',
@@ -36,7 +36,7 @@ const LOG_OPTION_DEFAULTS: LogOptions = { maxSize: 100, maxAge: 5, maxBackups: 5
 export type LogLevel = 'debug' | 'verbose' | 'info' | 'warn' | 'error' | 'panic';
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'verbose', 'info', 'warn', 'error', 'panic'];
 
-export interface SourceConf {
+interface SourceConf {
   type: 'local' | 'kubernetes';
   /** Local source: directory of manifests (Pods, Namespaces, NADs, pools). */
   manifestDir: string;

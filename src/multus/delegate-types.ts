@@ -4,7 +4,7 @@ import type { Bandwidth, NetworkSelection, PortMapping } from './annotations.js'
 import { injectCniArgs, type ResolvedNetwork } from './nad.js';
 
 /** Per-attachment requests from the annotation entry. */
-export interface DelegateRequest {
+interface DelegateRequest {
   mac?: string;
   ips?: string[];
   portMappings?: PortMapping[];

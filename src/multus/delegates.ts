@@ -19,7 +19,7 @@ import { checkNamespaceIsolation, resolveNad } from './nad.js';
 
 export type { Delegate } from './delegate-types.js';
 
-export interface BuildInput {
+interface BuildInput {
   conf: MultusConf;
   source: ClusterSource;
   /** undefined when the pod is unknown: only the cluster network is attached. */
@@ -72,7 +72,7 @@ function checkInterfaceNames(delegates: Delegate[], podId: string | undefined): 
 const PRIMARY_IFNAME = 'eth0';
 
 /** Seed rule: a network whose chain runs in overlay mode must not own the pod's default interface. */
-export function assertDefaultNotOverlay(d: Delegate, podId?: string): void {
+function assertDefaultNotOverlay(d: Delegate, podId?: string): void {
   if (!d.overlay) return;
   throw invalidConfig(
     `network ${d.name} (${d.origin}) cannot be the default network${podId !== undefined ? ` of pod ${podId}` : ''}: it is marked overlay (coordinator mode "overlay" or annotation trunkline.io/network-mode: overlay), and overlay networks leave ${d.ifname} and the default route to the cluster's overlay CNI, so they may only be extra interfaces listed in ${NETWORKS_ANNOTATION}; use a standalone (underlay) network for ${DEFAULT_NETWORK_ANNOTATION}`,

@@ -32,12 +32,17 @@ export const coordinator: Loader = async () =>
 /**
  * The modules each loader needs (one export each, like the loaders, so a bundle holds only its own), imported without constructing anything: what a start-up snapshot
  * evaluates ahead (src/cni/snapshot.ts). macvlan and the coordinator run on the netlink kernel; the
- * IPAM reads local manifests with 'yaml'.
+ * IPAM reads local manifests with 'yaml' into its SQLite store.
  */
 export const preloadMeta = () => import('./meta/index.js');
 export const preloadMacvlan = () =>
   Promise.all([import('./macvlan/index.js'), import('../kernel/netlink/index.js')]);
-export const preloadIpam = () => Promise.all([import('./ipam/index.js'), import('yaml').then(warmYaml)]);
+export const preloadIpam = () =>
+  Promise.all([
+    import('./ipam/index.js'),
+    import('../store/sqlite.js').then((m) => m.preloadDriver()),
+    import('yaml').then(warmYaml),
+  ]);
 
 /**
  * Parses a pool manifest, block and flow style, so the snapshot holds the parser compiled: V8 keeps

@@ -53,7 +53,7 @@ export function parseStoreConf(raw: unknown, where = 'store'): StoreConf {
 
 /**
  * The Kubernetes store keeps allocations in SpiderIPPool status, so it needs the cluster source.
- * `sqlite`: how the caller's process uses the database (see SqliteStoreOptions).
+ * `sqlite`: how the caller's process uses a SQLite store (see SqliteStoreOptions).
  */
 export function createStore(
   conf: StoreConf = {},

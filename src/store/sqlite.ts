@@ -2,15 +2,15 @@
 // IMMEDIATE transaction, so concurrent plugin processes serialize on SQLite's write lock (waiting up
 // to busyTimeoutMs) and a process killed at any instant leaves either the whole change or none of it.
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import { CniError, Code, tryAgainLater } from '../cni/errors.js';
 import { sqliteNativeBinding } from './binding.js';
 import { StoreUnavailableError } from './errors.js';
-import { addrKey, type Family, intervalsContain, keyToIp, parseIp } from './ip.js';
+import { addrKey, type Family, intervalsContain, parseIp } from './ip.js';
 import { FreeSpace } from './sqlite-free.js';
+import { prepare, type Queries, type Row, toAllocation } from './sqlite-rows.js';
 import { migrate } from './sqlite-schema.js';
 import type {
   AllocateResult,
@@ -36,12 +36,6 @@ export interface SqliteStoreOptions {
   /** Called with every statement run (parameters filled in): how tests count work per allocation. */
   onStatement?: (sql: string) => void;
   /**
-   * WAL pages after which a commit checkpoints the WAL into the database itself, on the committing
-   * call (SQLite's default 1,000: 10–30 ms every few hundred allocations). A long-lived owner (the
-   * agent) sets a high bound and calls checkpoint() at quiet moments instead.
-   */
-  walAutoCheckpoint?: number;
-  /**
    * The process exits right after close() (a plugin process run by the runtime): close() then leaves
    * the connection to the exit. Closing the last connection checkpoints the WAL into the database
    * with two fsyncs (5–25 ms a call); exiting with the WAL in place is the case SQLite's crash
@@ -50,38 +44,25 @@ export interface SqliteStoreOptions {
    * automatic checkpoint a commit runs once it holds 1,000 pages.
    */
   exitsAfterClose?: boolean;
+  /**
+   * WAL pages after which a commit checkpoints the WAL into the database itself, on the committing
+   * call (SQLite's default 1,000: 10–30 ms every few hundred allocations). A long-lived owner (the
+   * agent) sets a high bound and calls checkpoint() at quiet moments instead.
+   */
+  walAutoCheckpoint?: number;
+}
+
+/** The driver's JavaScript, evaluated ahead by a start-up snapshot; its native part loads in open(). */
+export const preloadDriver = () => import('better-sqlite3');
+
+function loadAddon(path: string): unknown {
+  const m = { exports: {} };
+  process.dlopen(m, path);
+  return m.exports;
 }
 
 /** Connections left to the process exit (exitsAfterClose): referenced, so no GC finalizer closes them. */
 const leftOpen: BetterSqlite3.Database[] = [];
-
-interface Row {
-  ip: string;
-  family: number;
-  pool: string;
-  container_id: string;
-  ifname: string;
-  network: string | null;
-  pod_namespace: string | null;
-  pod_name: string | null;
-  pod_uid: string | null;
-  created_at: string;
-}
-
-function toAllocation(r: Row): Allocation {
-  return {
-    ip: keyToIp(r.ip),
-    family: r.family === 6 ? 6 : 4,
-    pool: r.pool,
-    containerId: r.container_id,
-    ifname: r.ifname,
-    ...(r.network !== null ? { network: r.network } : {}),
-    ...(r.pod_namespace !== null ? { podNamespace: r.pod_namespace } : {}),
-    ...(r.pod_name !== null ? { podName: r.pod_name } : {}),
-    ...(r.pod_uid !== null ? { podUid: r.pod_uid } : {}),
-    createdAt: r.created_at,
-  };
-}
 
 /** Thrown inside a transaction to roll it back and report a non-exceptional outcome. */
 class Abort {
@@ -90,49 +71,15 @@ class Abort {
 
 const UNAVAILABLE = /^SQLITE_(CANTOPEN|READONLY|IOERR|CORRUPT|NOTADB|FULL|PERM|AUTH|NOLFS)/;
 
-function prepare(db: BetterSqlite3.Database) {
-  return {
-    held: db.prepare<[string, string, number], Row>(
-      'SELECT * FROM allocations WHERE container_id = ? AND ifname = ? AND family = ?',
-    ),
-    byHolder: db.prepare<[string, string], Row>(
-      'SELECT * FROM allocations WHERE container_id = ? AND ifname = ? ORDER BY family',
-    ),
-    byIp: db.prepare<[string], Row>('SELECT * FROM allocations WHERE ip = ?'),
-    insert: db.prepare<
-      [
-        string,
-        number,
-        string,
-        string,
-        string,
-        string | null,
-        string | null,
-        string | null,
-        string | null,
-        string,
-      ]
-    >(
-      'INSERT OR IGNORE INTO allocations ' +
-        '(ip, family, pool, container_id, ifname, network, pod_namespace, pod_name, pod_uid, created_at) ' +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
-    remove: db.prepare<[string]>('DELETE FROM allocations WHERE ip = ?'),
-    all: db.prepare<[], Row>('SELECT * FROM allocations ORDER BY pool, ip'),
-    ofPool: db.prepare<[string], Row>('SELECT * FROM allocations WHERE pool = ? ORDER BY ip'),
-    touch: db.prepare<[string]>("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_check', ?)"),
-  };
-}
-
 export class SqliteStore implements AllocationStore {
   readonly path: string;
   private readonly busyTimeoutMs: number;
   private readonly synchronous: 'normal' | 'full';
   private readonly onStatement: ((sql: string) => void) | undefined;
-  private readonly walAutoCheckpoint: number | undefined;
   private readonly exitsAfterClose: boolean;
+  private readonly walAutoCheckpoint: number | undefined;
   private db: BetterSqlite3.Database | undefined;
-  private q: ReturnType<typeof prepare> | undefined;
+  private q: Queries | undefined;
   private free: FreeSpace | undefined;
 
   constructor(opts: SqliteStoreOptions = {}) {
@@ -140,8 +87,8 @@ export class SqliteStore implements AllocationStore {
     this.busyTimeoutMs = opts.busyTimeoutMs ?? 30_000;
     this.synchronous = opts.synchronous ?? 'normal';
     this.onStatement = opts.onStatement;
-    this.walAutoCheckpoint = opts.walAutoCheckpoint;
     this.exitsAfterClose = opts.exitsAfterClose ?? false;
+    this.walAutoCheckpoint = opts.walAutoCheckpoint;
   }
 
   get description(): string {
@@ -156,10 +103,9 @@ export class SqliteStore implements AllocationStore {
       const { default: Database } = await import('better-sqlite3');
       const bindingPath = sqliteNativeBinding();
       // Loaded here rather than by better-sqlite3's own require, which in a bundle started from a
-      // start-up snapshot resolves built-in modules only. It takes the loaded addon as well as a path
-      // (@types says string only).
-      const nativeBinding =
-        bindingPath !== undefined ? (createRequire(bindingPath)(bindingPath) as string) : undefined;
+      // start-up snapshot resolves built-in modules only (and a path needs no module resolution).
+      // The driver takes the loaded addon as well as a path; @types says string only.
+      const nativeBinding = bindingPath !== undefined ? (loadAddon(bindingPath) as string) : undefined;
       // No busy handler: it waits inside the synchronous call, so in the node agent one database
       // locked by another process would stall every request on the node for the whole timeout. The
       // wait happens in retry() instead, between attempts, with the event loop free.
@@ -328,13 +274,7 @@ export class SqliteStore implements AllocationStore {
     return key;
   }
 
-  private insert(
-    q: ReturnType<typeof prepare>,
-    key: string,
-    c: PoolCandidate,
-    h: Holder,
-    now: string,
-  ): boolean {
+  private insert(q: Queries, key: string, c: PoolCandidate, h: Holder, now: string): boolean {
     const family: Family = c.family;
     return (
       q.insert.run(
@@ -361,12 +301,12 @@ export class SqliteStore implements AllocationStore {
     return rows.map(toAllocation);
   }
 
-  private async ready(): Promise<{ db: BetterSqlite3.Database; q: ReturnType<typeof prepare> }> {
+  private async ready(): Promise<{ db: BetterSqlite3.Database; q: Queries }> {
     await this.open();
     return { db: this.db!, q: this.q! };
   }
 
-  private need(): { q: ReturnType<typeof prepare>; free: FreeSpace } {
+  private need(): { q: Queries; free: FreeSpace } {
     return { q: this.q!, free: this.free! };
   }
 

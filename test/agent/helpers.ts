@@ -207,3 +207,14 @@ export function tempDir(): { path: string; cleanup(): void } {
 }
 
 export const CNI_PATH = [DIST_CNI, REF_CNI];
+
+/** The lines a logging wrapper (a node stand-in, a plugin wrapper) appended to `file`; none if it never ran. */
+export function loggedLines(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text.split('\n').filter(Boolean);
+}

@@ -3,24 +3,22 @@
 // meta → macvlan → trunkline-ipam), and still executes whatever else the path names there (here a
 // wrapper script), as libcni would.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCni } from '../helpers/cni.js';
 import { ipj, links, Scene } from '../helpers/netns.js';
 import { DIST_CNI } from '../helpers/paths.js';
+import { loggedLines } from './helpers.js';
 
 const scene = new Scene('noag');
 let dir: string;
 let host: ReturnType<Scene['host']>;
 let pod: { name: string; path: string };
 
-/** Each Node start the shim makes appends one line (the bundle it runs) to node.log. */
-function nodeStarts(): string[] {
-  const f = join(dir, 'node.log');
-  return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : [];
-}
+/** Each Node start the shim makes appends one line to node.log. */
+const nodeStarts = () => loggedLines(join(dir, 'node.log'));
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'noagent-'));

@@ -21,6 +21,7 @@ import { after, before, describe, it } from 'node:test';
 import { runCni } from '../helpers/cni.js';
 import { ipj, links, Scene } from '../helpers/netns.js';
 import { DIST } from '../helpers/paths.js';
+import { loggedLines } from './helpers.js';
 
 const TYPES = ['trunkline', 'trunkline-macvlan', 'trunkline-ipam', 'trunkline-coordinator'];
 const scene = new Scene('snap');
@@ -28,11 +29,8 @@ let dir: string;
 let host: ReturnType<Scene['host']>;
 let pod: { name: string; path: string };
 
-/** Each Node start: its arguments, one line. */
-function nodeStarts(): string[] {
-  const f = join(dir, 'node.log');
-  return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : [];
-}
+/** Each Node start the shim makes appends one line to node.log. */
+const nodeStarts = () => loggedLines(join(dir, 'node.log'));
 
 const blob = (type: string) => join(dir, 'plugins', `${type}.blob`);
 
@@ -120,6 +118,19 @@ const podAddrs = () =>
 describe('no agent: plugins start from their start-up snapshot', () => {
   it('the build leaves a blob beside every plugin bundle', () => {
     for (const t of TYPES) assert.ok(existsSync(join(DIST, 'plugins', `${t}.blob`)), t);
+  });
+
+  it('no bundle calls import() on a path a call takes: a process started from a blob cannot', () => {
+    // The one left is client.ts's fallback for running from sources, when lib/kubernetes-client.js
+    // is missing.
+    for (const t of TYPES) {
+      const text = readFileSync(join(DIST, 'plugins', `${t}.js`), 'utf8');
+      const calls = [...text.matchAll(/(?<![\w.$])import\(([^)]*)\)/g)].map((m) => m[1]);
+      assert.ok(
+        calls.every((c) => c === 'pkg'),
+        `${t}: import(${calls.join('), import(')})`,
+      );
+    }
   });
 
   it('macvlan + trunkline-ipam ADD and DEL run from the blob, one Node start each', async () => {

@@ -39,14 +39,19 @@ describe('agent phase trace', () => {
     );
     await conf.load(); // no request: timed nowhere
     const t = tracer.begin();
+    let elapsed = 0;
     await tracer.within(t, async () => {
+      const t0 = performance.now();
       await conf.load();
+      elapsed = performance.now() - t0;
       assert.equal(conf.other(), 'untimed');
     });
     const rec = tracer.end(t);
     await tracer.close();
-    assert.ok(rec.source >= 25 && rec.source < 200, `source ${rec.source}`);
-    assert.ok(rec.config >= 15 && rec.config < rec.source, `config ${rec.config} is its own time only`);
+    assert.ok(rec.source >= 25, `source ${rec.source}`);
+    assert.ok(rec.config >= 15, `config ${rec.config}`);
+    // Counted once: config's own time plus the source read inside it is the call's time, not more.
+    assert.ok(Math.abs(rec.config + rec.source - elapsed) < 5, `${rec.config} + ${rec.source} vs ${elapsed}`);
     assert.ok(rec.total >= rec.config + rec.source, `total ${rec.total}`);
     assert.ok(
       Math.abs(rec.total - rec.other - PHASES.reduce((a, p) => a + rec[p], 0)) < 0.01,

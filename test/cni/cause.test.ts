@@ -2,7 +2,7 @@
 // own words in details, keeps the original as cause; the log field shows the whole chain.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { CniError, Code, causedBy, errorText } from '../../src/cni/errors.js';
+import { CniError, Code, causedBy, errorText, toCniError } from '../../src/cni/errors.js';
 import { errorChain } from '../../src/cni/log.js';
 import { KernelError } from '../../src/kernel/errors.js';
 
@@ -53,4 +53,19 @@ it('causedBy finds the kernel error further down the chain; errorText prints the
     'bad pool (pool "x" has no ranges)',
   );
   assert.equal(errorText('plain'), 'plain');
+});
+
+it('toCniError: a kernel reply that timed out anywhere down the chain is 11 (retry), an unknown failure 999', () => {
+  const timeout = new KernelError('netlink request: Connection timed out', {
+    argv: ['netlink link del'],
+    errno: 'ETIMEDOUT',
+  });
+  const wrapped = new Error('delete eth0 in /run/netns/p', { cause: timeout });
+  const e = toCniError(wrapped);
+  assert.equal(e.code, Code.TryAgainLater);
+  assert.equal(e.message, 'delete eth0 in /run/netns/p');
+  assert.match(e.details ?? '', /errno: ETIMEDOUT/);
+  assert.equal(e.cause, wrapped);
+  assert.equal(toCniError(new KernelError('bad', { errno: 'EINVAL' })).code, Code.Internal);
+  assert.equal(toCniError(new Error('boom')).code, Code.Internal);
 });

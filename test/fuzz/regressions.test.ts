@@ -119,6 +119,7 @@ const CASES: Case[] = [
       ['a range without a subnet', { ranges: [[{ gateway: '10.69.0.1' }]] }, /subnet must be a CIDR/],
       ['no ranges', { ranges: [] }, /no IP ranges specified/],
       ['a gateway that is not an IP', { ranges: [[{ subnet: '10.69.0.0/24', gateway: 'x' }]] }, /gateway/],
+      ['a number for ipam.name (Go fills Name from it)', { name: 1 }, /ipam\.name must be a string/],
       ['a route without a destination', { routes: [{ gw: '10.69.0.1' }] }, /routes\[0\]\.dst/],
     ] as const
   ).flatMap(([what, ipam, msg]) =>
@@ -131,6 +132,17 @@ const CASES: Case[] = [
       msg,
     })),
   ),
+  {
+    name: 'macvlan ADD with host-local ranges only from runtimeConfig.ipRanges of the wrong shape',
+    plugin: 'trunkline-macvlan',
+    command: 'ADD',
+    conf: (_pod, dir) => ({
+      ...macvlan(dir, {}, { ranges: undefined }),
+      runtimeConfig: { ipRanges: [[{ subnet: 'x' }]] },
+    }),
+    code: 7,
+    msg: /runtimeConfig\.ipRanges\[0\]\[0\]\.subnet must be a CIDR/,
+  },
   {
     name: 'meta ADD with a container ID too long for its cache file name',
     plugin: 'trunkline',
@@ -165,6 +177,36 @@ describe('every 999 the fuzzer found is now the spec code', () => {
     await agent?.stop();
     scene.cleanup();
     tmp.cleanup();
+  });
+
+  it('host-local ranges given only by the ipRanges capability are still accepted', async () => {
+    const call = {
+      containerId: 'fzrcap',
+      netns: pod.path,
+      ifname: 'eth0',
+      path: CNI_PATH,
+      extraEnv: { TRUNKLINE_AGENT_SOCK: agent.socket },
+    };
+    const conf = {
+      ...macvlan(tmp.path, {}, { ranges: undefined }),
+      runtimeConfig: { ipRanges: [[{ subnet: '10.69.1.0/24' }]] },
+    };
+    const add = await runCni(
+      join(DIST_CNI, 'trunkline-macvlan'),
+      { ...call, command: 'ADD' },
+      conf,
+      host.path,
+    );
+    assert.equal(add.code, 0, add.stdout);
+    assert.match(JSON.stringify(add.json?.['ips']), /10\.69\.1\./);
+    const del = await runCni(
+      join(DIST_CNI, 'trunkline-macvlan'),
+      { ...call, command: 'DEL' },
+      conf,
+      host.path,
+    );
+    assert.equal(del.code, 0, del.stdout);
+    assert.deepEqual(links(pod.name), ['lo']);
   });
 
   for (const withAgent of [true, false]) {

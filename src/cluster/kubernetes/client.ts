@@ -61,8 +61,9 @@ export async function loadClients(kubeconfig: string | undefined): Promise<Clien
       throw causedBy(Code.InvalidConfig, `cannot load kubeconfig ${kubeconfig}`, err);
     }
   }
-  // Here, not at import: a start-up snapshot cannot hold node:https (src/cni/snapshot.ts).
-  reuseConnections(kc, (await import('node:https')).Agent);
+  // Here, not at import: a start-up snapshot cannot hold node:https, and a process started from one
+  // cannot run import() (src/cni/snapshot.ts); a built-in resolves from any base path.
+  reuseConnections(kc, (createRequire(process.execPath)('node:https') as typeof import('node:https')).Agent);
   const server = kc.getCurrentCluster()?.server;
   if (server === undefined)
     throw invalidConfig(`kubeconfig ${kubeconfig ?? '(in-cluster)'} has no current cluster`);

@@ -1,7 +1,7 @@
 import { Exists, KernelError, LinkNotFound, NetnsNotFound, NotFound } from '../errors.js';
 import type { NetnsRef } from '../types.js';
 
-export interface ErrorContext {
+interface ErrorContext {
   ns: NetnsRef;
   argv: readonly string[];
   /** What the command was about, for Exists/NotFound messages ("link tk0", "route 10.0.0.0/8 table 100"). */

@@ -8,7 +8,7 @@ const PROC_SUPER_MAGIC = 0x9fa0; // kernels < 3.19 expose /proc/PID/ns/* on proc
 const NAMED = /^\/(?:var\/)?run\/netns\/([^/]+)$/;
 
 /** The `ip netns` name when the path is one of ip's own mounts, else undefined. */
-export function netnsName(ns: string): string | undefined {
+function netnsName(ns: string): string | undefined {
   const m = NAMED.exec(ns);
   const name = m?.[1];
   return name !== undefined && name !== '.' && name !== '..' ? name : undefined;
@@ -62,7 +62,7 @@ export async function checkNetnsPath(ns: NetnsRef): Promise<void> {
   } catch (e) {
     if (e instanceof NetnsNotFound) throw e;
     // On procfs only the ns links are namespaces (not /proc/1, a directory, or /proc/self/fd/N).
-    if (type === PROC_SUPER_MAGIC) throw new NetnsNotFound(ns);
+    if (type === PROC_SUPER_MAGIC) throw new NetnsNotFound(ns, { errno: errnoOf(e), cause: e });
     // EINVAL: a bind mount, not a link; its type is only visible to setns, which ip will do.
   }
 }

@@ -95,7 +95,7 @@ const TABLES: Record<string, number> = { local: 255, main: 254, default: 253, un
 let userTables: Record<string, number> | undefined;
 
 /** Table name → id; names from rt_tables are read only when one shows up. */
-export function tableId(name: string | number | undefined): number | undefined {
+function tableId(name: string | number | undefined): number | undefined {
   if (name === undefined) return undefined;
   if (typeof name === 'number') return name;
   if (/^\d+$/.test(name)) return Number(name);

@@ -5,12 +5,12 @@ import { checkNetnsPath } from '../iproute2/netns.js';
 import type { NetnsRef } from '../types.js';
 import { NetlinkError } from './addon.js';
 
-export interface Ctx {
+interface Ctx {
   what: string;
   link?: string;
 }
 
-export const where = (ns: NetnsRef) => ns ?? 'the current namespace';
+const where = (ns: NetnsRef) => ns ?? 'the current namespace';
 
 /** Maps a failure to the typed errors of ../errors.ts, as the iproute2 backend's classify does. */
 export function classify(e: unknown, ns: NetnsRef, ctx: Ctx): unknown {

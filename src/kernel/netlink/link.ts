@@ -136,7 +136,7 @@ export function toLink(m: NlMsg, nameOf: (index: number) => string | undefined):
 }
 
 /** Everything a create request needs resolved beforehand (indexes in the socket's namespace, ns fds). */
-export interface CreateRefs {
+interface CreateRefs {
   masterIndex?: number;
   /** fd of the namespace the link (macvlan) or the veth peer is created in. */
   targetFd?: number;
@@ -186,7 +186,7 @@ export function createLinkReq(spec: Exclude<NewLink, { kind: 'bond' }>, refs: Cr
   };
 }
 
-export interface SetRefs {
+interface SetRefs {
   index: number;
   masterIndex?: number; // 0 = nomaster
   targetFd?: number;

@@ -2,9 +2,7 @@
 // (TLVs, 4-byte aligned, nested by type). Only what the netlink backend uses.
 
 export const NLMSG_ERROR = 2;
-export const NLMSG_DONE = 3;
-export const NLM_F_REQUEST = 0x1;
-export const NLM_F_MULTI = 0x2;
+const NLM_F_REQUEST = 0x1;
 export const NLM_F_ACK = 0x4;
 export const NLM_F_DUMP = 0x300;
 export const NLM_F_REPLACE = 0x100;

@@ -23,6 +23,7 @@ export async function createVeth(kernel: Kernel, conf: CoordinatorConf, att: Att
         Code.Internal,
         `cannot create veth pair ${att.viaNic}/${att.hostVeth}: ${att.hostVeth} already exists on the host`,
         'another sandbox with the same container ID prefix is coordinated',
+        { cause: e },
       );
     }
     throw e;

@@ -53,7 +53,7 @@ export async function loadConf(raw: NetConf, env: CniEnv, kernel: Kernel): Promi
   const ipamType = raw.ipam?.type;
   if (raw.ipam !== undefined && typeof ipamType !== 'string')
     throw invalidConfig('"ipam.type" must be a string');
-  if (ipamType === 'host-local') checkHostLocal(raw.ipam as Record<string, unknown>);
+  if (ipamType === 'host-local') checkHostLocal(raw.ipam as Record<string, unknown>, raw.runtimeConfig);
   const effectiveMac = resolveMac(raw, env);
   const conf: MacvlanConf = {
     ...raw,
@@ -85,10 +85,18 @@ export async function loadConf(raw: NetConf, env: CniEnv, kernel: Kernel): Promi
       throw invalidConfig(
         `failed to lookup master "${conf.master}": link not found`,
         `master must be an existing interface${linkInContainer ? ' in the container namespace' : ''}`,
+        { cause: e },
       );
     }
     if (e instanceof NetnsNotFound)
-      throw new CniError(Code.UnknownContainer, `failed to open netns "${env.netns}": no such namespace`);
+      throw new CniError(
+        Code.UnknownContainer,
+        `failed to open netns "${env.netns}": no such namespace`,
+        undefined,
+        {
+          cause: e,
+        },
+      );
     throw e;
   }
   checkMtu(conf);

@@ -42,7 +42,14 @@ export async function createMacvlan(
     else await kernel.createLink(null, { ...base, netns });
   } catch (e) {
     if (e instanceof NetnsNotFound)
-      throw new CniError(Code.UnknownContainer, `failed to open netns "${netns}": no such namespace`);
+      throw new CniError(
+        Code.UnknownContainer,
+        `failed to open netns "${netns}": no such namespace`,
+        undefined,
+        {
+          cause: e,
+        },
+      );
     throw causedBy(Code.Internal, `failed to create macvlan on ${conf.master}`, e);
   }
   try {
@@ -53,6 +60,8 @@ export async function createMacvlan(
       throw new CniError(
         Code.InvalidEnv,
         `failed to rename macvlan to "${ifname}": an interface of that name already exists in ${netns}`,
+        undefined,
+        { cause: e },
       );
     }
     throw causedBy(Code.Internal, `failed to rename macvlan to "${ifname}"`, e);

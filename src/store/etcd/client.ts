@@ -2,6 +2,7 @@
 // store needs no gRPC dependency. Endpoints are tried in order; the first that answers is kept.
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
+import { createRequire } from 'node:module';
 
 export interface KeyValue {
   key: string;
@@ -127,7 +128,12 @@ export class EtcdClient {
    * never pays for them, and a start-up snapshot cannot hold them (src/cni/snapshot.ts).
    */
   private modules() {
-    this.transport ??= Promise.all([import('node:http'), import('node:https')]).then(([http, https]) => {
+    // require, not import(): a process started from a start-up snapshot cannot run import(). A
+    // built-in resolves from any base path.
+    this.transport ??= Promise.resolve().then(() => {
+      const load = createRequire(process.execPath);
+      const http = load('node:http') as typeof import('node:http');
+      const https = load('node:https') as typeof import('node:https');
       // Keep-alive sockets are unref'd by node while idle, so they never hold a CNI process open.
       this.agents ??= {
         http: new http.Agent({ keepAlive: true }),
