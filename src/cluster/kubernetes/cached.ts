@@ -19,7 +19,7 @@ import { toNad, toNamespace, toNode, toPod, toPool, toReserved } from './convert
 import { Informer, type InformerOptions, type InformerSpec, newer, type SyncState } from './informer.js';
 import { IPPOOL, KubernetesSource, type KubernetesSourceOptions, NAD, RESERVEDIP } from './source.js';
 
-export interface CachedSourceOptions extends KubernetesSourceOptions {
+interface CachedSourceOptions extends KubernetesSourceOptions {
   /** This node: pods are cached only for it (spec.nodeName), as Multus thick does; unset → pods uncached. */
   nodeName?: string;
   informer?: InformerOptions;

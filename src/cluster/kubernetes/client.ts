@@ -7,9 +7,9 @@ import { CniError, Code, causedBy, invalidConfig, tryAgainLater } from '../../cn
 import { inClusterConfig, TokenFileAuth, tokenUser } from './incluster.js';
 
 type K8s = typeof import('@kubernetes/client-node');
-export type CoreV1Api = InstanceType<K8s['CoreV1Api']>;
-export type CustomObjectsApi = InstanceType<K8s['CustomObjectsApi']>;
-export type KubeConfig = InstanceType<K8s['KubeConfig']>;
+type CoreV1Api = InstanceType<K8s['CoreV1Api']>;
+type CustomObjectsApi = InstanceType<K8s['CustomObjectsApi']>;
+type KubeConfig = InstanceType<K8s['KubeConfig']>;
 
 export interface Clients {
   core: CoreV1Api;
@@ -20,7 +20,7 @@ export interface Clients {
 }
 
 /** Where the build puts the separately bundled client, relative to the running bundle. */
-export const BUNDLED_CLIENT = 'lib/kubernetes-client.js';
+const BUNDLED_CLIENT = 'lib/kubernetes-client.js';
 
 /**
  * The client library is never inlined into plugin bundles: its 15 MB would be parsed on every CNI

@@ -17,7 +17,7 @@ export interface Op {
   reject: (e: unknown) => void;
 }
 
-export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** Applies `ops` to `pe` (changed in place); whether any of them asked for a write. */
 export function applyRound(pe: PoolEntries, ops: readonly Op[]): { outcomes: Outcome[]; write: boolean } {

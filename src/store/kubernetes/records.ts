@@ -10,7 +10,7 @@ import { CniError, Code } from '../../cni/errors.js';
 import { addrKey, type Family, formatIp, parseIp } from '../ip.js';
 import type { Allocation, Holder } from '../types.js';
 
-export interface AllocatedIPRecord {
+interface AllocatedIPRecord {
   pod: string; // "namespace/name", '' when unknown
   podUid: string;
   containerID?: string;

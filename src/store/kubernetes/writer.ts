@@ -17,7 +17,7 @@ import { type PoolEntries, parseEntries, renderEntries } from './records.js';
 
 export type { Change } from './batch.js';
 
-export type WriteMode = 'batched' | 'per-allocation';
+type WriteMode = 'batched' | 'per-allocation';
 
 export interface KubernetesStoreOptions {
   /**
