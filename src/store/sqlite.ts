@@ -3,15 +3,13 @@
 // to busyTimeoutMs) and a process killed at any instant leaves either the whole change or none of it.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
-import { CniError, Code, tryAgainLater } from '../cni/errors.js';
 import { sqliteNativeBinding } from './binding.js';
-import { StoreUnavailableError } from './errors.js';
-import { addrKey, type Family, intervalsContain, parseIp } from './ip.js';
+import { retryWhileLocked, storeError } from './sqlite-errors.js';
 import { FreeSpace } from './sqlite-free.js';
 import { prepare, type Queries, type Row, toAllocation } from './sqlite-rows.js';
 import { migrate } from './sqlite-schema.js';
+import { Abort, takeFirstFree, takeRequested } from './sqlite-take.js';
 import type {
   AllocateResult,
   Allocation,
@@ -19,7 +17,6 @@ import type {
   FamilyRequest,
   Holder,
   HolderKey,
-  PoolCandidate,
 } from './types.js';
 
 export const DEFAULT_DB_PATH = '/var/lib/trunkline/ipam.db';
@@ -64,13 +61,6 @@ function loadAddon(path: string): unknown {
 /** Connections left to the process exit (exitsAfterClose): referenced, so no GC finalizer closes them. */
 const leftOpen: BetterSqlite3.Database[] = [];
 
-/** Thrown inside a transaction to roll it back and report a non-exceptional outcome. */
-class Abort {
-  constructor(readonly result: AllocateResult) {}
-}
-
-const UNAVAILABLE = /^SQLITE_(CANTOPEN|READONLY|IOERR|CORRUPT|NOTADB|FULL|PERM|AUTH|NOLFS)/;
-
 export class SqliteStore implements AllocationStore {
   readonly path: string;
   private readonly busyTimeoutMs: number;
@@ -108,7 +98,7 @@ export class SqliteStore implements AllocationStore {
       const nativeBinding = bindingPath !== undefined ? (loadAddon(bindingPath) as string) : undefined;
       // No busy handler: it waits inside the synchronous call, so in the node agent one database
       // locked by another process would stall every request on the node for the whole timeout. The
-      // wait happens in retry() instead, between attempts, with the event loop free.
+      // wait happens in retryWhileLocked() instead, between attempts, with the event loop free.
       db = new Database(this.path, {
         timeout: 0,
         ...(this.onStatement !== undefined
@@ -117,18 +107,18 @@ export class SqliteStore implements AllocationStore {
         ...(nativeBinding !== undefined ? { nativeBinding } : {}),
       });
       const d = db;
-      await this.retry(() => {
+      await retryWhileLocked(() => {
         if (d.pragma('journal_mode', { simple: true }) !== 'wal') d.pragma('journal_mode = WAL');
         d.pragma(`synchronous = ${this.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
         if (this.walAutoCheckpoint !== undefined) d.pragma(`wal_autocheckpoint = ${this.walAutoCheckpoint}`);
         migrate(d);
-      });
+      }, this.busyTimeoutMs);
       this.q = prepare(db);
       this.free = new FreeSpace(db);
       this.db = db;
     } catch (err) {
       db?.close();
-      throw this.mapError(err, 'open');
+      throw storeError(err, 'open', this.description, this.busyTimeoutMs);
     }
   }
 
@@ -171,18 +161,18 @@ export class SqliteStore implements AllocationStore {
         existing = false;
         const key =
           req.requestedIp !== undefined
-            ? this.takeRequested(holder, req, now)
-            : this.takeFirstFree(holder, req, now);
+            ? takeRequested(this.need(), holder, req, now)
+            : takeFirstFree(this.need(), holder, req, now);
         out.push(toAllocation(q.byIp.get(key)!));
       }
       return out;
     });
     try {
-      const allocations = await this.retry(() => tx.immediate());
+      const allocations = await retryWhileLocked(() => tx.immediate(), this.busyTimeoutMs);
       return { ok: true, allocations, existing };
     } catch (err) {
       if (err instanceof Abort) return err.result;
-      throw this.mapError(err, 'allocate');
+      throw storeError(err, 'allocate', this.description, this.busyTimeoutMs);
     }
   }
 
@@ -225,73 +215,6 @@ export class SqliteStore implements AllocationStore {
     await this.guard('check', () => db.transaction(() => q.touch.run(new Date().toISOString())).immediate());
   }
 
-  private takeFirstFree(holder: Holder, req: FamilyRequest, now: string): string {
-    const { q, free } = this.need();
-    for (const c of req.candidates) {
-      free.sync(c.pool, c.family, c.intervals);
-      for (;;) {
-        const key = free.takeNext(c.pool);
-        if (key === undefined) break;
-        // A free span can be stale only when pools overlap (invalid config): the address is then held
-        // through another pool, and the primary key refuses it. It is gone from this pool's free
-        // space now, so the loop moves on.
-        if (this.insert(q, key, c, holder, now)) return key;
-      }
-    }
-    throw new Abort({
-      ok: false,
-      reason: 'exhausted',
-      family: req.family,
-      pools: req.candidates.map((c) => c.pool),
-    });
-  }
-
-  private takeRequested(holder: Holder, req: FamilyRequest, now: string): string {
-    const { q, free } = this.need();
-    const ip = req.requestedIp ?? '';
-    const addr = parseIp(ip);
-    const pools = req.candidates.map((c) => c.pool);
-    const c: PoolCandidate | undefined =
-      addr === undefined ? undefined : req.candidates.find((x) => intervalsContain(x.intervals, addr.value));
-    if (addr === undefined || addr.family !== req.family || c === undefined) {
-      throw new Abort({ ok: false, reason: 'outside', family: req.family, ip, pools });
-    }
-    const key = addrKey(addr.family, addr.value);
-    const owner = q.byIp.get(key);
-    if (owner !== undefined) {
-      throw new Abort({
-        ok: false,
-        reason: 'taken',
-        family: req.family,
-        ip,
-        pool: owner.pool,
-        holder: toAllocation(owner),
-      });
-    }
-    free.sync(c.pool, c.family, c.intervals);
-    free.takeExact(c.pool, key);
-    this.insert(q, key, c, holder, now);
-    return key;
-  }
-
-  private insert(q: Queries, key: string, c: PoolCandidate, h: Holder, now: string): boolean {
-    const family: Family = c.family;
-    return (
-      q.insert.run(
-        key,
-        family,
-        c.pool,
-        h.containerId,
-        h.ifname,
-        h.network ?? null,
-        h.podNamespace ?? null,
-        h.podName ?? null,
-        h.podUid ?? null,
-        now,
-      ).changes === 1
-    );
-  }
-
   private releaseRows(rows: Row[]): Allocation[] {
     const { q, free } = this.need();
     for (const r of rows) {
@@ -312,46 +235,9 @@ export class SqliteStore implements AllocationStore {
 
   private async guard<T>(op: string, fn: () => T): Promise<T> {
     try {
-      return await this.retry(fn);
+      return await retryWhileLocked(fn, this.busyTimeoutMs);
     } catch (err) {
-      throw this.mapError(err, op);
+      throw storeError(err, op, this.description, this.busyTimeoutMs);
     }
-  }
-
-  /**
-   * Waits for another process's lock (up to busyTimeoutMs) by running the operation again: SQLite
-   * reports SQLITE_BUSY at once (no busy handler, see open()). Every operation here is one whole
-   * transaction, so running it again is safe.
-   */
-  private async retry<T>(fn: () => T): Promise<T> {
-    const deadline = Date.now() + this.busyTimeoutMs;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return fn();
-      } catch (err) {
-        const code = (err as { code?: unknown }).code;
-        const busy = typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
-        if (!busy || Date.now() >= deadline) throw err;
-        await sleep(Math.min(50, 2 ** attempt) * (0.5 + Math.random()));
-      }
-    }
-  }
-
-  private mapError(err: unknown, op: string): CniError {
-    if (err instanceof CniError) return err;
-    const code = (err as { code?: unknown }).code;
-    const msg = err instanceof Error ? err.message : String(err);
-    if (code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED') {
-      return tryAgainLater(
-        `IPAM store ${this.description} stayed locked for ${this.busyTimeoutMs} ms during ${op}`,
-        'another process held the write lock; retry',
-      );
-    }
-    if (op === 'open' || (typeof code === 'string' && UNAVAILABLE.test(code))) {
-      return new StoreUnavailableError(this.description, `${op} failed: ${msg}`, { cause: err });
-    }
-    return new CniError(Code.Internal, `IPAM store ${this.description}: ${op} failed: ${msg}`, undefined, {
-      cause: err,
-    });
   }
 }
