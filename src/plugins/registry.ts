@@ -22,10 +22,7 @@ type Loader = () => Promise<Plugin>;
 export const meta: Loader = async () =>
   (await import('./meta/index.js')).metaPlugin({ kernel: await kernel() });
 export const macvlan: Loader = async () => (await import('./macvlan/index.js')).macvlanPlugin(await kernel());
-export const ipam: Loader = async () => {
-  const m = await import('./ipam/index.js');
-  return m.ipamPlugin(m.oneShotDeps); // this process exits after the call
-};
+export const ipam: Loader = async () => (await import('./ipam/index.js')).ipamPlugin();
 export const coordinator: Loader = async () =>
   (await import('./coordinator/index.js')).coordinatorPlugin(await kernel());
 

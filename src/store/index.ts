@@ -58,7 +58,7 @@ export function parseStoreConf(raw: unknown, where = 'store'): StoreConf {
 export function createStore(
   conf: StoreConf = {},
   source?: ClusterSource,
-  sqlite: Pick<SqliteStoreOptions, 'walAutoCheckpoint' | 'exitsAfterClose'> = {},
+  sqlite: Pick<SqliteStoreOptions, 'walAutoCheckpoint'> = {},
 ): AllocationStore {
   if (conf.type === 'etcd') return etcdStore(conf);
   if (conf.type === 'kubernetes') {

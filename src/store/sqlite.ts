@@ -33,15 +33,6 @@ export interface SqliteStoreOptions {
   /** Called with every statement run (parameters filled in): how tests count work per allocation. */
   onStatement?: (sql: string) => void;
   /**
-   * The process exits right after close() (a plugin process run by the runtime): close() then leaves
-   * the connection to the exit. Closing the last connection checkpoints the WAL into the database
-   * with two fsyncs (5–25 ms a call); exiting with the WAL in place is the case SQLite's crash
-   * recovery exists for — every committed transaction is in the WAL, and the next opener rebuilds the
-   * WAL index from it — so nothing is lost that a close would keep. The WAL stays bounded by the
-   * automatic checkpoint a commit runs once it holds 1,000 pages.
-   */
-  exitsAfterClose?: boolean;
-  /**
    * WAL pages after which a commit checkpoints the WAL into the database itself, on the committing
    * call (SQLite's default 1,000: 10–30 ms every few hundred allocations). A long-lived owner (the
    * agent) sets a high bound and calls checkpoint() at quiet moments instead.
@@ -58,15 +49,11 @@ function loadAddon(path: string): unknown {
   return m.exports;
 }
 
-/** Connections left to the process exit (exitsAfterClose): referenced, so no GC finalizer closes them. */
-const leftOpen: BetterSqlite3.Database[] = [];
-
 export class SqliteStore implements AllocationStore {
   readonly path: string;
   private readonly busyTimeoutMs: number;
   private readonly synchronous: 'normal' | 'full';
   private readonly onStatement: ((sql: string) => void) | undefined;
-  private readonly exitsAfterClose: boolean;
   private readonly walAutoCheckpoint: number | undefined;
   private db: BetterSqlite3.Database | undefined;
   private q: Queries | undefined;
@@ -77,7 +64,6 @@ export class SqliteStore implements AllocationStore {
     this.busyTimeoutMs = opts.busyTimeoutMs ?? 30_000;
     this.synchronous = opts.synchronous ?? 'normal';
     this.onStatement = opts.onStatement;
-    this.exitsAfterClose = opts.exitsAfterClose ?? false;
     this.walAutoCheckpoint = opts.walAutoCheckpoint;
   }
 
@@ -138,8 +124,7 @@ export class SqliteStore implements AllocationStore {
   }
 
   async close(): Promise<void> {
-    if (this.exitsAfterClose && this.db !== undefined) leftOpen.push(this.db);
-    else this.db?.close();
+    this.db?.close();
     this.db = undefined;
     this.q = undefined;
     this.free = undefined;

@@ -30,12 +30,7 @@ function sourceFor(conf: IpamConf): ClusterSource {
   return s;
 }
 
-const storeFor = (conf: IpamConf, exitsAfterClose: boolean) =>
-  createStore(conf.resolved.store, conf.resolved.store.type === 'kubernetes' ? sourceFor(conf) : undefined, {
-    exitsAfterClose,
-  });
+const storeFor = (conf: IpamConf) =>
+  createStore(conf.resolved.store, conf.resolved.store.type === 'kubernetes' ? sourceFor(conf) : undefined);
 
-export const defaultDeps: IpamDeps = { source: sourceFor, store: (conf) => storeFor(conf, false) };
-
-/** For a plugin process that exits after its one call: its store skips the closing checkpoint. */
-export const oneShotDeps: IpamDeps = { source: sourceFor, store: (conf) => storeFor(conf, true) };
+export const defaultDeps: IpamDeps = { source: sourceFor, store: storeFor };

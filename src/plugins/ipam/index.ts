@@ -10,7 +10,6 @@ import { status } from './status.js';
 import type { IpamConf } from './types.js';
 
 export type { IpamDeps } from './deps.js';
-export { oneShotDeps } from './deps.js';
 
 export function ipamPlugin(deps: IpamDeps = defaultDeps): Plugin<IpamConf> {
   return {
