@@ -65,6 +65,17 @@ export class Exists extends KernelError {
 /** True for "the thing is already gone": a missing link/address/route/rule, or a missing namespace. */
 export const isGone = (e: unknown): boolean => e instanceof NotFound || e instanceof NetnsNotFound;
 
+/**
+ * Errnos from opening or inspecting a path that mean it cannot name a namespace (missing, a file in
+ * the middle, too long for the kernel, a symlink loop), as opposed to a kernel that failed.
+ */
+export const PATH_NOT_FOUND_ERRNOS: ReadonlySet<string> = new Set([
+  'ENOENT',
+  'ENOTDIR',
+  'ENAMETOOLONG',
+  'ELOOP',
+]);
+
 /** The symbolic errno of a Node system error (fs, spawn), when it has one. */
 export const errnoOf = (e: unknown): string | undefined => {
   const code = (e as { code?: unknown } | null)?.code;

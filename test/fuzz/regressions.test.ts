@@ -209,6 +209,29 @@ describe('every 999 the fuzzer found is now the spec code', () => {
     assert.deepEqual(links(pod.name), ['lo']);
   });
 
+  // The fuzzer's DEL with a 300-byte CNI_NETNS got 999: the netlink socket's open failed with
+  // ENAMETOOLONG, which was not read as "no such namespace". A path no namespace can have is one.
+  for (const withAgent of [true, false]) {
+    for (const netns of ['x'.repeat(300), `/${'x/'.repeat(2100)}`]) {
+      it(`${withAgent ? 'agent' : 'no agent'}: a CNI_NETNS of ${netns.length} bytes: ADD → 3, DEL succeeds`, async () => {
+        const call = {
+          containerId: `fzrlong${withAgent ? 'a' : 'n'}${netns.length}`,
+          netns,
+          ifname: 'eth0',
+          path: CNI_PATH,
+          extraEnv: withAgent ? { TRUNKLINE_AGENT_SOCK: agent.socket } : { TRUNKLINE_NO_AGENT: '1' },
+        };
+        const plugin = join(DIST_CNI, 'trunkline-macvlan');
+        const add = await runCni(plugin, { ...call, command: 'ADD' }, macvlan(tmp.path), host.path);
+        assert.equal(add.code, 1, add.stdout);
+        assert.equal(add.json?.['code'], 3, add.stdout);
+        const del = await runCni(plugin, { ...call, command: 'DEL' }, macvlan(tmp.path), host.path);
+        assert.equal(del.code, 0, del.stdout);
+        assert.deepEqual(links(host.name).sort(), ['lo', 'uplink0']);
+      });
+    }
+  }
+
   for (const withAgent of [true, false]) {
     for (const [i, c] of CASES.entries()) {
       it(`${withAgent ? 'agent' : 'no agent'}: ${c.name} → ${c.code}`, async () => {

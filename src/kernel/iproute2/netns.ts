@@ -1,5 +1,5 @@
 import { readlink, statfs } from 'node:fs/promises';
-import { errnoOf, KernelError, NetnsNotFound } from '../errors.js';
+import { errnoOf, KernelError, NetnsNotFound, PATH_NOT_FOUND_ERRNOS } from '../errors.js';
 import type { NetnsRef } from '../types.js';
 import { tool } from './run.js';
 
@@ -49,7 +49,8 @@ export async function checkNetnsPath(ns: NetnsRef): Promise<void> {
     type = (await statfs(ns)).type;
   } catch (e) {
     const errno = errnoOf(e);
-    if (errno === 'ENOENT' || errno === 'ENOTDIR') throw new NetnsNotFound(ns, { errno, cause: e });
+    if (errno !== undefined && PATH_NOT_FOUND_ERRNOS.has(errno))
+      throw new NetnsNotFound(ns, { errno, cause: e });
     throw new KernelError(`cannot inspect network namespace ${ns}: statfs failed`, {
       argv: [`statfs ${ns}`],
       errno,

@@ -62,6 +62,8 @@ static const char *errno_name(int e) {
     case ETIMEDOUT: return "ETIMEDOUT";
     case EBADF: return "EBADF";
     case ENOMEM: return "ENOMEM";
+    case ENAMETOOLONG: return "ENAMETOOLONG";
+    case ELOOP: return "ELOOP";
     default: return "EIO";
   }
 }

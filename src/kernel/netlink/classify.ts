@@ -1,6 +1,14 @@
 // Netlink failures → the typed errors of ../errors.ts, as the iproute2 backend's classify does.
 import { constants, openSync } from 'node:fs';
-import { Exists, errnoOf, KernelError, LinkNotFound, NetnsNotFound, NotFound } from '../errors.js';
+import {
+  Exists,
+  errnoOf,
+  KernelError,
+  LinkNotFound,
+  NetnsNotFound,
+  NotFound,
+  PATH_NOT_FOUND_ERRNOS,
+} from '../errors.js';
 import { checkNetnsPath } from '../iproute2/netns.js';
 import type { NetnsRef } from '../types.js';
 import { NetlinkError } from './addon.js';
@@ -31,11 +39,20 @@ export function classify(e: unknown, ns: NetnsRef, ctx: Ctx): unknown {
   }
 }
 
+// The addon copies a namespace path into a PATH_MAX buffer; a longer one names no namespace.
+const PATH_MAX = 4096;
+
+/** Refuses, as the kernel would, a namespace path longer than PATH_MAX before it reaches the addon. */
+export function checkPathLength(ns: NetnsRef): void {
+  if (ns !== null && Buffer.byteLength(ns) >= PATH_MAX)
+    throw new NetnsNotFound(ns, { argv: [`open ${ns.slice(0, 64)}…`], errno: 'ENAMETOOLONG' });
+}
+
 /** A socket that could not be opened in ns: a missing or non-namespace path is NetnsNotFound. */
 export function socketError(e: unknown, ns: NetnsRef): KernelError {
   const errno = errnoOf(e);
   const facts = { argv: [`netlink socket in ${where(ns)}`], errno, cause: e };
-  if (ns !== null && (errno === 'ENOENT' || errno === 'EINVAL' || errno === 'ENOTDIR'))
+  if (ns !== null && errno !== undefined && (PATH_NOT_FOUND_ERRNOS.has(errno) || errno === 'EINVAL'))
     return new NetnsNotFound(ns, facts);
   return new KernelError(`cannot open netlink in ${where(ns)}: ${errno ?? 'failed'}`, facts);
 }
@@ -56,8 +73,8 @@ export function sysctlError(e: unknown, ns: NetnsRef, path: string): unknown {
   const text = e instanceof Error ? e.message : '';
   const facts = { argv: [`sysctl ${path}`], stderr: text, errno: code, cause: e };
   const nsFailed = ns !== null && text.startsWith(`${ns}:`);
+  if (nsFailed && code !== undefined && PATH_NOT_FOUND_ERRNOS.has(code)) return new NetnsNotFound(ns, facts);
   if (code === 'ENOENT') {
-    if (nsFailed) return new NetnsNotFound(ns, facts);
     const m = /^net\/ipv[46]\/(?:conf|neigh)\/([^/]+)\//.exec(path);
     if (m?.[1] && m[1] !== 'all' && m[1] !== 'default') return new LinkNotFound(m[1], ns, facts);
     return new NotFound(`sysctl ${path} not found in ${where(ns)}`, facts);

@@ -23,7 +23,7 @@ import type {
 } from '../types.js';
 import { type Addon, NETLINK_TIMEOUT_MS, NetlinkError, NlSocket } from './addon.js';
 import { addrIndex, dumpAddrs, toAddress } from './addr.js';
-import { classify, socketError, sysctlError } from './classify.js';
+import { checkPathLength, classify, socketError, sysctlError } from './classify.js';
 import { createLinkReq, delLinkReq, dumpLinks, getLinkMsg, linkIndex, linkName, toLink } from './link.js';
 import {
   addrOn,
@@ -50,6 +50,7 @@ export class NetlinkKernel implements Kernel {
   /** Runs fn with a socket in ns, closed afterwards. */
   private async with<T>(ns: NetnsRef, fn: (s: NlSocket) => Promise<T> | T): Promise<T> {
     let s: NlSocket;
+    checkPathLength(ns);
     try {
       s = await NlSocket.open(this.addon, ns, this.timeoutMs);
     } catch (e) {
@@ -213,6 +214,7 @@ export class NetlinkKernel implements Kernel {
 
   async sysctlGet(ns: NetnsRef, key: string): Promise<string> {
     const path = sysctlPath(key);
+    checkPathLength(ns);
     try {
       return ((await this.addon.sysctl(ns, `/proc/sys/${path}`)) ?? '').replace(/\n$/, '');
     } catch (e) {
@@ -222,6 +224,7 @@ export class NetlinkKernel implements Kernel {
 
   async sysctlSet(ns: NetnsRef, key: string, value: string): Promise<void> {
     const path = sysctlPath(key);
+    checkPathLength(ns);
     try {
       await this.addon.sysctl(ns, `/proc/sys/${path}`, value);
     } catch (e) {
