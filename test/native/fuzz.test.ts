@@ -74,6 +74,10 @@ describe('native: libFuzzer on the shim and netlink parsers', {
           '-timeout=10',
           '-rss_limit_mb=1024',
           '-print_final_stats=1',
+          // TRUNKLINE_FUZZ_SEED (CI: from the commit) makes the mutation sequence repeatable.
+          ...(process.env['TRUNKLINE_FUZZ_SEED']
+            ? [`-seed=${Number(process.env['TRUNKLINE_FUZZ_SEED']) + 1}`]
+            : []),
           `-artifact_prefix=${crashes}`,
           found,
           seeds,
