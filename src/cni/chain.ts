@@ -18,6 +18,14 @@ function inherited(): readonly string[] {
   return raw === '' ? [] : raw.split(',').slice(0, MAX_DELEGATION_DEPTH + 1);
 }
 
+/**
+ * Turns the async context off until the next runAs: a start-up snapshot cannot hold the promise hooks
+ * it enables, and the snapshot's warm-up runs calls (src/cni/warm.ts).
+ */
+export function leaveAsyncContext(): void {
+  store.disable();
+}
+
 /** Runs `fn` as plugin `type`: nested delegation sees `type` on the chain. */
 export function runAs<T>(type: string, fn: () => T): T {
   const parent = inherited();

@@ -6,6 +6,7 @@
 // registry is made at run time (it looks at the parent process) and the environment is read in
 // functions, never into module-level constants.
 import { startupSnapshot } from 'node:v8';
+import { leaveAsyncContext } from './chain.js';
 import type { Registry } from './plugin.js';
 import { main } from './skel.js';
 
@@ -24,5 +25,10 @@ export function start(
   }
   // The imports settle before the heap is written: the builder drains the event loop first.
   for (const load of preload) void load();
+  startupSnapshot.addSerializeCallback(() => {
+    leaveAsyncContext();
+    // V8 keeps the subject of the last regexp match (RegExp.lastMatch): the warm-up's, without this.
+    /^/.exec('');
+  });
   startupSnapshot.setDeserializeMainFunction(() => main(type, registry()));
 }

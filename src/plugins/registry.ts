@@ -27,33 +27,30 @@ export const coordinator: Loader = async () =>
   (await import('./coordinator/index.js')).coordinatorPlugin(await kernel());
 
 /**
- * The modules each loader needs (one export each, like the loaders, so a bundle holds only its own), imported without constructing anything: what a start-up snapshot
- * evaluates ahead (src/cni/snapshot.ts). macvlan and the coordinator run on the netlink kernel; the
- * IPAM reads local manifests with 'yaml' into its SQLite store.
+ * What a start-up snapshot evaluates ahead (src/cni/snapshot.ts), one export per loader like the
+ * loaders, so a bundle holds only its own: the modules the loader needs, imported without constructing
+ * anything, then a warm-up that runs their pure code once so the snapshot keeps it compiled (each
+ * plugin's warm.ts says what it runs). macvlan and the coordinator run on the netlink kernel; the IPAM
+ * reads local manifests with 'yaml' into its SQLite store.
  */
-export const preloadMeta = () => import('./meta/index.js');
+const warmCni = () => import('../cni/warm.js').then((m) => m.warmCni());
+export const preloadMeta = () => Promise.all([import('./meta/index.js'), warmCni()]);
 export const preloadMacvlan = () =>
-  Promise.all([import('./macvlan/index.js'), import('../kernel/netlink/index.js')]);
+  Promise.all([
+    import('./macvlan/index.js'),
+    import('../kernel/netlink/index.js'),
+    warmCni(),
+    import('./macvlan/warm.js').then((m) => m.warmMacvlan()),
+  ]);
 export const preloadIpam = () =>
   Promise.all([
     import('./ipam/index.js'),
     import('../store/sqlite.js').then((m) => m.preloadDriver()),
-    import('yaml').then(warmYaml),
+    warmCni(),
+    import('./ipam/warm.js').then((m) => m.warmIpamPlugin()),
   ]);
-
-/**
- * Parses a pool manifest, block and flow style, so the snapshot holds the parser compiled: V8 keeps
- * the bytecode of functions that ran, and a cold parse costs ~3 ms more per call (measured).
- */
-function warmYaml(yaml: typeof import('yaml')): void {
-  const pool =
-    'apiVersion: spiderpool.spidernet.io/v2beta1\nkind: SpiderIPPool\nmetadata:\n  name: warm\n' +
-    'spec:\n  subnet: 10.0.0.0/24\n  ips: ["10.0.0.10-10.0.0.20"]\n---\n' +
-    'kind: SpiderIPPool\nmetadata: {name: warm2}\nspec: {subnet: 10.1.0.0/16, ips: [10.1.0.1-10.1.0.9], gateway: 10.1.0.1}\n';
-  for (const doc of yaml.parseAllDocuments(pool)) doc.toJS();
-}
 export const preloadCoordinator = () =>
-  Promise.all([import('./coordinator/index.js'), import('../kernel/netlink/index.js')]);
+  Promise.all([import('./coordinator/index.js'), import('../kernel/netlink/index.js'), warmCni()]);
 
 /** Whether `file` is the shim that started this process: the same file, or a byte-identical copy. */
 function sameAsLauncher(launcher: string): (file: string) => boolean {

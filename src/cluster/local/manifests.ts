@@ -81,117 +81,134 @@ function meta(o: Obj, file: string, namespaced: boolean): ObjectMeta & { namespa
   return { ...m, namespace: namespaced ? (m.namespace ?? 'default') : '' };
 }
 
-/** Reads a directory tree, or several files and trees (each file once, whichever names it first). */
-export async function loadManifests(paths: string | readonly string[]): Promise<Manifests> {
-  const YAML = await import('yaml');
-  const out: Manifests = {
-    pools: [],
-    reserved: [],
-    namespaces: new Map(),
-    pods: new Map(),
-    nodes: new Map(),
-    nads: new Map(),
-    files: [],
-    origins: new Map(),
-  };
-  const seen = new Set<string>();
-  for (const p of typeof paths === 'string' ? [paths] : paths) out.files.push(...listFiles(p, seen));
-  const origin = out.origins;
-  const claim = (key: string, file: string) => {
-    const prev = origin.get(key);
+const emptyManifests = (): Manifests => ({
+  pools: [],
+  reserved: [],
+  namespaces: new Map(),
+  pods: new Map(),
+  nodes: new Map(),
+  nads: new Map(),
+  files: [],
+  origins: new Map(),
+});
+
+/** Indexes one object read from `file` (a `kind: List` item by item) into `out`. */
+function index(out: Manifests, o: Obj, file: string): void {
+  if (typeof o !== 'object' || o === null) return;
+  if (o.kind === 'List' && Array.isArray(o.items)) {
+    for (const item of o.items) index(out, item as Obj, file);
+    return;
+  }
+  const claim = (key: string) => {
+    const prev = out.origins.get(key);
     if (prev !== undefined) throw invalidConfig(`${key} is defined twice: in ${prev} and in ${file}`);
-    origin.set(key, file);
+    out.origins.set(key, file);
   };
-  const add = (o: Obj, file: string): void => {
-    if (typeof o !== 'object' || o === null) return;
-    if (o.kind === 'List' && Array.isArray(o.items)) {
-      for (const item of o.items) add(item as Obj, file);
-      return;
+  switch (o.kind) {
+    case 'SpiderIPPool': {
+      const m = meta(o, file, false);
+      claim(`SpiderIPPool ${m.name}`);
+      const { namespace: _ns, ...rest } = m;
+      out.pools.push({
+        ...(o as unknown as SpiderIPPool),
+        metadata: rest,
+        spec: (o.spec ?? {}) as SpiderIPPool['spec'],
+      });
+      break;
     }
-    switch (o.kind) {
-      case 'SpiderIPPool': {
-        const m = meta(o, file, false);
-        claim(`SpiderIPPool ${m.name}`, file);
-        const { namespace: _ns, ...rest } = m;
-        out.pools.push({
-          ...(o as unknown as SpiderIPPool),
-          metadata: rest,
-          spec: (o.spec ?? {}) as SpiderIPPool['spec'],
-        });
-        break;
-      }
-      case 'SpiderReservedIP': {
-        const m = meta(o, file, false);
-        claim(`SpiderReservedIP ${m.name}`, file);
-        const { namespace: _ns, ...rest } = m;
-        out.reserved.push({ metadata: rest, spec: (o.spec ?? { ips: [] }) as SpiderReservedIP['spec'] });
-        break;
-      }
-      case 'Namespace': {
-        const m = meta(o, file, false);
-        claim(`Namespace ${m.name}`, file);
-        const { namespace: _ns, ...rest } = m;
-        out.namespaces.set(m.name, { metadata: rest });
-        break;
-      }
-      case 'Node': {
-        const m = meta(o, file, false);
-        claim(`Node ${m.name}`, file);
-        const { namespace: _ns, ...rest } = m;
-        out.nodes.set(m.name, { metadata: rest });
-        break;
-      }
-      case 'Pod': {
-        const m = meta(o, file, true);
-        claim(`Pod ${m.namespace}/${m.name}`, file);
-        const nodeName = o.spec?.['nodeName'];
-        out.pods.set(`${m.namespace}/${m.name}`, {
-          metadata: m,
-          ...(typeof nodeName === 'string' ? { nodeName } : {}),
-        });
-        break;
-      }
-      case 'NetworkAttachmentDefinition': {
-        const m = meta(o, file, true);
-        claim(`NetworkAttachmentDefinition ${m.namespace}/${m.name}`, file);
-        const config = o.spec?.['config'];
-        out.nads.set(`${m.namespace}/${m.name}`, {
-          metadata: m,
-          spec: typeof config === 'string' ? { config } : {},
-        });
-        break;
-      }
+    case 'SpiderReservedIP': {
+      const m = meta(o, file, false);
+      claim(`SpiderReservedIP ${m.name}`);
+      const { namespace: _ns, ...rest } = m;
+      out.reserved.push({ metadata: rest, spec: (o.spec ?? { ips: [] }) as SpiderReservedIP['spec'] });
+      break;
     }
-  };
-  for (const file of out.files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw causedBy(Code.InvalidConfig, `cannot read manifest ${file}`, e);
+    case 'Namespace': {
+      const m = meta(o, file, false);
+      claim(`Namespace ${m.name}`);
+      const { namespace: _ns, ...rest } = m;
+      out.namespaces.set(m.name, { metadata: rest });
+      break;
     }
-    // The YAML parser recurses per flow level; thousands of levels can exhaust the stack in a way
-    // that takes the whole process down (seen inside the regexp compiler), not just throw.
-    assertShallow(text, `manifest ${file}`);
-    for (const doc of YAML.parseAllDocuments(text)) {
-      const err = doc.errors[0];
-      if (err !== undefined) {
-        const at = err.linePos?.[0];
-        const where = at ? `${file}:${at.line}:${at.col}` : file;
-        throw invalidConfig(`${where}: invalid YAML: ${err.message.split('\n')[0]}`, undefined, {
-          cause: err,
-        });
-      }
-      let obj: Obj;
-      try {
-        // An alias to an anchor never set, or one expanding past the library's alias limit, only
-        // shows when the document is turned into values.
-        obj = doc.toJS() as Obj;
-      } catch (e) {
-        throw invalidConfig(`${file}: invalid YAML: ${errorText(e).split('\n')[0]}`, undefined, { cause: e });
-      }
-      add(obj, file);
+    case 'Node': {
+      const m = meta(o, file, false);
+      claim(`Node ${m.name}`);
+      const { namespace: _ns, ...rest } = m;
+      out.nodes.set(m.name, { metadata: rest });
+      break;
+    }
+    case 'Pod': {
+      const m = meta(o, file, true);
+      claim(`Pod ${m.namespace}/${m.name}`);
+      const nodeName = o.spec?.['nodeName'];
+      out.pods.set(`${m.namespace}/${m.name}`, {
+        metadata: m,
+        ...(typeof nodeName === 'string' ? { nodeName } : {}),
+      });
+      break;
+    }
+    case 'NetworkAttachmentDefinition': {
+      const m = meta(o, file, true);
+      claim(`NetworkAttachmentDefinition ${m.namespace}/${m.name}`);
+      const config = o.spec?.['config'];
+      out.nads.set(`${m.namespace}/${m.name}`, {
+        metadata: m,
+        spec: typeof config === 'string' ? { config } : {},
+      });
+      break;
     }
   }
+}
+
+/** The documents of one manifest file's text, as values. */
+function parseDocuments(YAML: typeof import('yaml'), text: string, file: string): unknown[] {
+  // The YAML parser recurses per flow level; thousands of levels can exhaust the stack in a way
+  // that takes the whole process down (seen inside the regexp compiler), not just throw.
+  assertShallow(text, `manifest ${file}`);
+  const docs: unknown[] = [];
+  for (const doc of YAML.parseAllDocuments(text)) {
+    const err = doc.errors[0];
+    if (err !== undefined) {
+      const at = err.linePos?.[0];
+      const where = at ? `${file}:${at.line}:${at.col}` : file;
+      throw invalidConfig(`${where}: invalid YAML: ${err.message.split('\n')[0]}`, undefined, {
+        cause: err,
+      });
+    }
+    try {
+      // An alias to an anchor never set, or one expanding past the library's alias limit, only
+      // shows when the document is turned into values.
+      docs.push(doc.toJS());
+    } catch (e) {
+      throw invalidConfig(`${file}: invalid YAML: ${errorText(e).split('\n')[0]}`, undefined, { cause: e });
+    }
+  }
+  return docs;
+}
+
+/** Indexes manifest texts (file name → YAML or JSON text) as loadManifests does files. */
+export async function parseManifests(texts: ReadonlyMap<string, string>): Promise<Manifests> {
+  const YAML = await import('yaml');
+  const out = emptyManifests();
+  for (const [file, text] of texts) {
+    out.files.push(file);
+    for (const doc of parseDocuments(YAML, text, file)) index(out, doc as Obj, file);
+  }
   return out;
+}
+
+/** Reads a directory tree, or several files and trees (each file once, whichever names it first). */
+export async function loadManifests(paths: string | readonly string[]): Promise<Manifests> {
+  const seen = new Set<string>();
+  const texts = new Map<string, string>();
+  for (const p of typeof paths === 'string' ? [paths] : paths) {
+    for (const file of listFiles(p, seen)) {
+      try {
+        texts.set(file, readFileSync(file, 'utf8'));
+      } catch (e) {
+        throw causedBy(Code.InvalidConfig, `cannot read manifest ${file}`, e);
+      }
+    }
+  }
+  return parseManifests(texts);
 }
