@@ -14,6 +14,7 @@ import type {
   SpiderIPPool,
   SpiderReservedIP,
 } from '../types.js';
+import { ManifestCache } from './manifest-cache.js';
 
 export interface Manifests {
   pools: SpiderIPPool[];
@@ -197,18 +198,34 @@ export async function parseManifests(texts: ReadonlyMap<string, string>): Promis
   return out;
 }
 
-/** Reads a directory tree, or several files and trees (each file once, whichever names it first). */
-export async function loadManifests(paths: string | readonly string[]): Promise<Manifests> {
+/**
+ * Reads a directory tree, or several files and trees (each file once, whichever names it first).
+ * With `cacheFile`, files unchanged since an earlier read are not parsed again (manifest-cache.ts).
+ */
+export async function loadManifests(
+  paths: string | readonly string[],
+  cacheFile?: string,
+): Promise<Manifests> {
+  const cache = new ManifestCache(cacheFile);
+  const out = emptyManifests();
   const seen = new Set<string>();
-  const texts = new Map<string, string>();
-  for (const p of typeof paths === 'string' ? [paths] : paths) {
-    for (const file of listFiles(p, seen)) {
+  let YAML: typeof import('yaml') | undefined;
+  for (const p of typeof paths === 'string' ? [paths] : paths) out.files.push(...listFiles(p, seen));
+  for (const file of out.files) {
+    let docs = cache.get(file);
+    if (docs === undefined) {
+      let text: string;
       try {
-        texts.set(file, readFileSync(file, 'utf8'));
+        text = readFileSync(file, 'utf8');
       } catch (e) {
         throw causedBy(Code.InvalidConfig, `cannot read manifest ${file}`, e);
       }
+      YAML ??= await import('yaml');
+      docs = parseDocuments(YAML, text, file);
+      cache.put(file, docs);
     }
+    for (const doc of docs) index(out, doc as Obj, file);
   }
-  return parseManifests(texts);
+  cache.save();
+  return out;
 }

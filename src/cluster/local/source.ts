@@ -20,6 +20,7 @@ import type {
   SpiderIPPool,
   SpiderReservedIP,
 } from '../types.js';
+import { ManifestCache } from './manifest-cache.js';
 import { loadManifests, type Manifests } from './manifests.js';
 
 export const DEFAULT_MANIFEST_DIR = '/etc/trunkline';
@@ -30,6 +31,11 @@ interface LocalSourceOptions {
   /** Files and directories read instead of manifestDir (trunkline validate -f FILE…). */
   manifestPaths?: readonly string[];
   stateDir?: string;
+  /**
+   * Keep the parsed manifests in stateDir for the next process (manifest-cache.ts): for one-shot
+   * plugin processes, which would otherwise parse the same YAML on every call.
+   */
+  cacheParsed?: boolean;
 }
 
 interface PodState {
@@ -44,11 +50,13 @@ export class LocalSource implements ClusterSource {
   readonly stateDir: string;
   private readonly paths: readonly string[];
   private loaded: Promise<Manifests> | undefined;
+  private readonly cacheFile: string | undefined;
 
   constructor(opts: LocalSourceOptions = {}) {
     this.manifestDir = opts.manifestDir ?? DEFAULT_MANIFEST_DIR;
     this.stateDir = opts.stateDir ?? DEFAULT_STATE_DIR;
     this.paths = opts.manifestPaths ?? [this.manifestDir];
+    this.cacheFile = opts.cacheParsed ? ManifestCache.fileFor(this.stateDir, this.paths) : undefined;
   }
 
   /** Forgets what was read; the next call reads the directory again. */
@@ -57,7 +65,7 @@ export class LocalSource implements ClusterSource {
   }
 
   manifests(): Promise<Manifests> {
-    this.loaded ??= loadManifests(this.paths);
+    this.loaded ??= loadManifests(this.paths, this.cacheFile);
     return this.loaded;
   }
 

@@ -24,7 +24,7 @@ function sourceFor(conf: IpamConf): ClusterSource {
     s =
       kubeconfig !== undefined
         ? new KubernetesSource({ kubeconfig })
-        : new LocalSource({ manifestDir, stateDir });
+        : new LocalSource({ manifestDir, stateDir, cacheParsed: true });
     sources.set(conf, s);
   }
   return s;
