@@ -63,7 +63,7 @@ export class ManifestCache {
     try {
       const st = statSync(path, { bigint: true });
       key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-      settled = Date.now() - Number(st.ctimeMs > st.mtimeMs ? st.ctimeMs : st.mtimeMs) > SETTLE_MS;
+      settled = Date.now() - Math.max(Number(st.ctimeMs), Number(st.mtimeMs)) > SETTLE_MS;
     } catch {
       return undefined; // reading it reports the error
     }
