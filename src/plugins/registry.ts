@@ -34,7 +34,8 @@ export const coordinator: Loader = async () =>
  * reads local manifests with 'yaml' into its SQLite store.
  */
 const warmCni = () => import('../cni/warm.js').then((m) => m.warmCni());
-export const preloadMeta = () => Promise.all([import('./meta/index.js'), warmCni()]);
+export const preloadMeta = () =>
+  Promise.all([import('./meta/index.js'), warmCni(), import('./meta/warm.js').then((m) => m.warmMeta())]);
 export const preloadMacvlan = () =>
   Promise.all([
     import('./macvlan/index.js'),
@@ -50,7 +51,12 @@ export const preloadIpam = () =>
     import('./ipam/warm.js').then((m) => m.warmIpamPlugin()),
   ]);
 export const preloadCoordinator = () =>
-  Promise.all([import('./coordinator/index.js'), import('../kernel/netlink/index.js'), warmCni()]);
+  Promise.all([
+    import('./coordinator/index.js'),
+    import('../kernel/netlink/index.js'),
+    warmCni(),
+    import('../kernel/netlink/warm.js').then((m) => m.warmNetlink()),
+  ]);
 
 /** Whether `file` is the shim that started this process: the same file, or a byte-identical copy. */
 function sameAsLauncher(launcher: string): (file: string) => boolean {
