@@ -3,7 +3,7 @@
 // run, their calls interleaved, so load on the (shared) machine hits both alike.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 
 export function sh(argv: string[], input?: string): string {
@@ -150,6 +150,54 @@ export function cpuMs(pid: number | 'children', only?: 'system'): number {
   const ticks =
     pid === 'children' ? cstime + (only ? 0 : cutime) : stime + cstime + (only ? 0 : utime + cutime);
   return (ticks * 1000) / 100; // USER_HZ
+}
+
+const CPUACCT = '/sys/fs/cgroup/cpuacct';
+
+/**
+ * CPU (ms) of everything this process starts, orphans included. A shim without the agent answers
+ * once its Node child reports (the child, its work done, dies with the shim), so that child is never
+ * waited for and rusage misses it. This process moves into a cpuacct cgroup of its own; `settle()`
+ * waits until nothing else is left in it, so each call's teardown is counted with that call. Where
+ * the cgroup cannot be made, rusage of waited-for children is used (and `method` says so).
+ */
+export class DescendantCpu {
+  private readonly dir: string | undefined;
+  constructor() {
+    const dir = `${CPUACCT}/trunkline-bench-${process.pid}`;
+    try {
+      mkdirSync(dir);
+      writeFileSync(`${dir}/cgroup.procs`, String(process.pid));
+      this.dir = dir;
+    } catch {
+      this.dir = undefined;
+    }
+  }
+
+  get method(): string {
+    return this.dir ? 'cgroup cpuacct, every descendant' : 'rusage of waited-for children';
+  }
+
+  async settle(): Promise<void> {
+    if (!this.dir) return;
+    for (let i = 0; i < 1000; i++) {
+      const procs = readFileSync(`${this.dir}/cgroup.procs`, 'utf8').split('\n').filter(Boolean);
+      if (procs.every((p) => Number(p) === process.pid)) return;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+
+  ms(): number {
+    if (!this.dir) return cpuMs('children');
+    const own = process.cpuUsage();
+    return Number(readFileSync(`${this.dir}/cpuacct.usage`, 'utf8')) / 1e6 - (own.user + own.system) / 1000;
+  }
+
+  close(): void {
+    if (!this.dir) return;
+    writeFileSync(`${CPUACCT}/cgroup.procs`, String(process.pid));
+    rmdirSync(this.dir);
+  }
 }
 
 export async function waitForSocket(path: string, alive: () => boolean = () => true): Promise<void> {

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  cpuMs,
+  DescendantCpu,
   Failures,
   fmt,
   machine,
@@ -91,6 +91,7 @@ async function main() {
   const podName = `${scene.host}p`;
   const pod = makeNetns(podName);
   const failures = new Failures();
+  const cpu = new DescendantCpu();
   const ours = join(ROOT, 'dist', 'cni');
   const sides = [
     side('reference', REF, 'macvlan', scene.master, hostLocal('ref', '10.121.0.0/16')),
@@ -126,6 +127,7 @@ async function main() {
     ]),
   );
   console.log(`machine: ${machine()}`);
+  console.log(`CPU counted by: ${cpu.method}`);
   console.log(
     `no agent: ${ROUNDS} rounds × ${N} sequential ADD+DEL pairs per side, sides in random order per pair\n`,
   );
@@ -140,11 +142,12 @@ async function main() {
       for (let i = 0; i < N; i++) {
         for (const s of shuffled(sides)) {
           const env = { ...s.env, CNI_CONTAINERID: `b${round}-${i}`, CNI_NETNS: pod, CNI_IFNAME: 'eth0' };
-          const cpu0 = cpuMs('children');
+          const cpu0 = cpu.ms();
           const a = await runPlugin(s.file, { ...env, CNI_COMMAND: 'ADD' }, s.conf, scene.hostPath);
           const d = await runPlugin(s.file, { ...env, CNI_COMMAND: 'DEL' }, s.conf, scene.hostPath);
           const acc = pairs.get(s.label)!;
-          acc.cpu += cpuMs('children') - cpu0;
+          await cpu.settle();
+          acc.cpu += cpu.ms() - cpu0;
           if (a.code !== 0 || d.code !== 0) {
             failures.add(
               s.label,
@@ -191,6 +194,7 @@ async function main() {
       `links left in the pod namespace besides lo: ${left}; ${failures.report()}; p50 of ${fmt(N)} pairs per round`,
     );
   } finally {
+    cpu.close();
     sh(['ip', 'netns', 'del', podName]);
     scene.cleanup();
     rmSync(tmp, { recursive: true, force: true });

@@ -135,37 +135,90 @@ static int remaining_ms(void) {
 /* Node's exit status when it rejects a start-up snapshot (kStartupSnapshotFailure), before any JS runs. */
 #define SNAPSHOT_REJECTED 14
 
-/* The child's exit status, or a code-11 error once the deadline passes (its process group killed). */
-static int wait_child(pid_t pid) {
+/* The plugin's stdout, relayed by the shim (at most MAX_REPLY bytes). */
+static struct buf out;
+
+static void kill_and_fail(pid_t pid) {
+  int status;
+  kill(-pid, SIGKILL);
+  kill(pid, SIGKILL);
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  fail(11, "trunkline plugin %s did not finish within %ld ms", type_name, timeout_ms);
+}
+
+/* Reads what is in the pipe now (all of it once `until_eof`); returns 0 once the pipe is at EOF. */
+static int drain(int fd, int until_eof) {
+  for (;;) {
+    buf_reserve(&out, 65536);
+    ssize_t r = read(fd, out.p + out.len, out.cap - out.len);
+    if (r == 0) return 0;
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN && !until_eof) return 1;
+      if (errno == EAGAIN) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, remaining_ms()) == 0) return 1;
+        continue;
+      }
+      fail(11, "trunkline shim: reading the plugin's output: %s", strerror(errno));
+    }
+    out.len += (size_t)r;
+    if ((long)out.len > MAX_REPLY) fail(11, "trunkline plugin output larger than %ld bytes", MAX_REPLY);
+  }
+}
+
+/*
+ * Relays the child's stdout (pipe `o`) into `out` until the child reports its exit code on pipe `d`
+ * (TRUNKLINE_DONE_FD: written once its output is complete and its work closed) or exits. The report
+ * lets the runtime have the answer without waiting for Node's own teardown (~4 ms per call); the
+ * child, its work done, dies with the shim (PR_SET_PDEATHSIG). A child that exits without reporting
+ * (a rejected snapshot, a crash, an older bundle) is waited for as before. Past the deadline the
+ * child's process group is killed and the call fails with code 11.
+ */
+static int relay(pid_t pid, int o, int d) {
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  fcntl(o, F_SETFL, O_NONBLOCK);
   int status;
   for (;;) {
     pid_t w = waitpid(pid, &status, WNOHANG);
     if (w == pid) break;
     if (w < 0 && errno != EINTR) fail(11, "trunkline shim: waitpid: %s", strerror(errno));
     int t = remaining_ms();
-    if (t == 0) {
-      kill(-pid, SIGKILL);
-      kill(pid, SIGKILL);
-      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      fail(11, "trunkline plugin %s did not finish within %ld ms", type_name, timeout_ms);
+    if (t == 0) kill_and_fail(pid);
+    struct pollfd p[3] = {{o, POLLIN, 0}, {d, POLLIN, 0}, {pidfd, POLLIN, 0}};
+    /* kernels before 5.3 have no pidfd: look at the child every 5 ms */
+    int n = poll(p, 3, pidfd >= 0 ? t : (t < 5 ? t : 5));
+    if (n < 0 && errno != EINTR) fail(11, "trunkline shim: poll: %s", strerror(errno));
+    if (o >= 0 && (p[0].revents & (POLLIN | POLLHUP)) && drain(o, 0) == 0) {
+      close(o);
+      o = -1;
     }
-    if (pidfd >= 0) {
-      struct pollfd p = {pidfd, POLLIN, 0};
-      poll(&p, 1, t);
-    } else {
-      struct timespec ts = {0, 5000000L}; /* kernels before 5.3: poll the child every 5 ms */
-      nanosleep(&ts, NULL);
+    if (d >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
+      unsigned char code;
+      ssize_t r = read(d, &code, 1);
+      if (r == 1) {
+        if (o >= 0) drain(o, 0); /* its writes were complete before it reported */
+        return code;
+      }
+      if (r == 0 || errno != EINTR) {
+        close(d);
+        d = -1;
+      }
     }
   }
   if (pidfd >= 0) close(pidfd);
+  if (o >= 0 && drain(o, 1) != 0) kill_and_fail(pid);
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   fail(11, "trunkline plugin %s was killed by signal %d", type_name, WTERMSIG(status));
 }
 
 /* Runs node with `argv` in its own process group under the deadline; returns its exit status. */
 static int run_node(const char *node, char **argv) {
+  int o[2], d[2];
+  if (pipe2(o, O_CLOEXEC) != 0 || pipe2(d, O_CLOEXEC) != 0)
+    fail(11, "trunkline shim: pipe: %s", strerror(errno));
+  out.len = 0;
   fflush(stdout);
   pid_t pid = fork();
   if (pid < 0) fail(11, "trunkline shim: fork: %s", strerror(errno));
@@ -175,11 +228,31 @@ static int run_node(const char *node, char **argv) {
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() == 1) _exit(1);
+    int done = dup(d[1]); /* a dup is not close-on-exec */
+    char num[16];
+    snprintf(num, sizeof num, "%d", done);
+    if (dup2(o[1], 1) < 0 || done < 0 || setenv("TRUNKLINE_DONE_FD", num, 1) != 0) _exit(1);
     execvp(node, argv);
     fail(11, "trunkline agent unavailable and node (%s) cannot be run: %s", node, strerror(errno));
   }
   setpgid(pid, pid);
-  return wait_child(pid);
+  close(o[1]);
+  close(d[1]);
+  int status = relay(pid, o[0], d[0]);
+  close(o[0]);
+  close(d[0]);
+  return status;
+}
+
+/* Writes the relayed stdout and exits with the plugin's status. */
+__attribute__((noreturn)) static void answer(int status) {
+  for (size_t off = 0; off < out.len;) {
+    ssize_t w = write(1, out.p + off, out.len - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) exit(1);
+    off += (size_t)w;
+  }
+  exit(status);
 }
 
 /* Runs the bundled Node plugin under the deadline; stdin is replayed from memory if consumed. */
@@ -224,13 +297,13 @@ __attribute__((noreturn)) static void fallback(void) {
   if (chosen && !(snap && strcmp(snap, "0") == 0) && access(blob, R_OK) == 0) {
     char *with_blob[] = {(char *)node, "--snapshot-blob", blob, script, NULL};
     int status = run_node(node, with_blob);
-    if (status != SNAPSHOT_REJECTED) exit(status);
+    if (status != SNAPSHOT_REJECTED) answer(status);
     /* Rejected before any JavaScript ran: stdin is unread, or rewound here from memory. */
     if (stdin_read && lseek(0, 0, SEEK_SET) != 0)
       fail(11, "trunkline shim: replaying stdin: %s", strerror(errno));
   }
   char *plain[] = {(char *)node, script, NULL};
-  exit(run_node(node, plain));
+  answer(run_node(node, plain));
 }
 
 __attribute__((noreturn)) static void timed_out(void) {

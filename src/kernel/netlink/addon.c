@@ -148,7 +148,7 @@ static long long mono_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-enum job_kind { JOB_SOCKET, JOB_TRANSACT, JOB_SYSCTL };
+enum job_kind { JOB_SOCKET, JOB_TRANSACT, JOB_ONESHOT, JOB_SYSCTL };
 
 /* One call on the thread pool: inputs, then the result or an errno with the text it is about. */
 struct job {
@@ -164,6 +164,7 @@ struct job {
   char *out;
   size_t outlen;
   int err;
+  int at_socket; /* a JOB_ONESHOT that failed before its request: the namespace or the socket */
   char what[4096];
 };
 
@@ -309,19 +310,39 @@ static void job_execute(napi_env env, void *data) {
       if (e) fail_job(j, e, "netlink request");
       break;
     }
+    case JOB_ONESHOT: {
+      /* Socket, request and close in one job: the request is under way without another round
+         trip through the main thread, which may meanwhile be busy with other work of the call. */
+      do_socket(j);
+      if (j->err) {
+        j->at_socket = 1;
+        break;
+      }
+      int e = do_transact(j->fd, j->req, j->reqlen, j->timeout_ms, &j->out, &j->outlen);
+      close(j->fd);
+      j->fd = -1;
+      if (e) fail_job(j, e, "netlink request");
+      break;
+    }
     case JOB_SYSCTL:
       do_sysctl(j);
       break;
   }
 }
 
-static napi_value job_error(napi_env env, int e, const char *what) {
+/* The rejection: Error with code = errno name; `syscall: 'socket'` when the namespace or socket failed. */
+static napi_value job_error(napi_env env, int e, const char *what, int at_socket) {
   char msg[4096 + 128];
   napi_value code, text, v;
   snprintf(msg, sizeof msg, "%s: %s", what, strerror(e));
   napi_create_string_utf8(env, errno_name(e), NAPI_AUTO_LENGTH, &code);
   napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &text);
   napi_create_error(env, code, text, &v);
+  if (at_socket) {
+    napi_value sys;
+    napi_create_string_utf8(env, "socket", NAPI_AUTO_LENGTH, &sys);
+    napi_set_named_property(env, v, "syscall", sys);
+  }
   return v;
 }
 
@@ -337,6 +358,7 @@ static void job_complete(napi_env env, napi_status status, void *data) {
         st = napi_create_int32(env, j->fd, &v);
         break;
       case JOB_TRANSACT:
+      case JOB_ONESHOT:
         st = napi_create_buffer_copy(env, j->outlen, j->out ? j->out : "", &d, &v);
         break;
       case JOB_SYSCTL:
@@ -345,7 +367,7 @@ static void job_complete(napi_env env, napi_status status, void *data) {
     }
     if (st != napi_ok) fail_job(j, ENOMEM, "netlink result");
   }
-  if (j->err) napi_reject_deferred(env, j->deferred, job_error(env, j->err, j->what));
+  if (j->err) napi_reject_deferred(env, j->deferred, job_error(env, j->err, j->what, j->at_socket));
   else napi_resolve_deferred(env, j->deferred, v);
   napi_delete_async_work(env, j->work);
   free(j->out);
@@ -414,6 +436,34 @@ static napi_value js_transact(napi_env env, napi_callback_info info) {
   return queue(env, j);
 }
 
+static napi_value js_transact_in(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  int32_t timeout_ms;
+  void *req;
+  size_t reqlen;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  struct job *j = calloc(1, sizeof *j);
+  if (!j) return throw_errno(env, ENOMEM, "netlink request");
+  if (argc < 3 || get_string(env, argv[0], j->ns, sizeof j->ns) != 0 ||
+      napi_get_buffer_info(env, argv[1], &req, &reqlen) != napi_ok || reqlen < sizeof(struct nlmsghdr) ||
+      napi_get_value_int32(env, argv[2], &timeout_ms) != napi_ok || timeout_ms < 1) {
+    free(j);
+    napi_throw_type_error(env, NULL, "transactIn(nsPath | null, request: Buffer, timeoutMs: number >= 1)");
+    return NULL;
+  }
+  if (!(j->req = malloc(reqlen))) {
+    free(j);
+    return throw_errno(env, ENOMEM, "netlink request");
+  }
+  memcpy(j->req, req, reqlen);
+  j->kind = JOB_ONESHOT;
+  j->reqlen = reqlen;
+  j->fd = -1;
+  j->timeout_ms = timeout_ms;
+  return queue(env, j);
+}
+
 static napi_value js_sysctl(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -461,6 +511,7 @@ NAPI_MODULE_INIT() {
       {"socket", NULL, js_socket, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"transact", NULL, js_transact, NULL, NULL, NULL, napi_default, NULL},
+      {"transactIn", NULL, js_transact_in, NULL, NULL, NULL, napi_default, NULL},
       {"sysctl", NULL, js_sysctl, NULL, NULL, NULL, napi_default, NULL},
       {"peerUid", NULL, js_peer_uid, NULL, NULL, NULL, napi_default, NULL},
   };

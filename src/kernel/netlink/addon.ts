@@ -11,6 +11,8 @@ export interface Addon {
   socket(ns: string | null): Promise<number>;
   close(fd: number): void;
   transact(fd: number, req: Buffer, timeoutMs: number): Promise<Buffer>;
+  /** A socket in ns, one request, closed: one thread-pool job. Fails with syscall 'socket' before the request. */
+  transactIn(ns: string | null, req: Buffer, timeoutMs: number): Promise<Buffer>;
   sysctl(ns: string | null, path: string, value?: string): Promise<string | undefined>;
   peerUid(fd: number): number;
 }
@@ -82,6 +84,10 @@ const ERRNO: Record<number, string> = {
 };
 
 let seq = Math.floor(Math.random() * 0x7fffffff);
+const nextSeq = () => {
+  seq = (seq + 1) & 0x7fffffff;
+  return seq;
+};
 
 /**
  * One NETLINK_ROUTE socket inside a namespace, opened and used off the main thread: a slow namespace
@@ -102,8 +108,20 @@ export class NlSocket {
 
   /** Sends one message; returns its data replies, throws NetlinkError for an error ack. */
   async request(build: (seq: number) => Buffer): Promise<NlMsg[]> {
-    seq = (seq + 1) & 0x7fffffff;
-    return replies(await this.addon.transact(this.fd, build(seq), this.timeoutMs));
+    return replies(await this.addon.transact(this.fd, build(nextSeq()), this.timeoutMs));
+  }
+
+  /**
+   * One request on a socket of its own in ns, opened and closed in the same thread-pool job: it is
+   * queued before this returns, so the caller's next synchronous work overlaps the kernel's.
+   */
+  static async requestIn(
+    addon: Addon,
+    ns: string | null,
+    build: (seq: number) => Buffer,
+    timeoutMs = NETLINK_TIMEOUT_MS,
+  ): Promise<NlMsg[]> {
+    return replies(await addon.transactIn(ns, build(nextSeq()), timeoutMs));
   }
 
   close(): void {

@@ -126,17 +126,18 @@ export class NetlinkKernel implements Kernel {
     }
   }
 
-  deleteLink(ns: NetnsRef, name: string): Promise<void> {
-    return this.with(ns, async (s) => {
-      try {
-        await s.request(delLinkReq(name));
-      } catch (e) {
-        if (e instanceof NetlinkError && e.code === 'EINVAL' && name.length > 15) {
-          throw new LinkNotFound(name, ns, { argv: [`netlink link ${name}`], errno: e.code, cause: e });
-        }
-        throw classify(e, ns, { what: `link ${name}`, link: name });
+  /** One job on the thread pool, queued before this returns (a DEL overlaps it with its IPAM's). */
+  async deleteLink(ns: NetnsRef, name: string): Promise<void> {
+    checkPathLength(ns);
+    try {
+      await NlSocket.requestIn(this.addon, ns, delLinkReq(name), this.timeoutMs);
+    } catch (e) {
+      if ((e as { syscall?: unknown }).syscall === 'socket') throw socketError(e, ns);
+      if (e instanceof NetlinkError && e.code === 'EINVAL' && name.length > 15) {
+        throw new LinkNotFound(name, ns, { argv: [`netlink link ${name}`], errno: e.code, cause: e });
       }
-    });
+      throw classify(e, ns, { what: `link ${name}`, link: name });
+    }
   }
 
   setLink(ns: NetnsRef, name: string, change: LinkChange): Promise<void> {

@@ -1,6 +1,7 @@
 // DEL is idempotent: no netns, no link, no allocation are all success.
 import { delegateDel } from '../../cni/exec.js';
 import type { Invocation } from '../../cni/plugin.js';
+import type { CniEnv } from '../../cni/types.js';
 import { isGone, NetnsNotFound } from '../../kernel/errors.js';
 import type { Kernel } from '../../kernel/types.js';
 import { tempName } from './create.js';
@@ -8,15 +9,21 @@ import type { MacvlanConf } from './types.js';
 
 export async function del(kernel: Kernel, inv: Invocation<MacvlanConf>): Promise<void> {
   const { env, conf } = inv;
-  if (conf.ipamType) await delegateDel(conf.ipamType, inv, inv.stdin);
+  // The links go while the IPAM releases: the kernel's unregister of a macvlan (~15 ms) overlaps the
+  // store's work. Both are attempted; the first failure is the answer, as a retried DEL redoes both.
+  const links = deleteLinks(kernel, env);
+  const released = conf.ipamType ? delegateDel(conf.ipamType, inv, inv.stdin) : undefined;
+  const [ipam, link] = await Promise.allSettled([released, links]);
+  if (ipam.status === 'rejected') throw ipam.reason;
+  if (link.status === 'rejected') throw link.reason;
+}
+
+/** The link, and the one an ADD killed between creating and renaming left under its temporary name. */
+async function deleteLinks(kernel: Kernel, env: CniEnv): Promise<void> {
   if (env.netns === '') return;
-  // The link, and the one an ADD killed between creating and renaming left under its temporary name.
-  for (const name of [env.ifname, tempName(env.containerId, env.ifname)]) {
-    try {
-      await kernel.deleteLink(env.netns, name);
-    } catch (e) {
-      if (e instanceof NetnsNotFound) return;
-      if (!isGone(e)) throw e;
-    }
-  }
+  const gone = (name: string) =>
+    kernel.deleteLink(env.netns, name).catch((e: unknown) => {
+      if (!(e instanceof NetnsNotFound) && !isGone(e)) throw e;
+    });
+  await Promise.all([gone(env.ifname), gone(tempName(env.containerId, env.ifname))]);
 }
