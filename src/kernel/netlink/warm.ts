@@ -52,6 +52,7 @@ const standIn: Addon = {
   socket: async () => 1000,
   close: () => undefined,
   transact: async (_fd, req) => answer(req),
+  transactIn: async (_ns, req) => answer(req),
   sysctl: async () => '0',
   peerUid: () => 0,
 };
