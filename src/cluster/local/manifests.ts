@@ -105,57 +105,53 @@ function index(out: Manifests, o: Obj, file: string): void {
     if (prev !== undefined) throw invalidConfig(`${key} is defined twice: in ${prev} and in ${file}`);
     out.origins.set(key, file);
   };
+  // Cluster-scoped kinds: claimed by kind and name, kept without a namespace.
+  const clusterMeta = (): ObjectMeta => {
+    const { namespace: _ns, ...rest } = meta(o, file, false);
+    claim(`${String(o.kind)} ${rest.name}`);
+    return rest;
+  };
+  // Namespaced kinds: claimed and keyed by "namespace/name".
+  const namespaced = (): [string, ObjectMeta & { namespace: string }] => {
+    const m = meta(o, file, true);
+    const key = `${m.namespace}/${m.name}`;
+    claim(`${String(o.kind)} ${key}`);
+    return [key, m];
+  };
   switch (o.kind) {
-    case 'SpiderIPPool': {
-      const m = meta(o, file, false);
-      claim(`SpiderIPPool ${m.name}`);
-      const { namespace: _ns, ...rest } = m;
+    case 'SpiderIPPool':
       out.pools.push({
         ...(o as unknown as SpiderIPPool),
-        metadata: rest,
+        metadata: clusterMeta(),
         spec: (o.spec ?? {}) as SpiderIPPool['spec'],
       });
       break;
-    }
-    case 'SpiderReservedIP': {
-      const m = meta(o, file, false);
-      claim(`SpiderReservedIP ${m.name}`);
-      const { namespace: _ns, ...rest } = m;
-      out.reserved.push({ metadata: rest, spec: (o.spec ?? { ips: [] }) as SpiderReservedIP['spec'] });
+    case 'SpiderReservedIP':
+      out.reserved.push({
+        metadata: clusterMeta(),
+        spec: (o.spec ?? { ips: [] }) as SpiderReservedIP['spec'],
+      });
       break;
-    }
     case 'Namespace': {
-      const m = meta(o, file, false);
-      claim(`Namespace ${m.name}`);
-      const { namespace: _ns, ...rest } = m;
-      out.namespaces.set(m.name, { metadata: rest });
+      const m = clusterMeta();
+      out.namespaces.set(m.name, { metadata: m });
       break;
     }
     case 'Node': {
-      const m = meta(o, file, false);
-      claim(`Node ${m.name}`);
-      const { namespace: _ns, ...rest } = m;
-      out.nodes.set(m.name, { metadata: rest });
+      const m = clusterMeta();
+      out.nodes.set(m.name, { metadata: m });
       break;
     }
     case 'Pod': {
-      const m = meta(o, file, true);
-      claim(`Pod ${m.namespace}/${m.name}`);
+      const [key, m] = namespaced();
       const nodeName = o.spec?.['nodeName'];
-      out.pods.set(`${m.namespace}/${m.name}`, {
-        metadata: m,
-        ...(typeof nodeName === 'string' ? { nodeName } : {}),
-      });
+      out.pods.set(key, { metadata: m, ...(typeof nodeName === 'string' ? { nodeName } : {}) });
       break;
     }
     case 'NetworkAttachmentDefinition': {
-      const m = meta(o, file, true);
-      claim(`NetworkAttachmentDefinition ${m.namespace}/${m.name}`);
+      const [key, m] = namespaced();
       const config = o.spec?.['config'];
-      out.nads.set(`${m.namespace}/${m.name}`, {
-        metadata: m,
-        spec: typeof config === 'string' ? { config } : {},
-      });
+      out.nads.set(key, { metadata: m, spec: typeof config === 'string' ? { config } : {} });
       break;
     }
   }
