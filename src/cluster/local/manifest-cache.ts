@@ -12,6 +12,12 @@ import { dirname, join } from 'node:path';
 const VERSION = 1;
 const SETTLE_MS = 2_000;
 
+/** Where the cache lives: a file in a state directory, created with it or only inside an existing one. */
+export interface CacheFile {
+  path: string;
+  createStateDir: boolean;
+}
+
 interface Entry {
   key: string;
   docs: unknown[];
@@ -34,11 +40,17 @@ export class ManifestCache {
   private readonly pending = new Map<string, { key: string; settled: boolean }>();
   private dirty = false;
 
-  /** `file` undefined: nothing is read or stored. */
-  constructor(private readonly file: string | undefined) {
-    if (file === undefined) return;
+  private readonly file: string | undefined;
+
+  /** `at` undefined: nothing is read or stored. */
+  constructor(private readonly at: CacheFile | undefined) {
+    this.file = at?.path;
+    if (at === undefined) return;
     try {
-      const saved = JSON.parse(readFileSync(file, 'utf8')) as { v?: unknown; files?: Record<string, Entry> };
+      const saved = JSON.parse(readFileSync(at.path, 'utf8')) as {
+        v?: unknown;
+        files?: Record<string, Entry>;
+      };
       if (saved.v !== VERSION || typeof saved.files !== 'object' || saved.files === null) return;
       for (const [path, e] of Object.entries(saved.files)) {
         if (typeof e?.key === 'string' && Array.isArray(e.docs)) this.entries.set(path, e);
@@ -50,9 +62,9 @@ export class ManifestCache {
   }
 
   /** The cache file for the manifests under `paths`, in `stateDir`. */
-  static fileFor(stateDir: string, paths: readonly string[]): string {
+  static fileFor(stateDir: string, paths: readonly string[], createStateDir = false): CacheFile {
     const id = createHash('sha256').update(JSON.stringify(paths)).digest('hex').slice(0, 16);
-    return join(stateDir, 'cache', `manifests-${id}.json`);
+    return { path: join(stateDir, 'cache', `manifests-${id}.json`), createStateDir };
   }
 
   /** The stored values of `path`, when the file is still the one they were parsed from. */
@@ -87,13 +99,14 @@ export class ManifestCache {
 
   /** Writes the entries of this read (files no longer read are dropped), replacing the file atomically. */
   save(): void {
-    if (this.file === undefined) return;
+    if (this.at === undefined || this.file === undefined) return;
     if (!this.dirty && this.used.size === this.entries.size) return;
     const tmp = `${this.file}.${process.pid}.tmp`;
     try {
-      // Not recursive: the state directory belongs to the store and the pod state; the cache never
-      // creates it (a host or a test that did not configure one gets no /var/lib/trunkline from here).
-      if (!existsSync(dirname(this.file))) mkdirSync(dirname(this.file), { mode: 0o700 });
+      const dir = dirname(this.file);
+      // Without createStateDir only inside an existing state directory: the default one belongs to
+      // the store that creates it (and a test that names none gets no /var/lib/trunkline from here).
+      if (!existsSync(dir)) mkdirSync(dir, { recursive: this.at.createStateDir, mode: 0o700 });
       writeFileSync(tmp, JSON.stringify({ v: VERSION, files: Object.fromEntries(this.used) }), {
         mode: 0o600,
       });

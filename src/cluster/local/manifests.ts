@@ -14,7 +14,7 @@ import type {
   SpiderIPPool,
   SpiderReservedIP,
 } from '../types.js';
-import { ManifestCache } from './manifest-cache.js';
+import { type CacheFile, ManifestCache } from './manifest-cache.js';
 
 export interface Manifests {
   pools: SpiderIPPool[];
@@ -196,11 +196,11 @@ export async function parseManifests(texts: ReadonlyMap<string, string>): Promis
 
 /**
  * Reads a directory tree, or several files and trees (each file once, whichever names it first).
- * With `cacheFile`, files unchanged since an earlier read are not parsed again (manifest-cache.ts).
+ * With `cache`, files unchanged since an earlier read are not parsed again (manifest-cache.ts).
  */
 export async function loadManifests(
   paths: string | readonly string[],
-  cacheFile?: string,
+  cacheFile?: CacheFile,
 ): Promise<Manifests> {
   const cache = new ManifestCache(cacheFile);
   const out = emptyManifests();

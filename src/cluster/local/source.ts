@@ -20,7 +20,7 @@ import type {
   SpiderIPPool,
   SpiderReservedIP,
 } from '../types.js';
-import { ManifestCache } from './manifest-cache.js';
+import { type CacheFile, ManifestCache } from './manifest-cache.js';
 import { loadManifests, type Manifests } from './manifests.js';
 
 export const DEFAULT_MANIFEST_DIR = '/etc/trunkline';
@@ -50,13 +50,21 @@ export class LocalSource implements ClusterSource {
   readonly stateDir: string;
   private readonly paths: readonly string[];
   private loaded: Promise<Manifests> | undefined;
-  private readonly cacheFile: string | undefined;
+  private readonly cacheFile: CacheFile | undefined;
 
   constructor(opts: LocalSourceOptions = {}) {
     this.manifestDir = opts.manifestDir ?? DEFAULT_MANIFEST_DIR;
     this.stateDir = opts.stateDir ?? DEFAULT_STATE_DIR;
     this.paths = opts.manifestPaths ?? [this.manifestDir];
-    this.cacheFile = opts.cacheParsed ? ManifestCache.fileFor(this.stateDir, this.paths) : undefined;
+    // A state directory the config names is created for the cache, as for the pod state; the default
+    // one is left to the store that owns it.
+    this.cacheFile = opts.cacheParsed
+      ? ManifestCache.fileFor(
+          this.stateDir,
+          this.paths,
+          opts.stateDir !== undefined && opts.stateDir !== DEFAULT_STATE_DIR,
+        )
+      : undefined;
   }
 
   /** Forgets what was read; the next call reads the directory again. */

@@ -12,7 +12,6 @@ export function makeSource(conf: MetaConf): ClusterSource {
   return new LocalSource({
     manifestDir: conf.source.manifestDir,
     ...(conf.source.stateDir !== undefined ? { stateDir: conf.source.stateDir } : {}),
-    // Only in a state directory the config names: the default one is the IPAM's.
-    cacheParsed: conf.source.stateDir !== undefined,
+    cacheParsed: true,
   });
 }

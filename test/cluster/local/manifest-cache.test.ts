@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ManifestCache } from '../../../src/cluster/local/manifest-cache.js';
+import { type CacheFile, ManifestCache } from '../../../src/cluster/local/manifest-cache.js';
 import { loadManifests } from '../../../src/cluster/local/manifests.js';
 import { LocalSource } from '../../../src/cluster/local/source.js';
 
@@ -27,11 +27,11 @@ const pool = (name: string, last: number) =>
 let dir: string;
 let manifests: string;
 let state: string;
-let cacheFile: string;
+let cacheFile: CacheFile;
 const load = () => loadManifests(manifests, cacheFile);
 const ranges = async () => (await load()).pools.map((p) => `${p.metadata.name} ${p.spec.ips?.[0]}`).sort();
 const cached = () =>
-  (JSON.parse(readFileSync(cacheFile, 'utf8')) as { files: Record<string, { docs: unknown[] }> }).files;
+  (JSON.parse(readFileSync(cacheFile.path, 'utf8')) as { files: Record<string, { docs: unknown[] }> }).files;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mcache-'));
@@ -61,7 +61,7 @@ describe('parsed-manifest cache', () => {
     // Served from the cache: an entry edited behind the reader's back is what it returns.
     const entry = files[join(manifests, 'a.yaml')]!;
     (entry.docs[0] as { metadata: { name: string } }).metadata.name = 'from-cache';
-    writeFileSync(cacheFile, JSON.stringify({ v: 1, files }));
+    writeFileSync(cacheFile.path, JSON.stringify({ v: 1, files }));
     assert.deepEqual(await ranges(), ['b 10.77.0.10-10.77.0.101', 'from-cache 10.77.0.10-10.77.0.100']);
   });
 
@@ -86,7 +86,7 @@ describe('parsed-manifest cache', () => {
   });
 
   it('a corrupt cache is ignored and replaced', async () => {
-    writeFileSync(cacheFile, '{"v":1,"files":');
+    writeFileSync(cacheFile.path, '{"v":1,"files":');
     assert.deepEqual(await ranges(), ['a 10.77.0.10-10.77.0.199']);
     assert.doesNotThrow(cached);
   });
@@ -95,17 +95,19 @@ describe('parsed-manifest cache', () => {
     assert.equal(cached()[join(manifests, 'inf.yaml')], undefined);
   });
 
-  it('LocalSource caches only when asked, and never creates the state directory', async () => {
+  it('LocalSource caches only when asked; only a state directory the config names is created', async () => {
     const m2 = join(dir, 'm2');
-    const noState = join(dir, 'absent');
-    const src = new LocalSource({ manifestDir: m2, stateDir: noState, cacheParsed: true });
+    const plain = join(dir, 'plain');
+    mkdirSync(plain);
+    await new LocalSource({ manifestDir: m2, stateDir: plain }).listIPPools();
+    assert.equal(existsSync(join(plain, 'cache')), false);
+    const named = join(dir, 'named');
+    const src = new LocalSource({ manifestDir: m2, stateDir: named, cacheParsed: true });
     assert.equal((await src.listIPPools()).length, 1);
-    assert.equal(existsSync(noState), false);
-    const other = join(dir, 'state2');
-    mkdirSync(other);
-    await new LocalSource({ manifestDir: m2, stateDir: other }).listIPPools();
-    assert.equal(existsSync(join(other, 'cache')), false);
-    await new LocalSource({ manifestDir: m2, stateDir: other, cacheParsed: true }).listIPPools();
-    assert.ok(existsSync(ManifestCache.fileFor(other, [m2])));
+    assert.ok(existsSync(ManifestCache.fileFor(named, [m2]).path));
+    // The default state directory's case: the cache goes only inside one that exists.
+    const absent = join(dir, 'absent');
+    assert.equal((await loadManifests(m2, ManifestCache.fileFor(absent, [m2], false))).pools.length, 1);
+    assert.equal(existsSync(absent), false);
   });
 });
