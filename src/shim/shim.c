@@ -228,7 +228,7 @@ static int run_node(const char *node, char **argv) {
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() == 1) _exit(1);
-    int done = dup(d[1]); /* a dup is not close-on-exec */
+    int done = fcntl(d[1], F_DUPFD, 3); /* not close-on-exec, and never 0-2 even if those were closed */
     char num[16];
     snprintf(num, sizeof num, "%d", done);
     if (dup2(o[1], 1) < 0 || done < 0 || setenv("TRUNKLINE_DONE_FD", num, 1) != 0) _exit(1);
