@@ -46,6 +46,8 @@ CREATE TABLE IF NOT EXISTS meta (
 
 /** Creates or checks the schema; safe when many processes open a new database at once. */
 export function migrate(db: BetterSqlite3.Database): void {
+  // Nearly every open finds the schema current: a plain read then, no write lock taken.
+  if (db.pragma('user_version', { simple: true }) === SCHEMA_VERSION) return;
   db.transaction(() => {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version === SCHEMA_VERSION) return;

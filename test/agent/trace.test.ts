@@ -148,7 +148,11 @@ describe('agent phase trace', () => {
         // The kernel, the store and both plugins' config were really visited.
         for (const p of ['kernel', 'store', 'config'] as const)
           assert.ok(r[p] > 0, `${command} ${p}: ${r[p]}`);
-        assert.ok(r.total >= r.kernel + r.store + r.config);
+        // Phases may run side by side, each call counted in full (a DEL releases while both its
+        // links go, the two deletions waiting on each other in the kernel): the kernel's sum can pass
+        // the total; the config and the store, each one call after another, cannot.
+        for (const p of ['store', 'config'] as const)
+          assert.ok(r.total >= r[p], `${command} ${p} ${r[p]} > total ${r.total}`);
       }
       assert.ok(a!.kernelOps['createLink']! > 0, JSON.stringify(a!.kernelOps));
       assert.ok(d!.kernelOps['deleteLink']! > 0, JSON.stringify(d!.kernelOps));

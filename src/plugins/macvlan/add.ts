@@ -35,18 +35,18 @@ export async function add(kernel: Kernel, inv: Invocation<MacvlanConf>): Promise
     undo.push(() => kernel.deleteLink(env.netns, env.ifname));
     const result: Result = { cniVersion: conf.cniVersion, interfaces: [itf] };
     if (conf.ipamType) {
+      // The kernel announces the new address itself (gratuitous ARP / unsolicited NA) on link up.
+      // Both set off the main thread while the IPAM allocates; best effort, as the reference does.
+      const announce = Promise.all([
+        kernel.sysctlSet(env.netns, `net/ipv4/conf/${env.ifname}/arp_notify`, '1'),
+        kernel.sysctlSet(env.netns, `net/ipv6/conf/${env.ifname}/ndisc_notify`, '1'),
+      ]).catch(() => undefined);
       undo.push(() => delegateDel(conf.ipamType!, inv, inv.stdin));
       const ipam = await delegateAdd(conf.ipamType, inv, inv.stdin);
       if (!ipam.ips?.length) throw new CniError(Code.Internal, 'IPAM plugin returned missing IP config');
       result.ips = ipam.ips.map((ip) => ({ ...ip, interface: 0 }));
       if (ipam.routes?.length) result.routes = ipam.routes;
-      // The kernel announces the new address itself (gratuitous ARP / unsolicited NA) on link up.
-      await kernel
-        .batch(env.netns, [
-          { op: 'sysctl', key: `net/ipv4/conf/${env.ifname}/arp_notify`, value: '1' },
-          { op: 'sysctl', key: `net/ipv6/conf/${env.ifname}/ndisc_notify`, value: '1' },
-        ])
-        .catch(() => undefined);
+      await announce;
       await configureIface(kernel, env.netns, env.ifname, result);
     } else {
       await kernel.setLink(env.netns, env.ifname, { up: true });
