@@ -1,11 +1,10 @@
 // Writes to SpiderIPPool status as spiderpool-agent does them: take the pool as last seen, change the
 // allocation map, write with that resourceVersion (optimistic concurrency); on 409 back off (jittered,
-// growing), re-read the pool fresh and start over, for as long as a time budget allows (Spiderpool:
-// 5 attempts). "As last
-// seen" is the agent's watch cache when the source has one (its own writes and every other node's
-// arrive there by watch, so it is usually current and costs no request; a stale copy costs one 409),
-// else a fresh GET. Writes to one pool from
-// this process never race each other: they queue, and one round at a time reads and writes the pool.
+// growing), re-read the pool fresh and start over, for as long as each change's time budget allows
+// (Spiderpool: 5 attempts). "As last seen" is the agent's watch cache when the source has one (its own
+// writes and every other node's arrive there by watch, so it is usually current and costs no request;
+// a stale copy costs one 409), else a fresh GET. Writes to one pool from this process never race each
+// other: they queue, and one round at a time reads and writes the pool.
 // `writes: "per-allocation"` (Spiderpool's mechanism) puts one change in a round, so N pods on a node
 // cost N reads and N writes in a row. `writes: "batched"` (the default) takes every change that queued
 // while the previous round was on the wire into the next one: one read and one write for all of them,
