@@ -3,18 +3,23 @@
 // stack compensation, and an unreachable API.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CachedKubernetesSource } from '../../src/cluster/kubernetes/cached.js';
 import { KubernetesSource } from '../../src/cluster/kubernetes/source.js';
 import type { ClusterSource } from '../../src/cluster/types.js';
 import { CniError, Code } from '../../src/cni/errors.js';
 import { StoreUnavailableError } from '../../src/store/errors.js';
+import { parseIp } from '../../src/store/ip.js';
+import { applyRound, type Op } from '../../src/store/kubernetes/batch.js';
+import { heldIn, holderKey } from '../../src/store/kubernetes/held.js';
 import {
   KubernetesStore,
   kubernetesStore,
   parseKubernetesStoreConf,
 } from '../../src/store/kubernetes/index.js';
+import type { Entry, PoolEntries } from '../../src/store/kubernetes/records.js';
 import type { AllocateResult } from '../../src/store/types.js';
-import { type KubeApiServer, startKubeApiServer } from '../kube-apiserver/server.js';
+import { type KubeApiServer, type RequestInfo, startKubeApiServer } from '../kube-apiserver/server.js';
 import { holder, pool, range, runStoreContract } from './contract.js';
 
 const API = 'spiderpool.spidernet.io/v2beta1';
@@ -55,6 +60,8 @@ function poolStatus(api: KubeApiServer, name: string) {
   const ips = JSON.parse(st?.allocatedIPs ?? '{}') as Record<string, Record<string, unknown>>;
   return { ips, count: st?.allocatedIPCount };
 }
+
+const addr = (ip: string) => parseIp(ip)!.value;
 
 function ipsOf(results: AllocateResult[]): string[] {
   return results.flatMap((r) => (r.ok ? r.allocations.map((a) => a.ip) : []));
@@ -144,6 +151,131 @@ describe('KubernetesStore specifics', () => {
       assert.deepEqual(poolStatus(api, 'batch'), { ips: {}, count: 0 });
     }));
 
+  for (const writes of ['batched', 'per-allocation'] as const)
+    it(`a writer whose window is long keeps losing while others write, and still gets every address (IPs = pods, ${writes})`, () =>
+      withApi([spiderPool('starve', 4, '10.62.0.0/24')], async (api) => {
+        // 2 fast hosts x 20 pods + 24 pods on the slow one: exactly as many addresses as pods.
+        const p = pool('starve', 4, range('10.62.0.1', '10.62.0.64'));
+        const fast = [0, 1].map(() => new KubernetesStore(sourceOf(api), { writes }));
+        const slowSource = new KubernetesSource({
+          kubeconfig: api.kubeconfigFor({ username: 'slow-node', groups: ['system:masters'] }),
+        });
+        const slow = new KubernetesStore(slowSource, { writes, backoffMs: 1, backoffFactor: 1 });
+        // The busy node: its read-to-write window always spans another node's write while they go on
+        // (its status write is held until one lands), so every write it sends finds the pool changed.
+        let othersWrote = 0;
+        let churning = true;
+        const statusPut = (req: RequestInfo) => req.method === 'PUT' && req.subresource === 'status';
+        api.after((req) => {
+          if (statusPut(req) && req.code === 200 && req.user?.username !== 'slow-node') othersWrote++;
+        });
+        api.before(async (req) => {
+          if (req.user?.username !== 'slow-node' || !statusPut(req)) return undefined;
+          const seen = othersWrote;
+          while (churning && othersWrote === seen) await sleep(1);
+          return undefined;
+        });
+        const want = (i: number) => holder(`slow-${i}`, 'eth0', { podNamespace: 'ns', podName: `slow-${i}` });
+        const slowDone = Promise.all(
+          Array.from({ length: 24 }, (_, i) => slow.allocate(want(i), [{ family: 4, candidates: [p] }])),
+        );
+        // The others churn (take, give back) until the slow node has lost more writes in a row than
+        // the 40 attempts the fixed budget allowed, then take their 20 pods each.
+        const t0 = Date.now();
+        const churn = async (s: KubernetesStore, h: number) => {
+          for (let i = 0; slow.stats.conflicts < 60 && Date.now() - t0 < 30_000; i++) {
+            const r = await s.allocate(holder(`churn-${h}-${i}`), [{ family: 4, candidates: [p] }]);
+            assert.ok(r.ok, JSON.stringify(r));
+            await s.release({ containerId: `churn-${h}-${i}`, ifname: 'eth0' });
+          }
+          churning = false;
+          return Promise.all(
+            Array.from({ length: 20 }, (_, i) =>
+              s.allocate(holder(`fast-${h}-${i}`), [{ family: 4, candidates: [p] }]),
+            ),
+          );
+        };
+        const [mine, ...theirs] = await Promise.all([slowDone, churn(fast[0]!, 0), churn(fast[1]!, 1)]);
+        const all = [...mine, ...theirs.flat()];
+        assert.ok(
+          all.every((r) => r.ok),
+          JSON.stringify(all.find((r) => !r.ok)),
+        );
+        assert.ok(slow.stats.conflicts >= 60, `the slow node lost ${slow.stats.conflicts} writes, not 60`);
+        const ips = ipsOf(all);
+        assert.equal(ips.length, 64);
+        assert.equal(new Set(ips).size, 64, 'no address handed out twice');
+        const st = poolStatus(api, 'starve');
+        assert.equal(st.count, 64);
+        assert.deepEqual(
+          Object.keys(st.ips).sort(),
+          [...ips].sort(),
+          'status.allocatedIPs holds exactly those',
+        );
+        for (const r of mine)
+          assert.ok(r.ok && st.ips[r.allocations[0]!.ip]?.['pod']?.toString().startsWith('ns/slow-'));
+        console.log(
+          `# kubernetes (${writes}): slow node lost ${slow.stats.conflicts} writes over ${Date.now() - t0} ms, got all 24`,
+        );
+      }));
+
+  it('a round indexes the map once, and a change that failed after adding leaves nothing taken', () => {
+    const entry = (ip: string, cid: string): Entry => ({
+      text: ip,
+      family: 4,
+      value: addr(ip),
+      record: { pod: '', podUid: '', containerID: cid, interface: 'eth0', createdAt: `t-${ip}` },
+    });
+    const pe: PoolEntries = { pool: 'p', entries: [entry('10.0.0.1', 'a'), entry('10.0.0.2', 'b')] };
+    const add = (ip: string, cid: string, fail: boolean): Op => ({
+      fn: (x) => {
+        const held = heldIn(x.entries).values.get(4)!;
+        assert.ok(!held.has(addr(ip)), `${ip} is free when ${cid} looks`);
+        x.entries.push(entry(ip, cid));
+        // Looked at again after the add (a change may): the index now has the address...
+        assert.ok(heldIn(x.entries).values.get(4)!.has(addr(ip)));
+        if (fail) throw new Error(`${cid} failed after adding ${ip}`);
+        return { value: ip, write: true };
+      },
+      resolve: () => {},
+      reject: () => {},
+      deadline: Number.POSITIVE_INFINITY,
+    });
+    // ...and when that change fails, the address is free again for the next ones, even after one
+    // appended without looking (the array is as long as the index again, with another entry last).
+    const blind: Op = {
+      fn: (x) => {
+        x.entries.push(entry('10.0.0.5', 'd'));
+        return { value: '10.0.0.5', write: true };
+      },
+      resolve: () => {},
+      reject: () => {},
+      deadline: Number.POSITIVE_INFINITY,
+    };
+    const { outcomes, write } = applyRound(pe, [
+      add('10.0.0.3', 'c', true),
+      blind,
+      add('10.0.0.3', 'e', false),
+    ]);
+    assert.deepEqual(
+      outcomes.map((o) => o.ok),
+      [false, true, true],
+    );
+    assert.ok(write);
+    assert.deepEqual(
+      pe.entries.map((e) => `${e.text} ${e.record.containerID}`),
+      ['10.0.0.1 a', '10.0.0.2 b', '10.0.0.5 d', '10.0.0.3 e'],
+    );
+    const idx = heldIn(pe.entries);
+    assert.deepEqual(
+      [...idx.values.get(4)!].sort(),
+      [1, 2, 3, 5].map((i) => addr(`10.0.0.${i}`)),
+    );
+    assert.equal(idx.holders.get(holderKey(4, 'c', 'eth0')), undefined, 'the failed holder holds nothing');
+    assert.equal(idx.holders.get(holderKey(4, 'd', 'eth0'))?.text, '10.0.0.5');
+    assert.deepEqual(idx.newest.get(4), { value: addr('10.0.0.5'), at: 't-10.0.0.5' });
+  });
+
   it("writes Spiderpool's allocatedIPs format with our holder details alongside", () =>
     withApi([spiderPool('vlan100-v4', 4, '10.100.0.0/24')], async (api) => {
       const s = kubernetesStore(sourceOf(api));
@@ -217,19 +349,29 @@ describe('KubernetesStore specifics', () => {
       assert.deepEqual(Object.keys(poolStatus(api, 'busy').ips), ['10.70.0.1', '10.70.0.2']);
 
       interfere = Number.POSITIVE_INFINITY;
-      const stubborn = new KubernetesStore(sourceOf(api), { conflictRetries: 4, backoffMs: 1 });
+      const stubborn = new KubernetesStore(sourceOf(api), { conflictTimeoutMs: 300, backoffMs: 20 });
       const before = api.requests.length;
+      const t0 = Date.now();
+      let attempts = 0;
       await assert.rejects(
         stubborn.allocate(holder('c2'), [{ family: 4, candidates: [p] }]),
         (e: unknown) => {
           assert.ok(e instanceof CniError);
           assert.equal(e.code, Code.TryAgainLater);
-          assert.match(e.message, /SpiderIPPool "busy": status update still conflicting after 4 attempts/);
+          const m =
+            /SpiderIPPool "busy": status update still conflicting after (\d+) attempts in \d+ ms/.exec(
+              e.message,
+            );
+          assert.ok(m, e.message);
+          attempts = Number(m[1]);
           return true;
         },
       );
+      // The budget is time: it gave up once 300 ms had passed, not after a count of attempts.
+      assert.ok(Date.now() - t0 >= 295, `gave up after ${Date.now() - t0} ms`);
       const puts = api.requests.slice(before).filter((q) => q.method === 'PUT' && q.subresource === 'status');
-      assert.equal(puts.length, 4);
+      assert.equal(puts.length, attempts);
+      assert.ok(attempts > 1);
     }));
 
   it('with a watch cache: writes on the cached pool, and a stale copy costs one 409 and a fresh read', () =>
@@ -397,14 +539,17 @@ describe('KubernetesStore specifics', () => {
 
   it('parses its config block', () => {
     assert.deepEqual(parseKubernetesStoreConf({ type: 'kubernetes' }), { type: 'kubernetes' });
-    assert.deepEqual(parseKubernetesStoreConf({ type: 'kubernetes', conflictRetries: 3, backoffMs: 5 }), {
-      type: 'kubernetes',
-      conflictRetries: 3,
-      backoffMs: 5,
-    });
+    assert.deepEqual(
+      parseKubernetesStoreConf({ type: 'kubernetes', conflictTimeoutMs: 3000, backoffMs: 5 }),
+      {
+        type: 'kubernetes',
+        conflictTimeoutMs: 3000,
+        backoffMs: 5,
+      },
+    );
     assert.throws(
-      () => parseKubernetesStoreConf({ type: 'kubernetes', conflictRetries: 0 }),
-      /conflictRetries/,
+      () => parseKubernetesStoreConf({ type: 'kubernetes', conflictTimeoutMs: 0 }),
+      /store\.conflictTimeoutMs: expected an integer >= 1, found 0/,
     );
     assert.deepEqual(parseKubernetesStoreConf({ type: 'kubernetes', writes: 'per-allocation' }), {
       type: 'kubernetes',

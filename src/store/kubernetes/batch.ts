@@ -2,7 +2,8 @@
 // the pool, then one status write for all of them. A change that throws is isolated: the entries are
 // put back as they were before it, it fails alone, and the others still go out in the same write.
 // Re-applied from scratch on every attempt (a 409 means the read was stale), so a change must derive
-// everything from the entries it is given.
+// everything from the entries it is given. A change appends to `entries` or replaces the array (never
+// edits it in place otherwise): undoing one is then a truncation, not a copy of the map per change.
 import type { PoolEntries } from './records.js';
 
 /** What a change of one pool decided: the value to return, and whether the pool must be written. */
@@ -15,6 +16,8 @@ export interface Op {
   fn: (pe: PoolEntries) => Change<unknown>;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
+  /** performance.now() after which a conflict fails this change instead of retrying it. */
+  deadline: number;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -23,12 +26,14 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 export function applyRound(pe: PoolEntries, ops: readonly Op[]): { outcomes: Outcome[]; write: boolean } {
   let write = false;
   const outcomes = ops.map((op): Outcome => {
-    const before = pe.entries.slice();
+    const before = pe.entries;
+    const length = before.length;
     try {
       const c = op.fn(pe);
       write ||= c.write;
       return { ok: true, value: c.value };
     } catch (error) {
+      before.length = length;
       pe.entries = before;
       return { ok: false, error };
     }

@@ -1,5 +1,5 @@
 // The Kubernetes store's config block:
-// {"type": "kubernetes", "writes": "batched", "conflictRetries": 40, "backoffMs": 10}.
+// {"type": "kubernetes", "writes": "batched", "conflictTimeoutMs": 60000, "backoffMs": 10}.
 // Where the API server is comes from the cluster source (kubeconfig), not from here.
 import { invalidConfig } from '../../cni/errors.js';
 import type { KubernetesStoreOptions } from './writer.js';
@@ -15,7 +15,7 @@ export function parseKubernetesStoreConf(raw: unknown, where = 'store'): Kuberne
   if (r['type'] !== 'kubernetes')
     throw invalidConfig(`${where}.type: expected "kubernetes", found ${JSON.stringify(r['type'])}`);
   const out: KubernetesStoreConf = { type: 'kubernetes' };
-  const num = (k: 'conflictRetries' | 'backoffMs' | 'backoffFactor', min: number, integer: boolean) => {
+  const num = (k: 'conflictTimeoutMs' | 'backoffMs' | 'backoffFactor', min: number, integer: boolean) => {
     const v = r[k];
     if (v === undefined) return;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || (integer && !Number.isInteger(v)))
@@ -24,7 +24,7 @@ export function parseKubernetesStoreConf(raw: unknown, where = 'store'): Kuberne
       );
     out[k] = v;
   };
-  num('conflictRetries', 1, true);
+  num('conflictTimeoutMs', 1, true);
   num('backoffMs', 0, false);
   num('backoffFactor', 1, false);
   const w = r['writes'];

@@ -5,25 +5,15 @@
 // remembers the last address it handed out per pool and uses it when it is newer than anything in
 // the map. Both are hints: a wrong start costs only the next-fit preference, never correctness.
 import { type Family, MAX } from '../ip.js';
+import { heldIn, type Mark } from './held.js';
 import type { PoolEntries } from './records.js';
-
-interface Mark {
-  value: bigint;
-  at: string;
-}
 
 export class Cursors {
   private readonly last = new Map<string, Mark>();
 
   /** Where to start searching `pool` for an address of `family`. */
   start(pe: PoolEntries, family: Family, first: bigint): bigint {
-    let newest: Mark | undefined;
-    for (const e of pe.entries) {
-      const at = e.record.createdAt ?? '';
-      if (e.family !== family) continue;
-      if (newest === undefined || at > newest.at || (at === newest.at && e.value > newest.value))
-        newest = { value: e.value, at };
-    }
+    const newest = heldIn(pe.entries).newest.get(family);
     const mine = this.last.get(`${family}/${pe.pool}`);
     const mark = mine !== undefined && (newest === undefined || mine.at >= newest.at) ? mine : newest;
     if (mark === undefined) return first;

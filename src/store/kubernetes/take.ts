@@ -4,6 +4,7 @@
 import { type Family, formatIp, type Interval, intervalsContain, parseIp } from '../ip.js';
 import type { AllocateResult, Allocation, FamilyRequest, Holder, PoolCandidate } from '../types.js';
 import { Cursors } from './cursor.js';
+import { heldIn, holderKey } from './held.js';
 import { allocationOf, type Entry, isHolder, type PoolEntries, recordOf } from './records.js';
 import type { Change, PoolWriter } from './writer.js';
 
@@ -52,10 +53,11 @@ export class Taker {
 
   private takeNext(h: Holder, c: PoolCandidate, elsewhere: Map<bigint, Allocation>) {
     return this.writer.mutate(c.pool, (pe): Change<Allocation | undefined> => {
-      const mine = pe.entries.find((e) => e.family === c.family && isHolder(e, h.containerId, h.ifname));
+      const idx = heldIn(pe.entries);
+      const mine = idx.holders.get(holderKey(c.family, h.containerId, h.ifname));
       if (mine !== undefined) return { value: allocationOf(pe.pool, mine), write: false };
-      const taken = new Set<bigint>(elsewhere.keys());
-      for (const e of pe.entries) if (e.family === c.family) taken.add(e.value);
+      const held = idx.values.get(c.family);
+      const taken = (v: bigint) => held?.has(v) === true || elsewhere.has(v);
       const from = this.cursors.start(pe, c.family, c.intervals[0]!.start);
       const v = nextFree(c.intervals, from, taken);
       if (v === undefined) return { value: undefined, write: false };
@@ -87,8 +89,12 @@ export class Taker {
   }
 }
 
-/** First address not in `taken` at or after `from`, wrapping once; cost bounded by taken.size. */
-function nextFree(intervals: readonly Interval[], from: bigint, taken: Set<bigint>): bigint | undefined {
+/** First address not `taken` at or after `from`, wrapping once; cost bounded by the addresses taken. */
+function nextFree(
+  intervals: readonly Interval[],
+  from: bigint,
+  taken: (v: bigint) => boolean,
+): bigint | undefined {
   const segs: Interval[] = [];
   for (const iv of intervals)
     if (iv.end >= from) segs.push({ start: iv.start > from ? iv.start : from, end: iv.end });
@@ -96,7 +102,7 @@ function nextFree(intervals: readonly Interval[], from: bigint, taken: Set<bigin
     if (iv.start < from) segs.push({ start: iv.start, end: iv.end < from ? iv.end : from - 1n });
   for (const s of segs) {
     let v = s.start;
-    while (v <= s.end && taken.has(v)) v++;
+    while (v <= s.end && taken(v)) v++;
     if (v <= s.end) return v;
   }
   return undefined;

@@ -1,10 +1,10 @@
 // Writes to SpiderIPPool status as spiderpool-agent does them: take the pool as last seen, change the
 // allocation map, write with that resourceVersion (optimistic concurrency); on 409 back off (jittered,
-// growing), re-read the pool fresh and start over, a few more times than Spiderpool's 5. "As last
-// seen" is the agent's watch cache when the source has one (its own writes and every other node's
-// arrive there by watch, so it is usually current and costs no request; a stale copy costs one 409),
-// else a fresh GET. Writes to one pool from
-// this process never race each other: they queue, and one round at a time reads and writes the pool.
+// growing), re-read the pool fresh and start over, for as long as each change's time budget allows
+// (Spiderpool: 5 attempts). "As last seen" is the agent's watch cache when the source has one (its own
+// writes and every other node's arrive there by watch, so it is usually current and costs no request;
+// a stale copy costs one 409), else a fresh GET. Writes to one pool from this process never race each
+// other: they queue, and one round at a time reads and writes the pool.
 // `writes: "per-allocation"` (Spiderpool's mechanism) puts one change in a round, so N pods on a node
 // cost N reads and N writes in a row. `writes: "batched"` (the default) takes every change that queued
 // while the previous round was on the wire into the next one: one read and one write for all of them,
@@ -21,10 +21,14 @@ type WriteMode = 'batched' | 'per-allocation';
 
 export interface KubernetesStoreOptions {
   /**
-   * Attempts per pool write while the API answers 409 Conflict (default 40, about 7 s of backoff:
-   * ten nodes writing one pool on a host at load 150 lost 20 in a row; Spiderpool: 5).
+   * How long one change keeps being retried while the API answers 409 Conflict, from when it was
+   * asked for (default 60 000 ms). Time, not a count of attempts: how many a node needs depends on
+   * how many others write and how long its own read-to-write window is, and a count (40, ~7 s) ran
+   * out for the busiest of ten nodes while the others still had pods to write. Below the agent's
+   * deadline for a whole CNI call (110 s), so a pod that cannot get in fails with this message
+   * while the call still has time to undo its other steps.
    */
-  conflictRetries?: number;
+  conflictTimeoutMs?: number;
   /** First backoff after a conflict in ms (default 10), times `backoffFactor` (1.5) per retry, jittered. */
   backoffMs?: number;
   backoffFactor?: number;
@@ -38,7 +42,7 @@ type SharedSource = ClusterSource & Required<Pick<ClusterSource, 'getIPPool' | '
 const MAX_BATCH = 256;
 /**
  * Longest pause between attempts: beyond it a node sits out writes it could win (every other node's
- * write lands in far less), and the budget of attempts runs out in time, not in tries.
+ * write lands in far less); a node that keeps losing keeps trying at this pace until its deadline.
  */
 const MAX_BACKOFF_MS = 200;
 /** Unanswered writes (timeouts, connections lost after sending) tolerated per round. */
@@ -48,7 +52,7 @@ export class PoolWriter {
   conflicts = 0;
   /** Status writes that succeeded, and the changes they carried (batching: changes / writes > 1). */
   writes = 0;
-  private readonly retries: number;
+  private readonly budgetMs: number;
   private readonly backoffMs: number;
   private readonly factor: number;
   private readonly perRound: number;
@@ -58,7 +62,7 @@ export class PoolWriter {
     private readonly source: () => SharedSource,
     opts: KubernetesStoreOptions = {},
   ) {
-    this.retries = opts.conflictRetries ?? 40;
+    this.budgetMs = opts.conflictTimeoutMs ?? 60_000;
     this.backoffMs = opts.backoffMs ?? 10;
     this.factor = opts.backoffFactor ?? 1.5;
     this.perRound = (opts.writes ?? 'batched') === 'batched' ? MAX_BATCH : 1;
@@ -70,7 +74,8 @@ export class PoolWriter {
    */
   mutate<T>(pool: string, fn: (pe: PoolEntries) => Change<T>): Promise<T | undefined> {
     return new Promise<T | undefined>((resolve, reject) => {
-      const op: Op = { fn, resolve: resolve as (v: unknown) => void, reject };
+      const deadline = performance.now() + this.budgetMs;
+      const op: Op = { fn, resolve: resolve as (v: unknown) => void, reject, deadline };
       if (this.queues.push(pool, op)) void this.drain(pool);
     });
   }
@@ -98,6 +103,7 @@ export class PoolWriter {
     const src = this.source();
     let lost: string | undefined;
     let unknown = 0;
+    const t0 = performance.now();
     for (let attempt = 1; ; attempt++) {
       // After a 409 the cached copy serves once the watch has brought the version that won (no
       // request, and the shortest window for the next writer to slip in); until then, read fresh.
@@ -144,11 +150,16 @@ export class PoolWriter {
           );
         }
       } else this.conflicts++;
-      if (attempt >= this.retries) {
-        throw tryAgainLater(
-          `SpiderIPPool "${pool}": status update still conflicting after ${attempt} attempts`,
+      // Each change gives up at its own deadline; the others of the round carry on without it.
+      const now = performance.now();
+      if (ops.some((op) => op.deadline <= now)) {
+        const err = tryAgainLater(
+          `SpiderIPPool "${pool}": status update still conflicting after ${attempt} attempts in ${Math.round(now - t0)} ms`,
           'other writers kept changing the pool; retry',
         );
+        for (const op of ops.filter((o) => o.deadline <= now)) op.reject(err);
+        ops.splice(0, ops.length, ...ops.filter((o) => o.deadline > now));
+        if (ops.length === 0) return false;
       }
       const delay = Math.min(MAX_BACKOFF_MS, this.backoffMs * this.factor ** (attempt - 1));
       await sleep(delay * (0.5 + Math.random()));
