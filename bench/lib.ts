@@ -174,15 +174,22 @@ export class DescendantCpu {
     }
   }
 
+  /** False where the cgroup could not be made: ms() is then rusage of waited-for children only. */
+  get counting(): boolean {
+    return this.dir !== undefined;
+  }
+
   get method(): string {
     return this.dir ? 'cgroup cpuacct, every descendant' : 'rusage of waited-for children';
   }
 
-  async settle(): Promise<void> {
+  /** Waits until no descendant is left but `keep` (long-lived ones: agents). */
+  async settle(keep: readonly number[] = []): Promise<void> {
     if (!this.dir) return;
+    const stays = new Set([process.pid, ...keep]);
     for (let i = 0; i < 1000; i++) {
       const procs = readFileSync(`${this.dir}/cgroup.procs`, 'utf8').split('\n').filter(Boolean);
-      if (procs.every((p) => Number(p) === process.pid)) return;
+      if (procs.every((p) => stays.has(Number(p)))) return;
       await new Promise((r) => setTimeout(r, 2));
     }
   }
