@@ -5,11 +5,14 @@
 // the median over rounds and its min–max. Failed calls are counted and kept out of the latencies.
 // The shims are pointed at a socket path inside this run's own directory, where nothing listens, so an
 // agent running on the machine is never used. NODE_EXTRA_CA_CERTS is unset for both sides. The
+// measuring process runs inside the host namespace, so every call is a plain exec of the plugin, as a
+// runtime makes it (no nsenter in front of each call, whose cost would shrink the ratio). The
 // shims start the bundle from its start-up snapshot (dist/plugins/<type>.blob); the side
 // "… plain bundle" sets TRUNKLINE_SNAPSHOT=0, which measures what the snapshot saves.
 //   node --import tsx bench/macvlan.ts       (after `node scripts/build.mjs`; root)
 // BENCH_BASELINE=<dir of another build's dist/cni> adds that build as a side (e.g. main's, to measure a
 // change); BENCH_ROUNDS (3), BENCH_N (40).
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -28,7 +31,8 @@ import {
   spread,
 } from './lib.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
+const self = fileURLToPath(import.meta.url);
+const here = dirname(self);
 const ROOT = here.includes('/build/') ? join(here, '..', '..') : join(here, '..');
 const N = Number(process.env['BENCH_N'] ?? 40);
 const ROUNDS = Math.max(3, Number(process.env['BENCH_ROUNDS'] ?? 3));
@@ -42,7 +46,8 @@ interface Side {
   env: Record<string, string>;
 }
 
-const tmp = mkdtempSync(join(tmpdir(), 'tl-bench-mv-'));
+const INNER = process.argv[2] === '--inner';
+const tmp = INNER ? mkdtempSync(join(tmpdir(), 'tl-bench-mv-')) : '';
 const nowhere = join(tmp, 'no-agent.sock');
 
 function hostLocal(name: string, subnet: string) {
@@ -86,32 +91,55 @@ function side(
   return { label, file: join(dir, type), conf, env };
 }
 
-async function main() {
+interface Ctx {
+  master: string;
+  podName: string;
+  pod: string;
+}
+
+/**
+ * Makes the namespaces and runs the measuring process inside the host one, as a runtime runs there:
+ * each call is then a plain exec of the plugin, with no nsenter in front of either side.
+ */
+function outer(): void {
   const scene = makeScene('tlb');
   const podName = `${scene.host}p`;
-  const pod = makeNetns(podName);
+  const ctx: Ctx = { master: scene.master, podName, pod: makeNetns(podName) };
+  try {
+    const r = spawnSync(
+      'nsenter',
+      [
+        `--net=${scene.hostPath}`,
+        process.execPath,
+        ...process.execArgv,
+        self,
+        '--inner',
+        JSON.stringify(ctx),
+      ],
+      { stdio: 'inherit' },
+    );
+    if (r.status !== 0) process.exitCode = r.status ?? 1;
+  } finally {
+    sh(['ip', 'netns', 'del', podName]);
+    scene.cleanup();
+  }
+}
+
+async function inner({ master, podName, pod }: Ctx) {
   const failures = new Failures();
   const cpu = new DescendantCpu();
   const ours = join(ROOT, 'dist', 'cni');
   const sides = [
-    side('reference', REF, 'macvlan', scene.master, hostLocal('ref', '10.121.0.0/16')),
-    side('no agent + tl-ipam', ours, 'trunkline-macvlan', scene.master, trunklineIpam('tl', 123)),
-    side('tl-ipam, plain bundle', ours, 'trunkline-macvlan', scene.master, trunklineIpam('tlplain', 125), {
+    side('reference', REF, 'macvlan', master, hostLocal('ref', '10.121.0.0/16')),
+    side('no agent + tl-ipam', ours, 'trunkline-macvlan', master, trunklineIpam('tl', 123)),
+    side('tl-ipam, plain bundle', ours, 'trunkline-macvlan', master, trunklineIpam('tlplain', 125), {
       TRUNKLINE_SNAPSHOT: '0',
     }),
-    side(
-      'no agent + host-local',
-      ours,
-      'trunkline-macvlan',
-      scene.master,
-      hostLocal('tlhl', '10.122.0.0/16'),
-    ),
+    side('no agent + host-local', ours, 'trunkline-macvlan', master, hostLocal('tlhl', '10.122.0.0/16')),
   ];
   const baseline = process.env['BENCH_BASELINE'];
   if (baseline) {
-    sides.push(
-      side('baseline + tl-ipam', baseline, 'trunkline-macvlan', scene.master, trunklineIpam('base', 124)),
-    );
+    sides.push(side('baseline + tl-ipam', baseline, 'trunkline-macvlan', master, trunklineIpam('base', 124)));
   }
   // per side: per round, the p50/p99 of that round's pairs and the CPU per pair
   const figures = new Map(
@@ -143,8 +171,8 @@ async function main() {
         for (const s of shuffled(sides)) {
           const env = { ...s.env, CNI_CONTAINERID: `b${round}-${i}`, CNI_NETNS: pod, CNI_IFNAME: 'eth0' };
           const cpu0 = cpu.ms();
-          const a = await runPlugin(s.file, { ...env, CNI_COMMAND: 'ADD' }, s.conf, scene.hostPath);
-          const d = await runPlugin(s.file, { ...env, CNI_COMMAND: 'DEL' }, s.conf, scene.hostPath);
+          const a = await runPlugin(s.file, { ...env, CNI_COMMAND: 'ADD' }, s.conf);
+          const d = await runPlugin(s.file, { ...env, CNI_COMMAND: 'DEL' }, s.conf);
           const acc = pairs.get(s.label)!;
           await cpu.settle();
           acc.cpu += cpu.ms() - cpu0;
@@ -195,10 +223,9 @@ async function main() {
     );
   } finally {
     cpu.close();
-    sh(['ip', 'netns', 'del', podName]);
-    scene.cleanup();
     rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-await main();
+if (INNER) await inner(JSON.parse(process.argv[3] ?? '{}') as Ctx);
+else outer();

@@ -22,7 +22,8 @@ let auto: Promise<Kernel> | undefined;
 export function processKernel(): Promise<Kernel> {
   auto ??= import('./netlink/index.js').then(({ createNetlinkKernel }) => {
     const iproute2 = new Iproute2Kernel();
-    return createNetlinkKernel(undefined, iproute2) ?? iproute2;
+    // The process ends with the call: its sockets may stay open until then.
+    return createNetlinkKernel(undefined, iproute2, { keepSockets: true }) ?? iproute2;
   });
   return auto;
 }

@@ -44,8 +44,11 @@ function listFiles(path: string, seen: Set<string>): string[] {
   seen.add(real);
   if (!statSync(real).isDirectory()) return [path];
   const out: string[] = [];
-  // Sorted so that which file "wins" an error message is stable.
-  for (const ent of readdirSync(path, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  // Sorted so that which file "wins" an error message is stable; by code unit, as `ls` in the C locale:
+  // localeCompare's first call builds an ICU collator, ~5 ms of every plugin process that lists.
+  const byName = (a: { name: string }, b: { name: string }) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  for (const ent of readdirSync(path, { withFileTypes: true }).sort(byName)) {
     // Dot entries include Kubernetes' ConfigMap "..data" indirection; their content is reached
     // through the visible symlinks.
     if (ent.name.startsWith('.')) continue;

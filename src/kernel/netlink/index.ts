@@ -9,10 +9,11 @@ export { NetlinkKernel };
 export function createNetlinkKernel(
   addonPath: string | undefined = findAddon(),
   fallback?: Kernel,
+  opts: { keepSockets?: boolean } = {},
 ): NetlinkKernel | undefined {
   if (addonPath === undefined) return undefined;
   try {
-    return new NetlinkKernel(loadAddon(addonPath), fallback);
+    return new NetlinkKernel(loadAddon(addonPath), fallback, undefined, opts.keepSockets);
   } catch {
     return undefined;
   }

@@ -39,27 +39,37 @@ import {
 import { dumpRoutes, toRoute } from './route.js';
 import type { NlMsg } from './rtnl.js';
 import { dumpRules, toRule } from './rule.js';
+import { Sockets } from './sockets.js';
 
 export class NetlinkKernel implements Kernel {
+  private readonly sockets: Sockets;
+
+  /** `keepSockets`: for a process that lives for one call only (src/kernel/netlink/sockets.ts). */
   constructor(
     private readonly addon: Addon,
     readonly fallback: Kernel = new Iproute2Kernel(),
     private readonly timeoutMs = NETLINK_TIMEOUT_MS,
-  ) {}
+    keepSockets = false,
+  ) {
+    this.sockets = new Sockets(addon, timeoutMs, keepSockets);
+  }
 
-  /** Runs fn with a socket in ns, closed afterwards. */
+  /** Runs fn with a socket in ns, given back afterwards. */
   private async with<T>(ns: NetnsRef, fn: (s: NlSocket) => Promise<T> | T): Promise<T> {
     let s: NlSocket;
     checkPathLength(ns);
     try {
-      s = await NlSocket.open(this.addon, ns, this.timeoutMs);
+      s = await this.sockets.take(ns);
     } catch (e) {
       throw socketError(e, ns);
     }
     try {
-      return await fn(s);
-    } finally {
-      s.close();
+      const out = await fn(s);
+      this.sockets.give(ns, s);
+      return out;
+    } catch (e) {
+      this.sockets.give(ns, s, e);
+      throw e;
     }
   }
 
