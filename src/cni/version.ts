@@ -2,7 +2,8 @@
 // The canonical in-memory form is 1.x; a plugin prints in the version it was called with. The JSON
 // produced matches the Go library's marshalling (e.g. "dns":{} is always present).
 
-import { familyOf } from '../net/ip.js';
+import { tryCidr } from '../net/cidr.js';
+import { familyOf, parseIp } from '../net/ip.js';
 import { decodeFailure, incompatibleVersion } from './errors.js';
 import type { Dns, Interface, IpConfig, Result, Route } from './types.js';
 import { SUPPORTED_VERSIONS } from './types.js';
@@ -44,12 +45,30 @@ function obj(x: unknown, what: string): Rec {
 const str = (x: unknown): string | undefined => (typeof x === 'string' && x !== '' ? x : undefined);
 const num = (x: unknown): number | undefined => (typeof x === 'number' ? x : undefined);
 
+// As Go's types decode them (an IPNet by ParseCIDR, an IP by ParseIP): a result whose addresses are
+// not addresses fails to decode (code 6) rather than failing later inside a plugin.
+function cidrField(text: string, what: string): string {
+  if (tryCidr(text) === undefined)
+    throw decodeFailure(
+      `${what}: "${text}" is not a CIDR`,
+      'expected an address with a prefix, e.g. 10.1.0.5/24',
+    );
+  return text;
+}
+
+function ipField(text: string, what: string): string {
+  if (parseIp(text) === undefined)
+    throw decodeFailure(`${what}: "${text}" is not an IP address`, 'expected e.g. 10.1.0.1 or fd00::1');
+  return text;
+}
+
 function decodeRoute(r: unknown): Route {
   const o = obj(r, 'route');
   const dst = str(o['dst']);
   if (!dst) throw decodeFailure('route: missing "dst"');
-  const route: Route = { dst };
-  for (const k of ['gw'] as const) if (str(o[k])) route[k] = str(o[k])!;
+  const route: Route = { dst: cidrField(dst, 'route dst') };
+  const gw = str(o['gw']);
+  if (gw) route.gw = ipField(gw, 'route gw');
   for (const k of ['mtu', 'advmss', 'priority', 'table', 'scope'] as const) {
     const n = num(o[k]);
     if (n !== undefined) route[k] = n;
@@ -84,7 +103,11 @@ export function decodeResult(raw: unknown, version?: string): Result {
       const ipc = obj(o[key], key);
       const address = str(ipc['ip']);
       if (!address) throw decodeFailure(`${key}: missing "ip"`);
-      ips.push({ address, ...(str(ipc['gateway']) ? { gateway: str(ipc['gateway'])! } : {}) });
+      const gateway = str(ipc['gateway']);
+      ips.push({
+        address: cidrField(address, `${key} ip`),
+        ...(gateway ? { gateway: ipField(gateway, `${key} gateway`) } : {}),
+      });
       if (Array.isArray(ipc['routes'])) routes.push(...ipc['routes'].map(decodeRoute));
     }
     if (ips.length) out.ips = ips;
@@ -106,8 +129,9 @@ export function decodeResult(raw: unknown, version?: string): Result {
       const io = obj(i, 'ip');
       const address = str(io['address']);
       if (!address) throw decodeFailure('ips: missing "address"');
-      const ipc: IpConfig = { address };
-      if (str(io['gateway'])) ipc.gateway = str(io['gateway'])!;
+      const ipc: IpConfig = { address: cidrField(address, 'ips address') };
+      const gateway = str(io['gateway']);
+      if (gateway) ipc.gateway = ipField(gateway, 'ips gateway');
       if (num(io['interface']) !== undefined) ipc.interface = num(io['interface'])!;
       return ipc;
     });

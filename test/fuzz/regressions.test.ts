@@ -79,6 +79,17 @@ const CASES: Case[] = [
     msg: /interface eth0 not found in/,
   },
   {
+    name: 'coordinator DEL with a prevResult address that is not a CIDR',
+    plugin: 'trunkline-coordinator',
+    command: 'DEL',
+    conf: (pod) => ({
+      ...coordinator(pod),
+      prevResult: { ...prevResult(pod), ips: [{ address: '`touch /32', interface: 0 }] },
+    }),
+    code: 6,
+    msg: /ips address: "`touch \/32" is not a CIDR/,
+  },
+  {
     name: 'macvlan CHECK for an attachment never made',
     plugin: 'trunkline-macvlan',
     command: 'CHECK',
