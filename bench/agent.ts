@@ -740,7 +740,7 @@ async function inner(ctx: Ctx): Promise<void> {
       const code = await a.stop();
       if (code !== 0) console.log(`agent ${a.socket} exited with ${code}`);
     }
-    descendants?.close();
+    await descendants?.close();
     rmSync(tmp, { recursive: true, force: true });
   }
 }

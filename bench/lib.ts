@@ -200,10 +200,19 @@ export class DescendantCpu {
     return Number(readFileSync(`${this.dir}/cpuacct.usage`, 'utf8')) / 1e6 - (own.user + own.system) / 1000;
   }
 
-  close(): void {
+  /** Leaves the cgroup and removes it once the last descendant (an agent stopping) has left too. */
+  async close(): Promise<void> {
     if (!this.dir) return;
     writeFileSync(`${CPUACCT}/cgroup.procs`, String(process.pid));
-    rmdirSync(this.dir);
+    for (let i = 0; i < 500; i++) {
+      try {
+        rmdirSync(this.dir);
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    console.warn(`${this.dir} left behind: processes still in it`);
   }
 }
 

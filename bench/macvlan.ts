@@ -222,7 +222,7 @@ async function inner({ master, podName, pod }: Ctx) {
       `links left in the pod namespace besides lo: ${left}; ${failures.report()}; p50 of ${fmt(N)} pairs per round`,
     );
   } finally {
-    cpu.close();
+    await cpu.close();
     rmSync(tmp, { recursive: true, force: true });
   }
 }
