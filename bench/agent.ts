@@ -33,6 +33,7 @@ import {
   machine,
   makeScene,
   percentile,
+  rerunInside,
   runPlugin,
   sh,
   shuffled,
@@ -70,20 +71,9 @@ async function outer(): Promise<void> {
   const scene = makeScene('ta');
   const ctx: Ctx = { host: scene.host, master: scene.master, prefix: `${scene.host}p` };
   try {
-    const r = spawnSync(
-      'nsenter',
-      [
-        `--net=${scene.hostPath}`,
-        process.execPath,
-        ...process.execArgv,
-        self,
-        '--inner',
-        JSON.stringify(ctx),
-      ],
-      // As many pool threads as the agent has (src/cli/agent.ts), for the floor's concurrent operations.
-      { stdio: 'inherit', env: { ...process.env, UV_THREADPOOL_SIZE: '32' } },
-    );
-    if (r.status !== 0) process.exitCode = r.status ?? 1;
+    // As many pool threads as the agent has (src/cli/agent.ts), for the floor's concurrent operations.
+    const status = rerunInside(scene.hostPath, self, ctx, { ...process.env, UV_THREADPOOL_SIZE: '32' });
+    if (status !== 0) process.exitCode = status;
   } finally {
     for (const ns of sh(['ip', 'netns', 'list']).split('\n')) {
       const name = ns.split(' ')[0] ?? '';

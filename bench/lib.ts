@@ -1,7 +1,7 @@
 // Shared benchmark plumbing: a scene in namespaces, the plugin runner, the agent, CPU accounting,
 // interleaving and statistics. Both sides of a comparison run in the same process, same scene, same
 // run, their calls interleaved, so load on the (shared) machine hits both alike.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -150,6 +150,24 @@ export function cpuMs(pid: number | 'children', only?: 'system'): number {
   const ticks =
     pid === 'children' ? cstime + (only ? 0 : cutime) : stime + cstime + (only ? 0 : utime + cutime);
   return (ticks * 1000) / 100; // USER_HZ
+}
+
+/**
+ * Runs `script --inner <ctx as JSON>` with this node and its flags inside the namespace at `netnsPath`
+ * (a benchmark's measuring half, so its calls are plain execs there); returns its exit status.
+ */
+export function rerunInside(
+  netnsPath: string,
+  script: string,
+  ctx: unknown,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
+  const r = spawnSync(
+    'nsenter',
+    [`--net=${netnsPath}`, process.execPath, ...process.execArgv, script, '--inner', JSON.stringify(ctx)],
+    { stdio: 'inherit', env },
+  );
+  return r.status ?? 1;
 }
 
 const CPUACCT = '/sys/fs/cgroup/cpuacct';

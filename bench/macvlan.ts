@@ -12,7 +12,6 @@
 //   node --import tsx bench/macvlan.ts       (after `node scripts/build.mjs`; root)
 // BENCH_BASELINE=<dir of another build's dist/cni> adds that build as a side (e.g. main's, to measure a
 // change); BENCH_ROUNDS (3), BENCH_N (40).
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,6 +24,7 @@ import {
   makeNetns,
   makeScene,
   percentile,
+  rerunInside,
   runPlugin,
   sh,
   shuffled,
@@ -106,19 +106,8 @@ function outer(): void {
   const podName = `${scene.host}p`;
   const ctx: Ctx = { master: scene.master, podName, pod: makeNetns(podName) };
   try {
-    const r = spawnSync(
-      'nsenter',
-      [
-        `--net=${scene.hostPath}`,
-        process.execPath,
-        ...process.execArgv,
-        self,
-        '--inner',
-        JSON.stringify(ctx),
-      ],
-      { stdio: 'inherit' },
-    );
-    if (r.status !== 0) process.exitCode = r.status ?? 1;
+    const status = rerunInside(scene.hostPath, self, ctx);
+    if (status !== 0) process.exitCode = status;
   } finally {
     sh(['ip', 'netns', 'del', podName]);
     scene.cleanup();
