@@ -5,48 +5,33 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { callAgent } from '../../src/agent/client.js';
-import { ipj, links, Scene } from '../helpers/netns.js';
-import { CNI_PATH, macvlanConf, metric, startAgent, type TestAgent, tempDir, viaShim } from './helpers.js';
+import { ipj, links } from '../helpers/netns.js';
+import { agentScene, CNI_PATH, macvlanConf, metric, viaShim } from './helpers.js';
 
 describe('agent over its socket', () => {
-  const scene = new Scene('ta');
-  const tmp = tempDir();
-  let host: ReturnType<Scene['host']>;
-  let pod: { name: string; path: string };
-  let agent: TestAgent;
+  const s = agentScene('ta');
   const hostLocal = () => ({
     type: 'host-local',
-    dataDir: join(tmp.path, 'hl'),
+    dataDir: join(s.tmp.path, 'hl'),
     ranges: [[{ subnet: '10.66.0.0/24', gateway: '10.66.0.1' }]],
   });
 
-  before(async () => {
-    host = scene.host();
-    pod = scene.netns('p');
-    agent = await startAgent(host.path, tmp.path);
-  });
-  after(async () => {
-    await agent?.stop();
-    scene.cleanup();
-    tmp.cleanup();
-  });
-
-  const call = (command: string, id: string, conf: object, socket = agent.socket) =>
-    viaShim(command, { id, netns: pod.path, socket, hostNetns: host.path, path: CNI_PATH }, conf);
+  const call = (command: string, id: string, conf: object, socket = s.agent.socket) =>
+    viaShim(command, { id, netns: s.pod.path, socket, hostNetns: s.host.path, path: CNI_PATH }, conf);
 
   it('listens on a socket only root can use', () => {
-    assert.equal(statSync(agent.socket).mode & 0o777, 0o600);
+    assert.equal(statSync(s.agent.socket).mode & 0o777, 0o600);
   });
 
   it('serves ADD, CHECK and DEL in-process (the agent logs each request)', async () => {
-    const conf = macvlanConf(host.master, hostLocal());
+    const conf = macvlanConf(s.host.master, hostLocal());
     const add = await call('ADD', 'ctr-a1', conf);
     assert.equal(add.code, 0, add.stdout + add.stderr);
     const ips = add.json?.['ips'] as { address: string }[];
     assert.match(ips[0]!.address, /^10\.66\.0\.\d+\/24$/);
-    const eth0 = ipj<{ addr_info: { local: string }[]; linkinfo?: { info_kind: string } }[]>(pod.name, [
+    const eth0 = ipj<{ addr_info: { local: string }[]; linkinfo?: { info_kind: string } }[]>(s.pod.name, [
       '-d',
       'addr',
       'show',
@@ -59,9 +44,9 @@ describe('agent over its socket', () => {
     assert.equal(check.code, 0, check.stdout);
     const del = await call('DEL', 'ctr-a1', conf);
     assert.equal(del.code, 0, del.stdout);
-    assert.deepEqual(links(pod.name), ['lo']);
+    assert.deepEqual(links(s.pod.name), ['lo']);
 
-    const served = agent
+    const served = s.agent
       .logs()
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .filter((l) => l['msg'] === 'cni request' && l['containerID'] === 'ctr-a1')
@@ -74,11 +59,11 @@ describe('agent over its socket', () => {
     assert.notEqual(r.code, 0);
     assert.equal(typeof r.json?.['code'], 'number');
     assert.match(String(r.json?.['msg']), /ta-nosuchdev/);
-    assert.deepEqual(links(pod.name), ['lo']);
+    assert.deepEqual(links(s.pod.name), ['lo']);
   });
 
   it('counts requests, errors and latency in /metrics; /healthz and /readyz answer', async () => {
-    const m = await agent.http('/metrics');
+    const m = await s.agent.http('/metrics');
     assert.equal(m.status, 200);
     const ok = { command: 'ADD', result: 'ok', type: 'trunkline-macvlan' };
     assert.equal(
@@ -96,15 +81,15 @@ describe('agent over its socket', () => {
     assert.ok(code, 'one ADD error with its CNI code');
     assert.equal(metric(m.body, 'trunkline_agent_request_duration_seconds_count', { command: 'ADD' }), 2);
     assert.ok(metric(m.body, 'process_resident_memory_bytes') > 0);
-    assert.equal((await agent.http('/healthz')).status, 200);
-    const ready = await agent.http('/readyz');
+    assert.equal((await s.agent.http('/healthz')).status, 200);
+    const ready = await s.agent.http('/readyz');
     assert.equal(ready.status, 200);
     assert.match(ready.body, /trunkline-macvlan/);
-    assert.equal((await agent.http('/nope')).status, 404);
+    assert.equal((await s.agent.http('/nope')).status, 404);
   });
 
   it('runs trunkline-ipam in-process with a warm store and reports pool utilization', async () => {
-    const manifestDir = join(tmp.path, 'manifests');
+    const manifestDir = join(s.tmp.path, 'manifests');
     mkdirSync(manifestDir, { recursive: true });
     writeFileSync(
       join(manifestDir, 'pool.yaml'),
@@ -115,31 +100,36 @@ describe('agent over its socket', () => {
       type: 'trunkline-ipam',
       default_ipv4_ippool: ['ta-pool'],
       manifestDir,
-      stateDir: join(tmp.path, 'state'),
-      store: { path: join(tmp.path, 'ipam.db') },
+      stateDir: join(s.tmp.path, 'state'),
+      store: { path: join(s.tmp.path, 'ipam.db') },
     };
-    const conf = macvlanConf(host.master, ipam, 'ta-ipam-net');
+    const conf = macvlanConf(s.host.master, ipam, 'ta-ipam-net');
     const add = await call('ADD', 'ctr-i1', conf);
     assert.equal(add.code, 0, add.stdout);
     assert.equal((add.json?.['ips'] as { address: string }[] | undefined)?.[0]?.address, '10.67.0.10/24');
-    let m = await agent.http('/metrics');
+    let m = await s.agent.http('/metrics');
     assert.equal(metric(m.body, 'trunkline_ipam_pool_allocated_ips', { pool: 'ta-pool' }), 1, m.body);
     assert.equal(metric(m.body, 'trunkline_ipam_pool_usable_ips', { pool: 'ta-pool' }), 10);
     assert.equal(metric(m.body, 'trunkline_ipam_pool_utilization_ratio', { pool: 'ta-pool' }), 0.1);
     const del = await call('DEL', 'ctr-i1', conf);
     assert.equal(del.code, 0, del.stdout);
-    m = await agent.http('/metrics');
+    m = await s.agent.http('/metrics');
     assert.equal(metric(m.body, 'trunkline_ipam_pool_allocated_ips', { pool: 'ta-pool' }), 0);
-    assert.deepEqual(links(pod.name), ['lo']);
+    assert.deepEqual(links(s.pod.name), ['lo']);
   });
 
   it('tells the caller to run its bundled plugin for types and versions it does not serve', async () => {
     const env = { CNI_COMMAND: 'VERSION' };
-    const unknown = await callAgent(agent.socket, { type: 'ta-unknown', env, stdin: '{}' });
+    const unknown = await callAgent(s.agent.socket, { type: 'ta-unknown', env, stdin: '{}' });
     assert.equal(unknown.status, 'fallback');
-    const future = await callAgent(agent.socket, { type: 'trunkline-macvlan', env, stdin: '{}', version: 2 });
+    const future = await callAgent(s.agent.socket, {
+      type: 'trunkline-macvlan',
+      env,
+      stdin: '{}',
+      version: 2,
+    });
     assert.equal(future.status, 'fallback');
-    const version = await callAgent(agent.socket, {
+    const version = await callAgent(s.agent.socket, {
       type: 'trunkline-macvlan',
       env,
       stdin: '{"cniVersion":"1.0.0"}',
@@ -153,7 +143,7 @@ describe('agent over its socket', () => {
   it('answers a connection that sends garbage with a CNI error (code 4), and counts it', async () => {
     const { connect } = await import('node:net');
     const reply = await new Promise<string>((resolve) => {
-      const c = connect(agent.socket);
+      const c = connect(s.agent.socket);
       let got = '';
       c.on('data', (d: Buffer) => {
         got += d.toString();
@@ -165,36 +155,36 @@ describe('agent over its socket', () => {
     const [head, body] = reply.split('\n');
     assert.equal(JSON.parse(head!).exitCode, 1);
     assert.equal(JSON.parse(body!).code, 4);
-    const m = await agent.http('/metrics');
+    const m = await s.agent.http('/metrics');
     assert.equal(metric(m.body, 'trunkline_agent_protocol_errors_total'), 1);
   });
 
   it('falls back to the bundled Node plugin when no agent listens (missing socket)', async () => {
-    const conf = macvlanConf(host.master, hostLocal());
-    const missing = join(tmp.path, 'missing.sock');
+    const conf = macvlanConf(s.host.master, hostLocal());
+    const missing = join(s.tmp.path, 'missing.sock');
     const add = await call('ADD', 'ctr-f1', conf, missing);
     assert.equal(add.code, 0, add.stdout + add.stderr);
-    assert.deepEqual(links(pod.name).sort(), ['eth0', 'lo']);
+    assert.deepEqual(links(s.pod.name).sort(), ['eth0', 'lo']);
     const del = await call('DEL', 'ctr-f1', conf, missing);
     assert.equal(del.code, 0, del.stdout);
-    assert.deepEqual(links(pod.name), ['lo']);
-    assert.ok(!agent.logs().some((l) => l.includes('ctr-f1')), 'the agent never saw the fallback calls');
+    assert.deepEqual(links(s.pod.name), ['lo']);
+    assert.ok(!s.agent.logs().some((l) => l.includes('ctr-f1')), 'the agent never saw the fallback calls');
   });
 
   it('falls back when the socket file is stale (connection refused)', async () => {
     // A socket file whose listener died without unlinking it: a killed agent leaves exactly that.
-    const stale = join(tmp.path, 'stale.sock');
+    const stale = join(s.tmp.path, 'stale.sock');
     const holder = spawn(process.execPath, [
       '-e',
       `require('net').createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, 'SIGKILL'))`,
     ]);
     await new Promise((r) => holder.once('exit', r));
     assert.ok(existsSync(stale));
-    const conf = macvlanConf(host.master, hostLocal());
+    const conf = macvlanConf(s.host.master, hostLocal());
     const add = await call('ADD', 'ctr-f2', conf, stale);
     assert.equal(add.code, 0, add.stdout + add.stderr);
     const del = await call('DEL', 'ctr-f2', conf, stale);
     assert.equal(del.code, 0, del.stdout);
-    assert.deepEqual(links(pod.name), ['lo']);
+    assert.deepEqual(links(s.pod.name), ['lo']);
   });
 });

@@ -6,8 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { promisify } from 'node:util';
 import { type PluginRun, runCni } from '../helpers/cni.js';
+import { Scene } from '../helpers/netns.js';
 import { DIST, DIST_CNI, REF_CNI } from '../helpers/paths.js';
 
 const execAsync = promisify(execFile);
@@ -217,4 +219,31 @@ export function loggedLines(file: string): string[] {
     return [];
   }
   return text.split('\n').filter(Boolean);
+}
+
+/**
+ * A scene for a suite: host and pod namespaces and an agent in the host one, made before its tests
+ * and removed after them. The fields are set once the suite's `before` has run.
+ */
+export function agentScene(prefix: string): {
+  scene: Scene;
+  tmp: { path: string; cleanup(): void };
+  host: ReturnType<Scene['host']>;
+  pod: { name: string; path: string };
+  agent: TestAgent;
+} {
+  const scene = new Scene(prefix);
+  const tmp = tempDir();
+  const s = { scene, tmp } as ReturnType<typeof agentScene>;
+  before(async () => {
+    s.host = scene.host();
+    s.pod = scene.netns('p');
+    s.agent = await startAgent(s.host.path, tmp.path);
+  });
+  after(async () => {
+    await s.agent?.stop();
+    scene.cleanup();
+    tmp.cleanup();
+  });
+  return s;
 }

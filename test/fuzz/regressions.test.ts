@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { CNI_PATH, startAgent, type TestAgent, tempDir } from '../agent/helpers.js';
+import { describe, it } from 'node:test';
+import { agentScene, CNI_PATH } from '../agent/helpers.js';
 import { runCni } from '../helpers/cni.js';
-import { links, Scene } from '../helpers/netns.js';
+import { links } from '../helpers/netns.js';
 import { DIST_CNI } from '../helpers/paths.js';
 
 interface Case {
@@ -174,39 +174,25 @@ const CASES: Case[] = [
 ];
 
 describe('every 999 the fuzzer found is now the spec code', () => {
-  const scene = new Scene('fzr');
-  const tmp = tempDir();
-  let host: ReturnType<Scene['host']>;
-  let pod: { name: string; path: string };
-  let agent: TestAgent;
-  before(async () => {
-    host = scene.host();
-    pod = scene.netns('p');
-    agent = await startAgent(host.path, tmp.path);
-  });
-  after(async () => {
-    await agent?.stop();
-    scene.cleanup();
-    tmp.cleanup();
-  });
+  const s = agentScene('fzr');
 
   it('host-local ranges given only by the ipRanges capability are still accepted', async () => {
     const call = {
       containerId: 'fzrcap',
-      netns: pod.path,
+      netns: s.pod.path,
       ifname: 'eth0',
       path: CNI_PATH,
-      extraEnv: { TRUNKLINE_AGENT_SOCK: agent.socket },
+      extraEnv: { TRUNKLINE_AGENT_SOCK: s.agent.socket },
     };
     const conf = {
-      ...macvlan(tmp.path, {}, { ranges: undefined }),
+      ...macvlan(s.tmp.path, {}, { ranges: undefined }),
       runtimeConfig: { ipRanges: [[{ subnet: '10.69.1.0/24' }]] },
     };
     const add = await runCni(
       join(DIST_CNI, 'trunkline-macvlan'),
       { ...call, command: 'ADD' },
       conf,
-      host.path,
+      s.host.path,
     );
     assert.equal(add.code, 0, add.stdout);
     assert.match(JSON.stringify(add.json?.['ips']), /10\.69\.1\./);
@@ -214,10 +200,10 @@ describe('every 999 the fuzzer found is now the spec code', () => {
       join(DIST_CNI, 'trunkline-macvlan'),
       { ...call, command: 'DEL' },
       conf,
-      host.path,
+      s.host.path,
     );
     assert.equal(del.code, 0, del.stdout);
-    assert.deepEqual(links(pod.name), ['lo']);
+    assert.deepEqual(links(s.pod.name), ['lo']);
   });
 
   // The fuzzer's DEL with a 300-byte CNI_NETNS got 999: the netlink socket's open failed with
@@ -230,15 +216,15 @@ describe('every 999 the fuzzer found is now the spec code', () => {
           netns,
           ifname: 'eth0',
           path: CNI_PATH,
-          extraEnv: withAgent ? { TRUNKLINE_AGENT_SOCK: agent.socket } : { TRUNKLINE_NO_AGENT: '1' },
+          extraEnv: withAgent ? { TRUNKLINE_AGENT_SOCK: s.agent.socket } : { TRUNKLINE_NO_AGENT: '1' },
         };
         const plugin = join(DIST_CNI, 'trunkline-macvlan');
-        const add = await runCni(plugin, { ...call, command: 'ADD' }, macvlan(tmp.path), host.path);
+        const add = await runCni(plugin, { ...call, command: 'ADD' }, macvlan(s.tmp.path), s.host.path);
         assert.equal(add.code, 1, add.stdout);
         assert.equal(add.json?.['code'], 3, add.stdout);
-        const del = await runCni(plugin, { ...call, command: 'DEL' }, macvlan(tmp.path), host.path);
+        const del = await runCni(plugin, { ...call, command: 'DEL' }, macvlan(s.tmp.path), s.host.path);
         assert.equal(del.code, 0, del.stdout);
-        assert.deepEqual(links(host.name).sort(), ['lo', 'uplink0']);
+        assert.deepEqual(links(s.host.name).sort(), ['lo', 'uplink0']);
       });
     }
   }
@@ -252,23 +238,23 @@ describe('every 999 the fuzzer found is now the spec code', () => {
           {
             command: c.command,
             containerId: id,
-            netns: pod.path,
+            netns: s.pod.path,
             ifname: 'eth0',
             path: CNI_PATH,
-            extraEnv: withAgent ? { TRUNKLINE_AGENT_SOCK: agent.socket } : { TRUNKLINE_NO_AGENT: '1' },
+            extraEnv: withAgent ? { TRUNKLINE_AGENT_SOCK: s.agent.socket } : { TRUNKLINE_NO_AGENT: '1' },
           },
-          c.conf(pod.path, tmp.path),
-          host.path,
+          c.conf(s.pod.path, s.tmp.path),
+          s.host.path,
         );
         assert.equal(r.code, 1, r.stdout);
         assert.equal(r.json?.['code'], c.code, r.stdout);
         assert.match(String(r.json?.['msg']), c.msg);
-        assert.deepEqual(links(pod.name), ['lo']);
-        assert.deepEqual(links(host.name).sort(), ['lo', 'uplink0']);
+        assert.deepEqual(links(s.pod.name), ['lo']);
+        assert.deepEqual(links(s.host.name).sort(), ['lo', 'uplink0']);
         // host-local keeps one file per allocation under dataDir/<network>; none may be left.
         const held = (() => {
           try {
-            return readdirSync(join(tmp.path, 'hl', 'fzr')).filter((f) => /^\d/.test(f));
+            return readdirSync(join(s.tmp.path, 'hl', 'fzr')).filter((f) => /^\d/.test(f));
           } catch {
             return [];
           }
